@@ -1,0 +1,92 @@
+"""Application factory: configuration, extensions, blueprints, errors, CLI."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_migrate import Migrate
+from sqlalchemy import event
+
+import config as settings
+import security
+import session_store
+from models import db
+from openrouter import OpenRouterClient
+from rendering import render_markdown
+
+migrate = Migrate()
+ROOT = Path(__file__).resolve().parent
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("postgresql"):
+        # Fail fast when the database is unreachable instead of hanging a worker.
+        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    return {}
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers and one writer work at once across Gunicorn workers.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    instance_path: str | None = None,
+) -> Flask:
+    """Build the app from the environment, then apply explicit overrides."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path or str(ROOT / "instance"),
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(
+        settings.from_env(os.environ if env is None else env, app.instance_path)
+    )
+    if config:
+        app.config.from_mapping(config)
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        _engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+    )
+    if not app.debug:
+        logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    security.init_app(app)
+    session_store.init_app(app)
+    app.extensions["openrouter"] = OpenRouterClient(
+        app.config["OPENROUTER_BASE_URL"],
+        connect_timeout=app.config["OPENROUTER_CONNECT_TIMEOUT"],
+        read_timeout=app.config["OPENROUTER_READ_TIMEOUT"],
+        pool_size=app.config["OPENROUTER_POOL_SIZE"],
+        app_url=app.config["APP_URL"],
+        app_title=app.config["APP_TITLE"],
+    )
+    app.jinja_env.filters["markdown"] = render_markdown
+
+    from views import chat, errors, ops
+    from views import settings as settings_views
+
+    app.register_blueprint(chat.bp)
+    app.register_blueprint(settings_views.bp)
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(errors.bp)
+    return app

@@ -1,0 +1,1 @@
+"""The automotive domain: prompts and car knowledge. Nothing here imports Flask."""

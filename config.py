@@ -1,0 +1,138 @@
+"""Settings from the environment, with embedded defaults and fail-fast checks.
+
+Every setting a user may need is named here, in README.md and in .env.example.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODEL = "deepseek/deepseek-chat-v3-0324:free"
+
+# A short, hand-picked list shown in Settings until the live catalog is wired in.
+CURATED_MODELS: tuple[tuple[str, str], ...] = (
+    ("deepseek/deepseek-chat-v3-0324:free", "DeepSeek V3 (free)"),
+    ("meta-llama/llama-3.3-70b-instruct:free", "Llama 3.3 70B Instruct (free)"),
+    ("google/gemini-2.0-flash-exp:free", "Gemini 2.0 Flash (free)"),
+    ("mistralai/mistral-small-3.1-24b-instruct:free", "Mistral Small 3.1 (free)"),
+    ("openai/gpt-4o-mini", "GPT-4o mini"),
+    ("anthropic/claude-3.5-haiku", "Claude 3.5 Haiku"),
+    ("google/gemini-2.5-flash", "Gemini 2.5 Flash"),
+)
+
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unusable; the message names the variable."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be above 0, got {raw}")
+    return value
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg2 driver for plain PostgreSQL URLs, including `postgres://`."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg2://" + url[len(scheme) :]
+    return url
+
+
+def _instance_secret(instance_path: str) -> str:
+    """Return a random secret kept under instance/ so a laptop restart keeps sessions."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secret)
+    return secret
+
+
+def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Build the Flask config mapping from environment variables."""
+    flask_env = env.get("FLASK_ENV", "development").strip() or "development"
+    production = flask_env == "production"
+
+    secret = env.get("SESSION_SECRET", "").strip()
+    database_url = env.get("DATABASE_URL", "").strip()
+    if production:
+        if not secret:
+            raise ConfigError("SESSION_SECRET is required when FLASK_ENV=production")
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"SESSION_SECRET must be at least {MIN_SECRET_LENGTH} characters"
+            )
+        if not database_url:
+            raise ConfigError("DATABASE_URL is required when FLASK_ENV=production")
+    if not secret:
+        secret = _instance_secret(instance_path)
+    if not database_url:
+        database_url = f"sqlite:///{Path(instance_path) / 'automotive_chat.db'}"
+
+    connect_timeout = _float(env, "OPENROUTER_CONNECT_TIMEOUT", 10.0)
+    read_timeout = _float(env, "OPENROUTER_READ_TIMEOUT", 90.0)
+    session_lifetime = _int(env, "SESSION_LIFETIME", 3600, minimum=60)
+
+    return {
+        "ENV_NAME": flask_env,
+        "PRODUCTION": production,
+        "SECRET_KEY": secret,
+        "VERSION": env.get("VERSION", "dev").strip() or "dev",
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
+        "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
+        "SESSION_FILE_DIR": str(Path(instance_path) / "sessions"),
+        "SESSION_KEY_PREFIX": env.get("SESSION_KEY_PREFIX", "autochat:session:"),
+        "PERMANENT_SESSION_LIFETIME": timedelta(seconds=session_lifetime),
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "OWNER_COOKIE_DAYS": _int(env, "OWNER_COOKIE_DAYS", 365),
+        "OPENROUTER_API_KEY": env.get("OPENROUTER_API_KEY", "").strip() or None,
+        "OPENROUTER_BASE_URL": (
+            env.get("OPENROUTER_BASE_URL", "").strip()
+            or "https://openrouter.ai/api/v1"
+        ).rstrip("/"),
+        "OPENROUTER_CONNECT_TIMEOUT": connect_timeout,
+        "OPENROUTER_READ_TIMEOUT": read_timeout,
+        "OPENROUTER_POOL_SIZE": _int(env, "OPENROUTER_POOL_SIZE", 200),
+        "APP_URL": env.get("APP_URL", "").strip() or "http://localhost:8000",
+        "APP_TITLE": env.get("APP_TITLE", "").strip() or "Automotive Chat Assistant",
+        "DEFAULT_MODEL": env.get("DEFAULT_MODEL", "").strip() or DEFAULT_MODEL,
+        "MAX_MESSAGE_LENGTH": _int(env, "MAX_MESSAGE_LENGTH", 8000),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 256 * 1024),
+        "MAX_REPLY_TOKENS": _int(env, "MAX_REPLY_TOKENS", 2048),
+        "HISTORY_WINDOW": _int(env, "HISTORY_WINDOW", 20, minimum=2),
+        "HEALTH_TIMEOUT": _float(env, "HEALTH_TIMEOUT", 3.0),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    }

@@ -1,0 +1,36 @@
+"""Gunicorn settings for the Automotive Chat Assistant (`gunicorn -c gunicorn.conf.py main:app`).
+
+Every value can be set from the environment; see README.md, "Configuration".
+"""
+
+import os
+
+_production = os.environ.get("FLASK_ENV", "development") == "production"
+
+bind = os.environ.get("BIND") or ("0.0.0.0:8000" if _production else "127.0.0.1:8000")
+workers = int(os.environ.get("WORKERS", "2"))
+# Threads, not sync workers: a chat turn waits seconds on the model, and a sync
+# worker would be held for the whole wait.
+worker_class = "gthread"
+threads = int(os.environ.get("THREADS", "32"))
+# Above OPENROUTER_READ_TIMEOUT (90 s by default) so a slow reply is not killed.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+backlog = 2048
+max_requests = 1000
+max_requests_jitter = 50
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+proc_name = "automotive_chat"
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+def when_ready(server):
+    """Print where the app can be opened."""
+    host, _, port = bind.rpartition(":")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    server.log.info("Automotive Chat Assistant is running at http://%s:%s/", shown, port)

@@ -1,0 +1,218 @@
+"""The per-visitor session: encrypted API key, chosen model, history window, owner id.
+
+Sessions live server-side through Flask-Session: in Redis when ``REDIS_URL`` is set,
+otherwise in files under ``instance/``. The browser only ever holds an opaque id.
+Conversations belong to the owner id, a separate long-lived signed cookie, so they
+outlive the one-hour session.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import redis
+from cachelib.file import FileSystemCache
+from flask import Flask, Response, current_app, g, request, session
+from flask_session.cachelib import CacheLibSessionInterface
+from flask_session.redis import RedisSessionInterface
+from itsdangerous import BadSignature, URLSafeSerializer
+
+log = logging.getLogger(__name__)
+
+OWNER_COOKIE = "owner"
+_KEY = "api_key_enc"
+_MODEL = "model"
+_HISTORY = "history"
+
+
+class ResilientRedisSessionInterface(RedisSessionInterface):
+    """A Redis session store that degrades to a fresh session when Redis is down.
+
+    Conversations are in the database, so a visitor whose session cannot be read
+    loses only the saved key; a 500 page would lose them the whole app.
+    """
+
+    def _retrieve_session_data(self, store_id: str) -> dict | None:
+        try:
+            return super()._retrieve_session_data(store_id)
+        except redis.RedisError as exc:
+            log.warning("session store unavailable on read: %s", type(exc).__name__)
+            return None
+
+    def _upsert_session(self, session_lifetime, session, store_id) -> None:  # noqa: ANN001
+        try:
+            super()._upsert_session(session_lifetime, session, store_id)
+        except redis.RedisError as exc:
+            log.warning("session store unavailable on write: %s", type(exc).__name__)
+
+    def _delete_session(self, store_id: str) -> None:
+        try:
+            super()._delete_session(store_id)
+        except redis.RedisError as exc:
+            log.warning("session store unavailable on delete: %s", type(exc).__name__)
+
+
+def redis_client(url: str, timeout: float) -> redis.Redis:
+    """Create a Redis client that fails fast instead of hanging a request."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        health_check_interval=30,
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Install the server-side session store and the owner cookie."""
+    common = {
+        "key_prefix": app.config["SESSION_KEY_PREFIX"],
+        "permanent": True,
+        "sid_length": 32,
+        "serialization_format": "msgpack",
+    }
+    if app.config.get("REDIS_URL"):
+        client = redis_client(app.config["REDIS_URL"], app.config["HEALTH_TIMEOUT"])
+        app.extensions["redis"] = client
+        app.session_interface = ResilientRedisSessionInterface(
+            app, client=client, **common
+        )
+    else:
+        cache = FileSystemCache(
+            app.config["SESSION_FILE_DIR"], threshold=100_000, mode=0o600
+        )
+        app.session_interface = CacheLibSessionInterface(app, client=cache, **common)
+    app.after_request(_set_owner_cookie)
+
+
+# ---------------------------------------------------------------- owner
+
+
+def _owner_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="owner-id")
+
+
+def owner_id() -> str:
+    """Return this visitor's owner id, minting one (and its cookie) on first use."""
+    if "owner_id" in g:
+        return g.owner_id
+    raw = request.cookies.get(OWNER_COOKIE)
+    owner = None
+    if raw:
+        try:
+            owner = _owner_serializer().loads(raw)
+        except BadSignature:
+            owner = None
+    if not isinstance(owner, str) or not owner:
+        owner = secrets.token_urlsafe(24)
+        g.new_owner_id = True
+    g.owner_id = owner
+    return owner
+
+
+def _set_owner_cookie(response: Response) -> Response:
+    if g.get("new_owner_id"):
+        config = current_app.config
+        response.set_cookie(
+            OWNER_COOKIE,
+            _owner_serializer().dumps(g.owner_id),
+            max_age=int(timedelta(days=config["OWNER_COOKIE_DAYS"]).total_seconds()),
+            httponly=True,
+            secure=config["SESSION_COOKIE_SECURE"],
+            samesite="Lax",
+        )
+    return response
+
+
+# ---------------------------------------------------------------- API key
+
+
+def _cipher():  # noqa: ANN202
+    return current_app.extensions["key_cipher"]
+
+
+def _regenerate() -> None:
+    """Give the session a new id and drop the old stored copy."""
+    current_app.session_interface.regenerate(session)
+
+
+def saved_api_key() -> str | None:
+    """Return the visitor's own key, decrypted, or None."""
+    token = session.get(_KEY)
+    return _cipher().decrypt(token) if token else None
+
+
+def save_api_key(api_key: str) -> None:
+    """Encrypt and keep the visitor's key in the session."""
+    session[_KEY] = _cipher().encrypt(api_key)
+    _regenerate()
+
+
+def forget_api_key() -> None:
+    """Remove the visitor's key from the session."""
+    session.pop(_KEY, None)
+    _regenerate()
+
+
+def resolve_api_key() -> tuple[str | None, str | None]:
+    """Return (key, source): the session's key, else the server's, else none."""
+    own = saved_api_key()
+    if own:
+        return own, "session"
+    server = current_app.config.get("OPENROUTER_API_KEY")
+    if server:
+        return server, "server"
+    return None, None
+
+
+def mask_key(api_key: str | None) -> str | None:
+    """Show a key as its prefix and last four characters only."""
+    if not api_key:
+        return None
+    prefix = "sk-or-" if api_key.startswith("sk-or-") else ""
+    return f"{prefix}…{api_key[-4:]}" if len(api_key) > 8 else "…"
+
+
+# ---------------------------------------------------------------- model
+
+
+def chosen_model() -> str:
+    """Return the visitor's model, or the configured default."""
+    return session.get(_MODEL) or current_app.config["DEFAULT_MODEL"]
+
+
+def choose_model(model: str) -> None:
+    """Remember the visitor's model."""
+    session[_MODEL] = model
+
+
+# ---------------------------------------------------------------- history window
+
+
+def cached_history(
+    conversation_id: str, last_message_id: int | None
+) -> list[dict[str, Any]] | None:
+    """Return the window kept for this conversation if it is still current."""
+    window = session.get(_HISTORY)
+    if (
+        isinstance(window, dict)
+        and window.get("conversation_id") == conversation_id
+        and window.get("last_message_id") == last_message_id
+        and isinstance(window.get("messages"), list)
+    ):
+        return window["messages"]
+    return None
+
+
+def store_history(
+    conversation_id: str, messages: list[dict[str, Any]], last_message_id: int | None
+) -> None:
+    """Keep the newest turns of the active conversation in the session."""
+    size = current_app.config["HISTORY_WINDOW"]
+    session[_HISTORY] = {
+        "conversation_id": conversation_id,
+        "last_message_id": last_message_id,
+        "messages": messages[-size:],
+    }

@@ -1,0 +1,243 @@
+"""A fake OpenRouter: a real HTTP server on loopback that speaks OpenRouter's wire format.
+
+Tests queue behaviours (a reply, an error status, an error inside a 200, a delay)
+and read back every request it received.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    text: str | None = None  # None: answer about the last user message
+    model: str | None = None
+    prompt_tokens: int = 42
+    completion_tokens: int = 17
+    delay: float = 0.0
+
+
+@dataclass
+class Error:
+    status: int
+    message: str
+    metadata: dict[str, Any] | None = None
+    retry_after: str | None = None
+    in_body_of_200: bool = False
+    delay: float = 0.0
+
+
+@dataclass
+class Raw:
+    status: int
+    body: bytes
+    content_type: str = "text/plain"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return self.body.get("messages", []) if isinstance(self.body, dict) else []
+
+
+@dataclass
+class FakeState:
+    queue: deque = field(default_factory=deque)
+    requests: list[Recorded] = field(default_factory=list)
+    rejected_keys: set[str] = field(default_factory=set)
+    on_chat: Any = None  # callable(Recorded) run before answering a chat call
+
+
+class FakeOpenRouter:
+    """Run the fake on 127.0.0.1 with an OS-chosen port."""
+
+    def __init__(self) -> None:
+        self.state = FakeState()
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                fake._handle(self, "POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/v1"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- test controls
+
+    def reset(self) -> None:
+        with self.lock:
+            self.state = FakeState()
+
+    def queue(self, *behaviours: Reply | Error | Raw) -> None:
+        with self.lock:
+            self.state.queue.extend(behaviours)
+
+    def reject_key(self, key: str) -> None:
+        self.state.rejected_keys.add(key)
+
+    @property
+    def requests(self) -> list[Recorded]:
+        return list(self.state.requests)
+
+    @property
+    def chat_requests(self) -> list[Recorded]:
+        return [r for r in self.state.requests if r.path.endswith("/chat/completions")]
+
+    # -- serving
+
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        record = Recorded(method, handler.path, dict(handler.headers.items()), body)
+        with self.lock:
+            self.state.requests.append(record)
+
+        auth = handler.headers.get("Authorization", "")
+        key = auth.removeprefix("Bearer ").strip()
+        if not key:
+            return self._send_error(handler, Error(401, "No auth credentials found"))
+        if key in self.state.rejected_keys:
+            return self._send_error(handler, Error(401, "User not found."))
+
+        if handler.path == "/api/v1/key" and method == "GET":
+            return self._send_json(handler, 200, self._key_body(key))
+        if handler.path == "/api/v1/chat/completions" and method == "POST":
+            if self.state.on_chat is not None:
+                self.state.on_chat(record)
+            with self.lock:
+                behaviour = self.state.queue.popleft() if self.state.queue else Reply()
+            return self._answer_chat(handler, record, behaviour)
+        return self._send_error(handler, Error(404, f"Not found: {handler.path}"))
+
+    def _answer_chat(
+        self, handler: BaseHTTPRequestHandler, record: Recorded, behaviour: Any
+    ) -> None:
+        delay = getattr(behaviour, "delay", 0.0)
+        if delay:
+            time.sleep(delay)
+        if isinstance(behaviour, Raw):
+            return self._send(handler, behaviour.status, behaviour.body, behaviour.content_type)
+        if isinstance(behaviour, Error):
+            return self._send_error(handler, behaviour)
+        model = behaviour.model or (record.body or {}).get("model") or "fake/model"
+        text = behaviour.text
+        if text is None:
+            last = next(
+                (m["content"] for m in reversed(record.messages) if m["role"] == "user"), ""
+            )
+            text = f"Fake mechanic answer about: {last[:80]}"
+        body = {
+            "id": f"gen-{uuid.uuid4().hex[:24]}",
+            "provider": "FakeProvider",
+            "model": model,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "choices": [
+                {
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                    "native_finish_reason": "stop",
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": text,
+                        "refusal": None,
+                        "reasoning": None,
+                    },
+                }
+            ],
+            "usage": {
+                "prompt_tokens": behaviour.prompt_tokens,
+                "completion_tokens": behaviour.completion_tokens,
+                "total_tokens": behaviour.prompt_tokens + behaviour.completion_tokens,
+            },
+        }
+        return self._send_json(handler, 200, body)
+
+    @staticmethod
+    def _key_body(key: str) -> dict[str, Any]:
+        return {
+            "data": {
+                "label": f"{key[:11]}...{key[-3:]}",
+                "limit": 25.0,
+                "usage": 3.5,
+                "limit_remaining": 21.5,
+                "limit_reset": None,
+                "is_free_tier": False,
+                "is_provisioning_key": False,
+                "rate_limit": {"requests": 200, "interval": "10s"},
+            }
+        }
+
+    def _send_error(self, handler: BaseHTTPRequestHandler, error: Error) -> None:
+        payload: dict[str, Any] = {"code": error.status, "message": error.message}
+        if error.metadata:
+            payload["metadata"] = error.metadata
+        headers = {"Retry-After": error.retry_after} if error.retry_after else {}
+        status = 200 if error.in_body_of_200 else error.status
+        self._send_json(handler, status, {"error": payload}, headers)
+
+    def _send_json(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self._send(handler, status, json.dumps(body).encode(), "application/json", headers)
+
+    @staticmethod
+    def _send(
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        payload: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(payload)))
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test); nothing to answer

@@ -1,0 +1,79 @@
+"""Error pages and JSON errors: specific, friendly, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from views import error_body, wants_json
+from views.chat import render_draft
+
+bp = Blueprint("errors", __name__)
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("bad_request", "Bad request", "The request could not be understood."),
+    404: ("not_found", "Not found", "There is nothing here, or it is not yours."),
+    405: ("method_not_allowed", "Method not allowed", "This address does not take that method."),
+    413: (
+        "too_large",
+        "Request too large",
+        "The request is larger than this server accepts. Shorten the message and try again.",
+    ),
+    429: ("rate_limited", "Too many requests", "Slow down a little and try again."),
+    500: ("server_error", "Something went wrong", "The server failed; nothing you sent was lost."),
+}
+
+
+def _respond(status: int, kind: str, title: str, message: str) -> Response:
+    if wants_json():
+        response = jsonify(error_body(kind, message))
+    else:
+        response = make_response(
+            render_template("errors/error.html", status=status, title=title, message=message)
+        )
+    response.status_code = status
+    return response
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    """Answer any HTTP error with a page or a JSON error."""
+    status = exc.code or 500
+    kind, title, message = MESSAGES.get(
+        status, ("http_error", exc.name, exc.description or exc.name)
+    )
+    if status == 400 and request.is_json:
+        kind, message = "bad_json", "The request body is not valid JSON."
+        description = exc.description or ""
+        if "must be an object" in description:
+            message = description
+    response = _respond(status, kind, title, message)
+    if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+        response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    return response
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(exc: CSRFError):
+    """Keep the visitor's draft when their form token has expired."""
+    message = (
+        "Your session expired or the form was out of date, so nothing was sent. "
+        "Your text is still here: send it again."
+    )
+    if wants_json():
+        return jsonify(error_body("csrf_failed", message)), 400
+    if request.endpoint == "chat.send":
+        return render_draft(message)
+    return _respond(400, "csrf_failed", "Form expired", message)
+
+
+@bp.app_errorhandler(InternalServerError)
+def server_error(exc: InternalServerError):
+    """Log the failure and show a page without internals."""
+    original = getattr(exc, "original_exception", None)
+    log.error("unhandled error: %s", type(original or exc).__name__, exc_info=original)
+    return _respond(500, *MESSAGES[500])

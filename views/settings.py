@@ -1,0 +1,148 @@
+"""Settings: the visitor's own OpenRouter key and model."""
+
+from __future__ import annotations
+
+import re
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+import session_store
+from config import CURATED_MODELS
+from openrouter import KeyInfo, OpenRouterError
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+KEY_PATTERN = re.compile(r"[\x21-\x7e]{8,256}")  # printable ASCII, no spaces
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """List the models a visitor may pick, the configured default first."""
+    default = current_app.config["DEFAULT_MODEL"]
+    choices = list(CURATED_MODELS)
+    if default not in {model for model, _ in choices}:
+        choices.insert(0, (default, f"{default} (server default)"))
+    return choices
+
+
+def _render(errors: dict[str, str] | None = None, status: int = 200):
+    own_key = session_store.saved_api_key()
+    return (
+        render_template(
+            "settings/index.html",
+            masked_key=session_store.mask_key(own_key),
+            server_key=bool(current_app.config.get("OPENROUTER_API_KEY")),
+            models=model_choices(),
+            model=session_store.chosen_model(),
+            default_model=current_app.config["DEFAULT_MODEL"],
+            errors=errors or {},
+        ),
+        status,
+    )
+
+
+@bp.get("")
+def index():
+    """Show the key and model settings."""
+    return _render()
+
+
+def validate_key(raw: str, saved: str | None) -> tuple[str | None, str | None]:
+    """Return (key to save or None to keep, error)."""
+    value = raw.strip()
+    if not value or value == session_store.mask_key(saved):
+        return None, None
+    if "…" in value:
+        return None, "That is the masked key shown here, not a key. Paste the full key."
+    if not KEY_PATTERN.fullmatch(value):
+        return None, (
+            "An API key is 8 to 256 printable characters with no spaces; OpenRouter "
+            "keys start with sk-or-."
+        )
+    return value, None
+
+
+@bp.post("")
+def save():
+    """Save the key (an empty field keeps the saved one) and the model."""
+    errors: dict[str, str] = {}
+    new_key, key_error = validate_key(
+        request.form.get("api_key", ""), session_store.saved_api_key()
+    )
+    if key_error:
+        errors["api_key"] = key_error
+    model = request.form.get("model", "").strip()
+    allowed = {choice for choice, _ in model_choices()}
+    if model and model not in allowed:
+        errors["model"] = "Pick a model from the list."
+    if errors:
+        return _render(errors, 400)
+    if model:
+        session_store.choose_model(model)
+    if new_key:
+        session_store.save_api_key(new_key)
+        flash("Your API key is saved (encrypted) for this session.", "success")
+    else:
+        flash("Settings saved.", "success")
+    return redirect(url_for("settings.index"), 303)
+
+
+def describe_key_info(info: KeyInfo) -> str:
+    """Summarize a key's label, limit and usage in one line."""
+
+    def dollars(value: float | None) -> str:
+        return "unlimited" if value is None else f"${value:,.2f}"
+
+    parts = [f"OpenRouter accepted the key{f' “{info.label}”' if info.label else ''}."]
+    parts.append(f"Usage: {dollars(info.usage or 0.0)}; limit: {dollars(info.limit)}")
+    if info.limit_remaining is not None:
+        parts[-1] += f"; remaining: {dollars(info.limit_remaining)}"
+    parts[-1] += "."
+    if info.is_free_tier:
+        parts.append("Free tier: only free models and low rate limits.")
+    return " ".join(parts)
+
+
+def describe_key_error(exc: OpenRouterError) -> str:
+    """Say exactly why a key test failed."""
+    detail = f" ({exc.status_code}: {exc.reason})" if exc.status_code else ""
+    if exc.kind == "invalid_key":
+        return f"OpenRouter rejected the key{detail}. Paste a new key and save it."
+    if exc.kind == "insufficient_credits":
+        return f"The key works but the account is out of credits{detail}."
+    if exc.kind == "rate_limited":
+        return f"OpenRouter is rate limiting this key{detail}. Try again shortly."
+    if exc.kind in ("timeout", "connection_error"):
+        return f"Could not reach OpenRouter to test the key ({exc.reason})."
+    return f"The key test failed{detail or f' ({exc.reason})'}."
+
+
+@bp.post("/test-key")
+def test_key():
+    """Check the saved key against OpenRouter without spending a completion."""
+    key = session_store.saved_api_key()
+    if not key:
+        flash("No key of yours is saved. Paste one above and save it first.", "error")
+        return redirect(url_for("settings.index"), 303)
+    try:
+        info = current_app.extensions["openrouter"].key_info(key)
+    except OpenRouterError as exc:
+        flash(describe_key_error(exc), "error")
+    else:
+        flash(describe_key_info(info), "success")
+    return redirect(url_for("settings.index"), 303)
+
+
+@bp.post("/forget-key")
+def forget_key():
+    """Remove the visitor's key from the session."""
+    session_store.forget_api_key()
+    flash("Your API key was removed from this session.", "success")
+    return redirect(url_for("settings.index"), 303)
