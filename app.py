@@ -30,7 +30,7 @@ def _engine_options(url: str) -> dict[str, Any]:
     return {}
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers and one writer work at once across Gunicorn workers.
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -90,9 +90,7 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         if not secret:
             raise ConfigError("SESSION_SECRET is required when FLASK_ENV=production")
         if len(secret) < MIN_SECRET_LENGTH:
-            raise ConfigError(
-                f"SESSION_SECRET must be at least {MIN_SECRET_LENGTH} characters"
-            )
+            raise ConfigError(f"SESSION_SECRET must be at least {MIN_SECRET_LENGTH} characters")
         if not database_url:
             raise ConfigError("DATABASE_URL is required when FLASK_ENV=production")
     if not secret:
@@ -120,8 +118,7 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "OWNER_COOKIE_DAYS": _int(env, "OWNER_COOKIE_DAYS", 365),
         "OPENROUTER_API_KEY": env.get("OPENROUTER_API_KEY", "").strip() or None,
         "OPENROUTER_BASE_URL": (
-            env.get("OPENROUTER_BASE_URL", "").strip()
-            or "https://openrouter.ai/api/v1"
+            env.get("OPENROUTER_BASE_URL", "").strip() or "https://openrouter.ai/api/v1"
         ).rstrip("/"),
         "OPENROUTER_CONNECT_TIMEOUT": connect_timeout,
         "OPENROUTER_READ_TIMEOUT": read_timeout,

@@ -139,8 +139,7 @@ def _history_from_db(conversation_id: str, before_id: int, size: int) -> list[di
     turns = [
         {"role": m.role, "content": m.content}
         for m in rows
-        if (m.role == "user" and m.id in answered)
-        or (m.role == "assistant" and m.status == "ok")
+        if (m.role == "user" and m.id in answered) or (m.role == "assistant" and m.status == "ok")
     ][-size:]
     while turns and turns[0]["role"] != "user":
         turns.pop(0)
@@ -352,9 +351,7 @@ def _answer(
         current_app.logger.info(
             "upstream call failed: kind=%s status=%s", exc.kind, exc.status_code
         )
-        reply = _record(
-            conversation_id, message_id, error.message, "error", model, error.kind
-        )
+        reply = _record(conversation_id, message_id, error.message, "error", model, error.kind)
         session_store.store_history(conversation_id, history, reply.id)
         return TurnResult(
             conversation_id, message_id, reply.id, error.message, "error", error, model

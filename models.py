@@ -76,9 +76,7 @@ class Message(db.Model):
     error_kind: Mapped[str | None] = mapped_column(String(32))
     model: Mapped[str | None] = mapped_column(String(200))
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
-    reply_to_id: Mapped[int | None] = mapped_column(
-        ForeignKey("message.id", ondelete="SET NULL")
-    )
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
     prompt_tokens: Mapped[int | None]
     completion_tokens: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -294,9 +294,7 @@ class OpenRouterClient:
                 method, url, json=json_body, headers=headers, timeout=self.timeout
             )
         except requests.Timeout:
-            raise APITimeoutError(
-                f"no answer within {self.timeout[1]:g} seconds"
-            ) from None
+            raise APITimeoutError(f"no answer within {self.timeout[1]:g} seconds") from None
         except requests.RequestException as exc:
             raise APIConnectionError(type(exc).__name__) from None
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -314,9 +312,7 @@ class OpenRouterClient:
                 retry_after=retry_after,
             )
         if not isinstance(body, dict):
-            raise InvalidResponseError(
-                "the answer was not JSON", status_code=response.status_code
-            )
+            raise InvalidResponseError("the answer was not JSON", status_code=response.status_code)
         if body.get("error"):
             # A 200 whose body carries an error: the model failed after routing.
             raise _error_from_body(body, 200, retry_after)
@@ -344,21 +340,15 @@ class OpenRouterClient:
         message = choice.get("message") or {}
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, list):  # some providers send content parts
-            content = "".join(
-                part.get("text", "") for part in content if isinstance(part, dict)
-            )
+            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
         finish_reason = choice.get("finish_reason")
         if finish_reason == "error":
-            raise ProviderError(
-                "the model stopped with an error", provider=body.get("provider")
-            )
+            raise ProviderError("the model stopped with an error", provider=body.get("provider"))
         if not isinstance(content, str) or not content.strip():
             refusal = message.get("refusal") if isinstance(message, dict) else None
             if refusal:
                 raise ModerationError(str(refusal), status_code=200)
-            raise EmptyReplyError(
-                "the model returned no text", provider=body.get("provider")
-            )
+            raise EmptyReplyError("the model returned no text", provider=body.get("provider"))
         return ChatResult(
             content=content,
             model=body.get("model"),

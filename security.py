@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 csrf = CSRFProtect()
 
 _KEY_AAD = b"openrouter-api-key"
-_TOKEN_PREFIX = "v1:"
+_TOKEN_PREFIX = "v1:"  # noqa: S105 - a format tag, not a secret
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

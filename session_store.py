@@ -42,7 +42,7 @@ class ResilientRedisSessionInterface(RedisSessionInterface):
             log.warning("session store unavailable on read: %s", type(exc).__name__)
             return None
 
-    def _upsert_session(self, session_lifetime, session, store_id) -> None:  # noqa: ANN001
+    def _upsert_session(self, session_lifetime, session, store_id) -> None:
         try:
             super()._upsert_session(session_lifetime, session, store_id)
         except redis.RedisError as exc:
@@ -76,13 +76,9 @@ def init_app(app: Flask) -> None:
     if app.config.get("REDIS_URL"):
         client = redis_client(app.config["REDIS_URL"], app.config["HEALTH_TIMEOUT"])
         app.extensions["redis"] = client
-        app.session_interface = ResilientRedisSessionInterface(
-            app, client=client, **common
-        )
+        app.session_interface = ResilientRedisSessionInterface(app, client=client, **common)
     else:
-        cache = FileSystemCache(
-            app.config["SESSION_FILE_DIR"], threshold=100_000, mode=0o600
-        )
+        cache = FileSystemCache(app.config["SESSION_FILE_DIR"], threshold=100_000, mode=0o600)
         app.session_interface = CacheLibSessionInterface(app, client=cache, **common)
     app.after_request(_set_owner_cookie)
 
@@ -129,7 +125,7 @@ def _set_owner_cookie(response: Response) -> Response:
 # ---------------------------------------------------------------- API key
 
 
-def _cipher():  # noqa: ANN202
+def _cipher():
     return current_app.extensions["key_cipher"]
 
 

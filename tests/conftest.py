@@ -48,7 +48,9 @@ def _require_services() -> None:
                 connection.execute(sa.text("SELECT 1"))
             engine.dispose()
         except Exception as exc:
-            problems.append(f"PostgreSQL at TEST_DATABASE_URL is unreachable ({exc.__class__.__name__})")
+            problems.append(
+                f"PostgreSQL at TEST_DATABASE_URL is unreachable ({exc.__class__.__name__})"
+            )
     if TEST_REDIS_URL:
         try:
             redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=3).ping()

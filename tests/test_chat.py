@@ -23,9 +23,7 @@ def test_chat_page_works_without_javascript(visitor):
     assert '<meta name="csrf-token"' in page
 
 
-def test_sending_a_message_redirects_to_the_conversation_and_shows_the_reply(
-    keyed_visitor, fake
-):
+def test_sending_a_message_redirects_to_the_conversation_and_shows_the_reply(keyed_visitor, fake):
     fake.queue(Reply("Your **catalytic converter** is likely below threshold."))
     response = keyed_visitor.send("What does P0420 mean on a 2012 Civic?")
     assert response.status_code == 303
@@ -117,7 +115,7 @@ def test_replies_render_as_sanitized_markdown(keyed_visitor, fake):
     assert "<code>OBD</code>" in page
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
-    assert "href=\"javascript:" not in page
+    assert 'href="javascript:' not in page
     assert "<img" not in page
 
 

@@ -24,7 +24,7 @@ from views import error_body, wants_json
 bp = Blueprint("chat", __name__)
 
 
-def _client():  # noqa: ANN202
+def _client():
     return current_app.extensions["openrouter"]
 
 
@@ -37,9 +37,7 @@ def render_chat(
 ):
     """Render the chat page, optionally keeping a draft and showing an error."""
     owner = session_store.owner_id()
-    retry_target = (
-        conversations.retryable_message(conversation) if conversation else None
-    )
+    retry_target = conversations.retryable_message(conversation) if conversation else None
     body = render_template(
         "chat/index.html",
         conversation=conversation,
@@ -60,15 +58,11 @@ def render_draft(error: str):
     conversation = conversations.owned_conversation(
         session_store.owner_id(), request.form.get("conversation_id")
     )
-    return render_chat(
-        conversation, draft=request.form.get("message", ""), error=error, status=400
-    )
+    return render_chat(conversation, draft=request.form.get("message", ""), error=error, status=400)
 
 
 def _owned_or_404(conversation_id: str) -> Conversation:
-    conversation = conversations.owned_conversation(
-        session_store.owner_id(), conversation_id
-    )
+    conversation = conversations.owned_conversation(session_store.owner_id(), conversation_id)
     if conversation is None:
         abort(404)
     return conversation
@@ -103,12 +97,8 @@ def send():
     conversation_id = (fields.get("conversation_id") or "").strip() or None
     conversation = _owned_or_404(conversation_id) if conversation_id else None
     try:
-        text = conversations.validate_message(
-            draft, current_app.config["MAX_MESSAGE_LENGTH"]
-        )
-        client_msg_id = conversations.validate_client_msg_id(
-            fields.get("client_msg_id")
-        )
+        text = conversations.validate_message(draft, current_app.config["MAX_MESSAGE_LENGTH"])
+        client_msg_id = conversations.validate_client_msg_id(fields.get("client_msg_id"))
     except conversations.MessageRejected as rejected:
         if wants_json():
             return jsonify(error_body(rejected.kind, rejected.message)), rejected.status
@@ -126,9 +116,7 @@ def send():
     )
     if wants_json():
         return _json_result(result)
-    return redirect(
-        url_for("chat.conversation", conversation_id=result.conversation_id), 303
-    )
+    return redirect(url_for("chat.conversation", conversation_id=result.conversation_id), 303)
 
 
 @bp.post("/c/<conversation_id>/retry")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from flask import Blueprint, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from models import db
 from views import error_body, wants_json
 from views.chat import render_draft
 
@@ -28,12 +31,14 @@ MESSAGES = {
 }
 
 
-def _respond(status: int, kind: str, title: str, message: str) -> Response:
+def _respond(status: int, kind: str, title: str, message: str, draft: str = "") -> Response:
     if wants_json():
         response = jsonify(error_body(kind, message))
     else:
         response = make_response(
-            render_template("errors/error.html", status=status, title=title, message=message)
+            render_template(
+                "errors/error.html", status=status, title=title, message=message, draft=draft
+            )
         )
     response.status_code = status
     return response
@@ -69,6 +74,23 @@ def csrf_error(exc: CSRFError):
     if request.endpoint == "chat.send":
         return render_draft(message)
     return _respond(400, "csrf_failed", "Form expired", message)
+
+
+@bp.app_errorhandler(SQLAlchemyError)
+def database_error(exc: SQLAlchemyError):
+    """Say the database is unavailable instead of failing with a 500."""
+    log.error("database unavailable: %s", type(exc).__name__)
+    # The connection may already be gone; the session is discarded either way.
+    with contextlib.suppress(SQLAlchemyError):
+        db.session.rollback()
+    draft = request.form.get("message", "") if request.endpoint == "chat.send" else ""
+    return _respond(
+        503,
+        "database_unavailable",
+        "Temporarily unavailable",
+        "The conversation store is not answering, so nothing was saved. Try again shortly.",
+        draft=draft,
+    )
 
 
 @bp.app_errorhandler(InternalServerError)

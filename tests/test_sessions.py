@@ -1,0 +1,271 @@
+"""Settings, the encrypted key, key resolution, and conversations outliving sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from session_store import OWNER_COOKIE, mask_key
+from tests.conftest import (
+    CANARY_KEY,
+    TEST_REDIS_URL,
+    Visitor,
+    conversation_id_from,
+)
+from tests.fake_openrouter import Error, Reply
+
+SERVER_KEY = "sk-or-v1-server000000000000000000000000000000000000000000000000s3rv"
+
+
+def stored_session_blobs(app, visitor: Visitor) -> list[bytes]:
+    """Return the raw bytes of every stored session of this test run."""
+    if app.config.get("REDIS_URL"):
+        client = redis.Redis.from_url(app.config["REDIS_URL"])
+        prefix = app.config["SESSION_KEY_PREFIX"]
+        blobs = [client.get(key) or b"" for key in client.scan_iter(match=prefix + "*")]
+        client.close()
+        return blobs
+    return [p.read_bytes() for p in Path(app.config["SESSION_FILE_DIR"]).glob("*")]
+
+
+def session_cookie(visitor: Visitor) -> str | None:
+    cookie = visitor.client.get_cookie("session")
+    return cookie.value if cookie else None
+
+
+def test_saved_key_is_masked_and_never_in_any_page(keyed_visitor, fake):
+    page = keyed_visitor.get("/settings").get_data(as_text=True)
+    assert "sk-or-…c4n4" in page
+    keyed_visitor.send("Oil change interval for a 2019 F-150?")
+    keyed_visitor.get("/")
+    fake.queue(Error(401, f"Invalid key {CANARY_KEY[:12]}"))
+    keyed_visitor.send("again")
+    for body in keyed_visitor.pages:
+        assert CANARY_KEY not in body
+        assert CANARY_KEY[-12:] not in body
+
+
+@pytest.mark.parametrize("submitted", ["", "   ", "sk-or-…c4n4"])
+def test_empty_or_masked_key_field_keeps_the_saved_key(keyed_visitor, fake, submitted):
+    response = keyed_visitor.save_key(submitted, model="openai/gpt-4o-mini")
+    assert response.status_code == 303
+    keyed_visitor.send("Is 5W-30 fine for my Accord?")
+    request = fake.chat_requests[-1]
+    assert request.headers["Authorization"] == f"Bearer {CANARY_KEY}"
+    assert request.body["model"] == "openai/gpt-4o-mini"
+
+
+@pytest.mark.parametrize(
+    ("value", "phrase"),
+    [
+        ("sk-or-…abcd", "masked key"),
+        ("has spaces in it", "no spaces"),
+        ("short", "8 to 256"),
+    ],
+)
+def test_unusable_key_is_refused_with_a_reason(visitor, value, phrase):
+    response = visitor.save_key(value)
+    assert response.status_code == 400
+    assert phrase in response.get_data(as_text=True)
+    assert "sk-or-…" not in visitor.get("/settings").get_data(as_text=True).split("<form")[0]
+
+
+def test_unknown_model_is_refused(visitor):
+    response = visitor.post("/settings", {"model": "evil/model"}, source="/settings")
+    assert response.status_code == 400
+    assert "Pick a model from the list." in response.get_data(as_text=True)
+
+
+def test_session_store_holds_only_ciphertext(keyed_visitor, fake, app):
+    keyed_visitor.send("Timing belt or chain on a 2015 Golf?")
+    blobs = stored_session_blobs(app, keyed_visitor)
+    assert blobs, "the session should be stored server-side"
+    joined = b"".join(blobs)
+    assert CANARY_KEY.encode() not in joined
+    assert CANARY_KEY[-12:].encode() not in joined
+    assert b"v1:" in joined  # the encrypted token is there
+
+
+def test_browser_cookie_holds_only_an_opaque_id(keyed_visitor):
+    value = session_cookie(keyed_visitor)
+    assert value and len(value) >= 40
+    assert "api_key" not in value and "." not in value  # not a signed cookie session
+
+
+def test_saving_and_forgetting_the_key_regenerate_the_session(visitor, app):
+    visitor.get("/settings")
+    before = session_cookie(visitor)
+    visitor.save_key(CANARY_KEY)
+    after_save = session_cookie(visitor)
+    assert after_save and after_save != before
+    visitor.post("/settings/forget-key", source="/settings")
+    after_forget = session_cookie(visitor)
+    assert after_forget != after_save
+    # The old stored session is gone, so an old cookie no longer carries the key.
+    stale = Visitor(app.test_client())
+    stale.client.set_cookie("session", after_save)
+    assert "offline" in stale.get("/").get_data(as_text=True)
+
+
+def test_forget_key_goes_offline_with_a_notice_and_keeps_the_message(keyed_visitor, fake):
+    keyed_visitor.post("/settings/forget-key", source="/settings")
+    assert "No key is set" in keyed_visitor.get("/settings").get_data(as_text=True)
+    cid = conversation_id_from(keyed_visitor.send("What does a red oil can light mean?"))
+    page = keyed_visitor.get(f"/c/{cid}").get_data(as_text=True)
+    assert "What does a red oil can light mean?" in page
+    assert "The assistant is offline:" in page
+    assert '<a href="/settings"' in page
+    assert f'action="/c/{cid}/retry"' in page
+    assert fake.chat_requests == []
+
+
+def test_offline_message_is_answered_after_adding_a_key_and_retrying(visitor, fake):
+    cid = conversation_id_from(visitor.send("Check engine light flashing"))
+    visitor.save_key(CANARY_KEY)
+    fake.queue(Reply("A flashing light means an active misfire: stop driving."))
+    visitor.post(f"/c/{cid}/retry", source=f"/c/{cid}")
+    page = visitor.get(f"/c/{cid}").get_data(as_text=True)
+    assert "active misfire" in page
+    assert fake.chat_requests[0].messages[-1]["content"] == "Check engine light flashing"
+
+
+def test_offline_json_answer(visitor, fake):
+    response = visitor.send_json("Coolant leak under the car")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "offline"
+    assert "no OpenRouter API key is set" in body["reply"]
+
+
+def test_server_key_is_used_when_the_visitor_has_none(make_app, fake):
+    app = make_app(OPENROUTER_API_KEY=SERVER_KEY)
+    visitor = Visitor(app.test_client())
+    assert "using the server" in visitor.get("/").get_data(as_text=True)
+    visitor.send("Grinding noise from the front left")
+    assert fake.chat_requests[-1].headers["Authorization"] == f"Bearer {SERVER_KEY}"
+    # The visitor's own key wins over the server's.
+    visitor.save_key(CANARY_KEY)
+    visitor.send("Second question")
+    assert fake.chat_requests[-1].headers["Authorization"] == f"Bearer {CANARY_KEY}"
+    for body in visitor.pages:
+        assert SERVER_KEY not in body
+
+
+def test_test_key_shows_label_limit_and_usage(keyed_visitor, fake):
+    response = keyed_visitor.post("/settings/test-key", source="/settings")
+    assert response.status_code == 303
+    page = keyed_visitor.get("/settings").get_data(as_text=True)
+    assert "OpenRouter accepted the key" in page
+    assert "Usage: $3.50; limit: $25.00; remaining: $21.50." in page
+    assert fake.chat_requests == []  # no completion spent
+    assert [r.path for r in fake.requests] == ["/api/v1/key"]
+
+
+def test_test_key_shows_the_exact_rejection(keyed_visitor, fake):
+    fake.reject_key(CANARY_KEY)
+    keyed_visitor.post("/settings/test-key", source="/settings")
+    page = keyed_visitor.get("/settings").get_data(as_text=True)
+    assert "OpenRouter rejected the key (401: User not found.)" in page
+
+
+def test_test_key_without_a_saved_key_says_so(visitor, fake):
+    visitor.post("/settings/test-key", source="/settings")
+    assert "No key of yours is saved" in visitor.get("/settings").get_data(as_text=True)
+    assert fake.requests == []
+
+
+def test_default_model_is_configurable(make_app, fake):
+    app = make_app(DEFAULT_MODEL="mistralai/mistral-7b-instruct:free")
+    visitor = Visitor(app.test_client())
+    visitor.save_key(CANARY_KEY)
+    page = visitor.get("/settings").get_data(as_text=True)
+    assert '<option value="mistralai/mistral-7b-instruct:free" selected>' in page
+    visitor.send("Best tires for snow?")
+    assert fake.chat_requests[-1].body["model"] == "mistralai/mistral-7b-instruct:free"
+
+
+# ---------------------------------------------------------------- outliving the session
+
+
+def test_conversation_survives_session_expiry(keyed_visitor, fake, app):
+    cid = conversation_id_from(keyed_visitor.send("Transmission slips in 3rd gear"))
+    # The session idles out: the cookie and every stored session vanish.
+    keyed_visitor.client.delete_cookie("session")
+    _drop_stored_sessions(app)
+    page = keyed_visitor.get("/").get_data(as_text=True)
+    assert f'href="/c/{cid}"' in page
+    assert "Transmission slips in 3rd gear" in keyed_visitor.get(f"/c/{cid}").get_data(as_text=True)
+    # Only the key must be entered again.
+    assert "offline" in page
+
+
+def test_conversation_survives_an_app_restart(keyed_visitor, fake, make_app):
+    cid = conversation_id_from(keyed_visitor.send("AC blows warm air"))
+    owner = keyed_visitor.client.get_cookie(OWNER_COOKIE).value
+    restarted = Visitor(make_app().test_client())
+    restarted.client.set_cookie(OWNER_COOKIE, owner)
+    page = restarted.get(f"/c/{cid}").get_data(as_text=True)
+    assert "AC blows warm air" in page
+    assert "Fake mechanic answer about: AC blows warm air" in page
+
+
+def test_history_is_rebuilt_from_the_database_when_the_session_is_lost(keyed_visitor, fake, app):
+    fake.queue(Reply("Check the serpentine belt."), Reply("Around 60,000 miles."))
+    cid = conversation_id_from(keyed_visitor.send("Squeal on cold start"))
+    _drop_stored_sessions(app)  # Redis (or the file store) lost everything
+    keyed_visitor.save_key(CANARY_KEY)
+    keyed_visitor.send("How often should it be replaced?", cid)
+    assert [m["content"] for m in fake.chat_requests[-1].messages[1:]] == [
+        "Squeal on cold start",
+        "Check the serpentine belt.",
+        "How often should it be replaced?",
+    ]
+
+
+def test_history_window_lives_in_the_session(keyed_visitor, fake, app):
+    fake.queue(Reply("One."), Reply("Two."))
+    cid = conversation_id_from(keyed_visitor.send("First"))
+    keyed_visitor.send("Second", cid)
+    with keyed_visitor.client.session_transaction() as session:
+        window = session["history"]
+    assert window["conversation_id"] == cid
+    assert [m["content"] for m in window["messages"]] == ["First", "One.", "Second", "Two."]
+
+
+def test_history_window_is_bounded(make_app, fake):
+    app = make_app(HISTORY_WINDOW="4")
+    visitor = Visitor(app.test_client())
+    visitor.save_key(CANARY_KEY)
+    cid = conversation_id_from(visitor.send("q1"))
+    for n in range(2, 5):
+        visitor.send(f"q{n}", cid)
+    sent = fake.chat_requests[-1].messages
+    assert sent[0]["role"] == "system"
+    assert [m["content"] for m in sent[1:] if m["role"] == "user"] == ["q2", "q3", "q4"]
+    assert len(sent) == 1 + 4 + 1
+
+
+def test_a_tampered_owner_cookie_sees_nothing(keyed_visitor, fake, app):
+    cid = conversation_id_from(keyed_visitor.send("Private"))
+    stranger = Visitor(app.test_client())
+    stranger.client.set_cookie(OWNER_COOKIE, "forged.value")
+    assert stranger.get(f"/c/{cid}").status_code == 404
+
+
+def test_mask_key_shapes():
+    assert mask_key(CANARY_KEY) == "sk-or-…c4n4"
+    assert mask_key("abcdefghijkl") == "…ijkl"
+    assert mask_key(None) is None
+
+
+def _drop_stored_sessions(app) -> None:
+    if app.config.get("REDIS_URL"):
+        client = redis.Redis.from_url(TEST_REDIS_URL)
+        for key in client.scan_iter(match=app.config["SESSION_KEY_PREFIX"] + "*"):
+            client.delete(key)
+        client.close()
+    else:
+        for path in Path(app.config["SESSION_FILE_DIR"]).glob("*"):
+            path.unlink()
