@@ -46,16 +46,15 @@ def create_app(
     instance_path: str | None = None,
 ) -> Flask:
     """Build the app from the environment, then apply explicit overrides."""
+    env = os.environ if env is None else env
     app = Flask(
         __name__,
-        instance_path=instance_path or str(ROOT / "instance"),
+        instance_path=instance_path or env.get("INSTANCE_PATH") or str(ROOT / "instance"),
         static_folder=str(ROOT / "static"),
         template_folder=str(ROOT / "templates"),
     )
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.from_mapping(
-        settings.from_env(os.environ if env is None else env, app.instance_path)
-    )
+    app.config.from_mapping(settings.from_env(env, app.instance_path))
     if config:
         app.config.from_mapping(config)
     app.config.setdefault(

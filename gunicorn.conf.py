@@ -34,3 +34,17 @@ def when_ready(server):
     host, _, port = bind.rpartition(":")
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - only a display
     server.log.info("Automotive Chat Assistant is running at http://%s:%s/", shown, port)
+
+
+def on_starting(server):
+    """Refuse to start, in one line, when a required setting is missing."""
+    import sys
+    from pathlib import Path
+
+    from config import ConfigError, from_env
+
+    try:
+        instance = os.environ.get("INSTANCE_PATH") or Path(__file__).resolve().parent / "instance"
+        from_env(os.environ, str(instance))
+    except ConfigError as exc:
+        sys.exit(f"automotive-chat: configuration error: {exc}")

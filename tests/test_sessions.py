@@ -269,3 +269,25 @@ def _drop_stored_sessions(app) -> None:
     else:
         for path in Path(app.config["SESSION_FILE_DIR"]).glob("*"):
             path.unlink()
+
+
+def test_key_appears_in_no_log_line_or_database_row(keyed_visitor, fake, app, caplog, migrated):
+    import logging
+
+    import sqlalchemy as sa
+
+    caplog.set_level(logging.DEBUG)
+    fake.queue(Error(401, "User not found."), Error(500, "boom"), Reply("fine"))
+    cid = conversation_id_from(keyed_visitor.send("Noise from the rear axle"))
+    keyed_visitor.send("again", cid)
+    keyed_visitor.send("and again", cid)
+    keyed_visitor.post("/settings/test-key", source="/settings")
+    assert caplog.records, "the flow should have logged something"
+    assert CANARY_KEY not in caplog.text
+    engine = sa.create_engine(migrated)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT * FROM message")).all()
+        rows += connection.execute(sa.text("SELECT * FROM conversation")).all()
+    engine.dispose()
+    assert rows
+    assert CANARY_KEY not in repr(rows)

@@ -1,0 +1,171 @@
+"""Configuration, fail-fast production start-up, migrations, and the real Gunicorn server."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from config import ConfigError, from_env, normalize_database_url
+from tests.conftest import ROOT, free_port
+
+BIN = Path(sys.executable).parent
+
+
+def test_embedded_defaults_need_no_environment(tmp_path):
+    config = from_env({}, str(tmp_path))
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'automotive_chat.db'}"
+    assert config["REDIS_URL"] is None
+    assert config["SESSION_FILE_DIR"] == str(tmp_path / "sessions")
+    assert config["DEFAULT_MODEL"] == "deepseek/deepseek-chat-v3-0324:free"
+    assert config["OPENROUTER_BASE_URL"] == "https://openrouter.ai/api/v1"
+    assert config["MAX_MESSAGE_LENGTH"] == 8000
+    assert config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 3600
+    # A generated secret is kept so sessions survive a laptop restart.
+    assert from_env({}, str(tmp_path))["SECRET_KEY"] == config["SECRET_KEY"]
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"FLASK_ENV": "production", "DATABASE_URL": "postgresql://db/x"}, "SESSION_SECRET"),
+        ({"FLASK_ENV": "production", "SESSION_SECRET": "s" * 40}, "DATABASE_URL"),
+        (
+            {"FLASK_ENV": "production", "SESSION_SECRET": "short", "DATABASE_URL": "x"},
+            "SESSION_SECRET must be at least 32",
+        ),
+        ({"MAX_MESSAGE_LENGTH": "lots"}, "MAX_MESSAGE_LENGTH"),
+        ({"OPENROUTER_READ_TIMEOUT": "-1"}, "OPENROUTER_READ_TIMEOUT"),
+        ({"SESSION_LIFETIME": "5"}, "SESSION_LIFETIME"),
+    ],
+)
+def test_bad_settings_stop_start_up_naming_the_variable(tmp_path, env, variable):
+    with pytest.raises(ConfigError, match=variable):
+        from_env(env, str(tmp_path))
+
+
+def test_production_uses_secure_cookies(tmp_path):
+    config = from_env(
+        {"FLASK_ENV": "production", "SESSION_SECRET": "s" * 40, "DATABASE_URL": "postgres://h/db"},
+        str(tmp_path),
+    )
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://h/db"
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://u:p@h/db", "postgresql+psycopg2://u:p@h/db"),
+        ("postgresql://h/db", "postgresql+psycopg2://h/db"),
+        ("postgresql+psycopg2://h/db", "postgresql+psycopg2://h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_url_spellings(url, expected):
+    assert normalize_database_url(url) == expected
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "DATABASE", "REDIS"))}
+    env.update({"INSTANCE_PATH": str(tmp_path / "instance"), "PATH": f"{BIN}:{env['PATH']}"})
+    env.update(extra)
+    return env
+
+
+def test_production_start_without_secret_prints_one_line_and_exits(tmp_path):
+    for command in (
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "main:app"],
+        [sys.executable, "-c", "import main"],
+        [str(BIN / "flask"), "--app", "main", "db", "upgrade"],
+    ):
+        result = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=_env(tmp_path, FLASK_ENV="production", BIND=f"127.0.0.1:{free_port()}"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode != 0, command
+        lines = [line for line in result.stderr.splitlines() if "configuration error" in line]
+        assert lines == [
+            "automotive-chat: configuration error: "
+            "SESSION_SECRET is required when FLASK_ENV=production"
+        ], result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_migrations_match_the_models(app):
+    from flask_migrate import check
+
+    with app.app_context():
+        check()  # raises when models and migrations disagree
+
+
+@pytest.mark.slow
+def test_make_run_path_serves_with_gunicorn(tmp_path, fake):
+    """Migrate with the Flask CLI, then serve with gunicorn.conf.py as `make run` does."""
+    port = free_port()
+    env = _env(tmp_path, BIND=f"127.0.0.1:{port}", OPENROUTER_BASE_URL=fake.url, WORKERS="2")
+    migrate = subprocess.run(
+        [str(BIN / "flask"), "--app", "main", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    assert (tmp_path / "instance" / "automotive_chat.db").exists()
+
+    log = (tmp_path / "gunicorn.log").open("w+")
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "main:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = requests.get(f"{base}/health", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                assert server.poll() is None, "gunicorn exited"
+                time.sleep(0.2)
+        assert health.status_code == 200
+        assert health.json()["status"] == "healthy"
+
+        browser = requests.Session()
+        page = browser.get(base + "/", timeout=5)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        sent = browser.post(
+            base + "/chat",
+            data={"csrf_token": token, "message": "Wipers stopped working"},
+            timeout=10,
+        )
+        assert sent.status_code == 200  # followed the 303 to the conversation
+        assert re.search(r"/c/[0-9a-f]{32}$", sent.url)
+        assert "Wipers stopped working" in sent.text
+        assert "The assistant is offline" in sent.text
+
+        log.flush()
+        log.seek(0)
+        assert f"running at http://127.0.0.1:{port}/" in log.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
