@@ -16,8 +16,8 @@ import config as settings
 import security
 import session_store
 from models import db
-from openrouter import OpenRouterClient
-from rendering import render_markdown
+from openrouter import OpenRouterClient, RetryPolicy
+from rendering import format_timestamp, per_million, render_markdown
 
 migrate = Migrate()
 ROOT = Path(__file__).resolve().parent
@@ -78,8 +78,15 @@ def create_app(
         pool_size=app.config["OPENROUTER_POOL_SIZE"],
         app_url=app.config["APP_URL"],
         app_title=app.config["APP_TITLE"],
+        retry=RetryPolicy(
+            max_retries=app.config["OPENROUTER_MAX_RETRIES"],
+            base_delay=app.config["OPENROUTER_RETRY_BASE_DELAY"],
+            retry_after_cap=app.config["OPENROUTER_RETRY_AFTER_CAP"],
+        ),
     )
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["per_million"] = per_million
+    app.jinja_env.filters["timestamp"] = format_timestamp
 
     from views import chat, errors, ops
     from views import settings as settings_views

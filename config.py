@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MODEL = "deepseek/deepseek-chat-v3-0324:free"
+FALLBACK_MODEL = "meta-llama/llama-3.3-70b-instruct:free"
 
 # A short, hand-picked list shown in Settings until the live catalog is wired in.
 CURATED_MODELS: tuple[tuple[str, str], ...] = (
@@ -81,7 +82,7 @@ def _instance_secret(instance_path: str) -> str:
 
 def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     """Build the Flask config mapping from environment variables."""
-    flask_env = env.get("FLASK_ENV", "development").strip() or "development"
+    flask_env = (env.get("FLASK_ENV", "development").strip() or "development").lower()
     production = flask_env == "production"
 
     secret = env.get("SESSION_SECRET", "").strip()
@@ -98,8 +99,17 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     if not database_url:
         database_url = f"sqlite:///{Path(instance_path) / 'automotive_chat.db'}"
 
+    if flask_env not in ("development", "production"):
+        raise ConfigError(f"FLASK_ENV must be development or production, got {flask_env!r}")
     connect_timeout = _float(env, "OPENROUTER_CONNECT_TIMEOUT", 10.0)
     read_timeout = _float(env, "OPENROUTER_READ_TIMEOUT", 90.0)
+    gunicorn_timeout = _int(env, "GUNICORN_TIMEOUT", 120)
+    if read_timeout >= gunicorn_timeout:
+        # Gunicorn would kill the worker before the upstream call gives up.
+        raise ConfigError(
+            f"OPENROUTER_READ_TIMEOUT ({read_timeout:g}) must be below GUNICORN_TIMEOUT "
+            f"({gunicorn_timeout})"
+        )
     session_lifetime = _int(env, "SESSION_LIFETIME", 3600, minimum=60)
 
     return {
@@ -123,9 +133,16 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "OPENROUTER_CONNECT_TIMEOUT": connect_timeout,
         "OPENROUTER_READ_TIMEOUT": read_timeout,
         "OPENROUTER_POOL_SIZE": _int(env, "OPENROUTER_POOL_SIZE", 200),
+        "OPENROUTER_MAX_RETRIES": _int(env, "OPENROUTER_MAX_RETRIES", 2, minimum=0),
+        "OPENROUTER_RETRY_BASE_DELAY": _float(env, "OPENROUTER_RETRY_BASE_DELAY", 0.5),
+        "OPENROUTER_RETRY_AFTER_CAP": _float(env, "OPENROUTER_RETRY_AFTER_CAP", 10.0),
         "APP_URL": env.get("APP_URL", "").strip() or "http://localhost:8000",
         "APP_TITLE": env.get("APP_TITLE", "").strip() or "Automotive Chat Assistant",
         "DEFAULT_MODEL": env.get("DEFAULT_MODEL", "").strip() or DEFAULT_MODEL,
+        "FALLBACK_MODEL": env.get("FALLBACK_MODEL", "").strip() or FALLBACK_MODEL,
+        "CATALOG_TTL": _int(env, "CATALOG_TTL", 3600),
+        "CATALOG_CACHE_PREFIX": env.get("CATALOG_CACHE_PREFIX", "autochat:"),
+        "DEFAULT_CONTEXT_LENGTH": _int(env, "DEFAULT_CONTEXT_LENGTH", 8192, minimum=512),
         "MAX_MESSAGE_LENGTH": _int(env, "MAX_MESSAGE_LENGTH", 8000),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 256 * 1024),
         "MAX_REPLY_TOKENS": _int(env, "MAX_REPLY_TOKENS", 2048),

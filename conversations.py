@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, url_for
 
+import catalog as model_catalog
 import session_store
 from automotive.prompts import system_message
+from context_window import fit_history, reply_budget
 from models import TITLE_LENGTH, Conversation, Message, db, utcnow
-from openrouter import OpenRouterClient, OpenRouterError
+from openrouter import Delta, ModelInfo, OpenRouterClient, OpenRouterError
 
 CLIENT_MSG_ID_LENGTH = 64
 
@@ -46,10 +48,46 @@ class TurnResult:
     message_id: int
     reply_id: int | None
     reply: str | None
-    status: str  # ok | error | offline | pending
+    status: str  # ok | error | offline | stopped | pending
     error: TurnError | None = None
     model: str | None = None
     duplicate: bool = False
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost: float | None = None
+    context_dropped: int = 0
+
+
+@dataclass
+class PreparedTurn:
+    """Everything the upstream call needs, gathered before the connection is released."""
+
+    conversation_id: str
+    message_id: int
+    text: str
+    api_key: str | None
+    model: str
+    model_info: ModelInfo | None
+    window: list[dict[str, Any]]  # the session's history window
+    upstream: list[dict[str, Any]]  # what is sent: system, kept history, the message
+    context_dropped: int
+    max_tokens: int
+
+    def result(self, reply: Message, error: TurnError | None = None) -> TurnResult:
+        """Describe the recorded reply."""
+        return TurnResult(
+            self.conversation_id,
+            self.message_id,
+            reply.id,
+            reply.content,
+            reply.status,
+            error,
+            reply.model,
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
+            cost=reply.cost,
+            context_dropped=reply.context_dropped or 0,
+        )
 
 
 # ---------------------------------------------------------------- input
@@ -112,6 +150,15 @@ def owned_conversation(owner_id: str, conversation_id: str | None) -> Conversati
     return conversation
 
 
+def totals(conversation: Conversation) -> dict[str, Any]:
+    """Add up the tokens and cost of a conversation's replies."""
+    replies = [m for m in conversation.messages if m.role == "assistant"]
+    return {
+        "tokens": sum((m.prompt_tokens or 0) + (m.completion_tokens or 0) for m in replies),
+        "cost": sum(m.cost or 0.0 for m in replies),
+    }
+
+
 def retryable_message(conversation: Conversation) -> Message | None:
     """Return the last user message if its turn ended without a delivered reply."""
     messages = conversation.messages
@@ -120,7 +167,7 @@ def retryable_message(conversation: Conversation) -> Message | None:
     last = messages[-1]
     if last.role == "user":
         return last
-    if last.status in ("error", "offline") and last.reply_to_id:
+    if last.status in ("error", "offline", "stopped") and last.reply_to_id:
         return db.session.get(Message, last.reply_to_id)
     return None
 
@@ -260,6 +307,29 @@ def offline_notice() -> str:
 # ---------------------------------------------------------------- the turn
 
 
+def save_user_message(
+    owner_id: str,
+    text: str,
+    conversation: Conversation | None,
+    client_msg_id: str | None,
+) -> tuple[str, int] | TurnResult:
+    """Commit the user's message (before any upstream call); a repeat returns its result."""
+    if client_msg_id:
+        existing = _find_duplicate(owner_id, client_msg_id)
+        if existing is not None:
+            return _result_for_existing(existing)
+    if conversation is None:
+        conversation = Conversation(owner_id=owner_id, title=make_title(text))
+        db.session.add(conversation)
+    conversation.updated_at = utcnow()
+    message = Message(
+        conversation=conversation, role="user", content=text, client_msg_id=client_msg_id
+    )
+    db.session.add(message)
+    db.session.commit()
+    return conversation.id, message.id
+
+
 def send_message(
     owner_id: str,
     text: str,
@@ -268,32 +338,24 @@ def send_message(
     client: OpenRouterClient,
 ) -> TurnResult:
     """Save the user's message, then answer it (or record why it could not be)."""
-    if client_msg_id:
-        existing = _find_duplicate(owner_id, client_msg_id)
-        if existing is not None:
-            return _result_for_existing(existing)
+    saved = save_user_message(owner_id, text, conversation, client_msg_id)
+    if isinstance(saved, TurnResult):
+        return saved
+    return answer(prepare(*saved, text), client)
 
-    if conversation is None:
-        conversation = Conversation(owner_id=owner_id, title=make_title(text))
-        db.session.add(conversation)
-    conversation.updated_at = utcnow()
-    user_message = Message(
-        conversation=conversation,
-        role="user",
-        content=text,
-        client_msg_id=client_msg_id,
-    )
-    db.session.add(user_message)
-    db.session.commit()
-    return _answer(conversation.id, user_message.id, text, client)
+
+def retry_target(conversation: Conversation) -> PreparedTurn | None:
+    """Prepare a new answer to the last unanswered message; None if there is none."""
+    message = retryable_message(conversation)
+    if message is None:
+        return None
+    return prepare(conversation.id, message.id, message.content)
 
 
 def retry(conversation: Conversation, client: OpenRouterClient) -> TurnResult | None:
     """Ask again for the last message whose turn failed; None if nothing to retry."""
-    message = retryable_message(conversation)
-    if message is None:
-        return None
-    return _answer(conversation.id, message.id, message.content, client)
+    turn = retry_target(conversation)
+    return answer(turn, client) if turn else None
 
 
 def _result_for_existing(message: Message) -> TurnResult:
@@ -310,6 +372,9 @@ def _result_for_existing(message: Message) -> TurnResult:
         reply.status,
         model=reply.model,
         duplicate=True,
+        prompt_tokens=reply.prompt_tokens,
+        completion_tokens=reply.completion_tokens,
+        cost=reply.cost,
     )
 
 
@@ -324,80 +389,178 @@ def _history_for(conversation_id: str, message_id: int) -> list[dict[str, Any]]:
     return history
 
 
-def _answer(
-    conversation_id: str, message_id: int, text: str, client: OpenRouterClient
-) -> TurnResult:
-    history = _history_for(conversation_id, message_id)
+def _answered_before(conversation_id: str, before_id: int) -> int:
+    """Count the messages (questions and answers) that could serve as context."""
+    answers = db.session.scalar(
+        db.select(db.func.count())
+        .select_from(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.id < before_id,
+            Message.role == "assistant",
+            Message.status == "ok",
+        )
+    )
+    return 2 * (answers or 0)
+
+
+def prepare(conversation_id: str, message_id: int, text: str) -> PreparedTurn:
+    """Gather key, model, history and budget, then hand the connection back to the pool."""
+    config = current_app.config
+    window = _history_for(conversation_id, message_id)
+    available = _answered_before(conversation_id, message_id)
+    catalog = model_catalog.get_catalog()
+    model, _why = model_catalog.resolve_model(session_store.chosen_model(), catalog)
+    info = catalog.get(model)
+    context_length = (info.context_length if info else None) or config["DEFAULT_CONTEXT_LENGTH"]
+    system = system_message()
+    new = {"role": "user", "content": text}
+    kept, _trimmed = fit_history(system, window, new, context_length, config["MAX_REPLY_TOKENS"])
     api_key, _source = session_store.resolve_api_key()
-    model = session_store.chosen_model()
     # Hand the connection back to the pool before the model starts thinking.
     db.session.close()
+    return PreparedTurn(
+        conversation_id=conversation_id,
+        message_id=message_id,
+        text=text,
+        api_key=api_key,
+        model=model,
+        model_info=info,
+        window=window,
+        upstream=[system, *kept, new],
+        context_dropped=max(0, available - len(kept)),
+        max_tokens=reply_budget(context_length, config["MAX_REPLY_TOKENS"]),
+    )
 
-    if not api_key:
-        reply = _record(conversation_id, message_id, offline_notice(), "offline", model)
-        session_store.store_history(conversation_id, history, reply.id)
-        return TurnResult(conversation_id, message_id, reply.id, reply.content, "offline")
 
-    upstream = [system_message(), *history, {"role": "user", "content": text}]
+def _remember(turn: PreparedTurn, reply: Message, *, persist: bool = False) -> None:
+    """Update the session's history window after a turn."""
+    window = turn.window
+    if reply.status == "ok":
+        window = [
+            *window,
+            {"role": "user", "content": turn.text},
+            {"role": "assistant", "content": reply.content},
+        ]
+    session_store.store_history(turn.conversation_id, window, reply.id, persist=persist)
+
+
+def _failure(
+    turn: PreparedTurn, exc: OpenRouterError, partial: str = ""
+) -> tuple[Message, TurnError]:
+    error = describe_error(exc, turn.model)
+    current_app.logger.info("upstream call failed: kind=%s status=%s", exc.kind, exc.status_code)
+    if partial:
+        # Keep what arrived; the error is shown under it.
+        reply = _record(turn, partial, "error", error.kind, notice=error.message)
+    else:
+        reply = _record(turn, error.message, "error", error.kind)
+    return reply, error
+
+
+def answer(turn: PreparedTurn, client: OpenRouterClient) -> TurnResult:
+    """Ask the model and wait for the whole reply."""
+    if not turn.api_key:
+        reply = _record(turn, offline_notice(), "offline")
+        _remember(turn, reply)
+        return turn.result(reply)
     try:
-        result = client.chat(
-            api_key,
-            model,
-            upstream,
-            max_tokens=current_app.config["MAX_REPLY_TOKENS"],
-        )
+        result = client.chat(turn.api_key, turn.model, turn.upstream, max_tokens=turn.max_tokens)
     except OpenRouterError as exc:
-        error = describe_error(exc, model)
-        current_app.logger.info(
-            "upstream call failed: kind=%s status=%s", exc.kind, exc.status_code
-        )
-        reply = _record(conversation_id, message_id, error.message, "error", model, error.kind)
-        session_store.store_history(conversation_id, history, reply.id)
-        return TurnResult(
-            conversation_id, message_id, reply.id, error.message, "error", error, model
-        )
-
+        reply, error = _failure(turn, exc)
+        _remember(turn, reply)
+        return turn.result(reply, error)
     reply = _record(
-        conversation_id,
-        message_id,
+        turn,
         result.content,
         "ok",
-        result.model or model,
+        model=result.model,
         prompt_tokens=result.usage.prompt_tokens,
         completion_tokens=result.usage.completion_tokens,
+        cost=_cost(turn, result.usage),
     )
-    turns = [
-        *history,
-        {"role": "user", "content": text},
-        {"role": "assistant", "content": result.content},
-    ]
-    session_store.store_history(conversation_id, turns, reply.id)
-    return TurnResult(
-        conversation_id, message_id, reply.id, result.content, "ok", model=reply.model
+    _remember(turn, reply)
+    return turn.result(reply)
+
+
+def stream_answer(turn: PreparedTurn, client: OpenRouterClient) -> Iterator[tuple[str, Any]]:
+    """Yield ("delta", text), ("heartbeat", None), then ("done" | "error", TurnResult).
+
+    Closing the generator early (the visitor pressed Stop or left) closes the
+    upstream request and saves the partial reply, marked as stopped.
+    """
+    if not turn.api_key:
+        reply = _record(turn, offline_notice(), "offline")
+        _remember(turn, reply, persist=True)
+        yield "done", turn.result(reply)
+        return
+    stream = None
+    try:
+        stream = client.stream(turn.api_key, turn.model, turn.upstream, max_tokens=turn.max_tokens)
+        for event in stream:
+            if isinstance(event, Delta):
+                yield "delta", event.text
+            else:
+                yield "heartbeat", None
+    except OpenRouterError as exc:
+        reply, error = _failure(turn, exc, stream.text if stream else "")
+        _remember(turn, reply, persist=True)
+        yield "error", turn.result(reply, error)
+        return
+    except GeneratorExit:
+        if stream is not None:
+            stream.close()
+        partial = stream.text if stream else ""
+        _record(turn, partial, "stopped", notice="Stopped before the reply was finished.")
+        current_app.logger.info("reply stopped by the visitor after %d characters", len(partial))
+        raise
+    finally:
+        if stream is not None:
+            stream.close()
+    result = stream.result
+    reply = _record(
+        turn,
+        result.content,
+        "ok",
+        model=result.model,
+        prompt_tokens=result.usage.prompt_tokens,
+        completion_tokens=result.usage.completion_tokens,
+        cost=_cost(turn, result.usage),
     )
+    _remember(turn, reply, persist=True)
+    yield "done", turn.result(reply)
+
+
+def _cost(turn: PreparedTurn, usage: Any) -> float | None:
+    if usage.cost is not None:
+        return float(usage.cost)
+    return model_catalog.cost_of(turn.model_info, usage.prompt_tokens, usage.completion_tokens)
 
 
 def _record(
-    conversation_id: str,
-    reply_to_id: int,
+    turn: PreparedTurn,
     content: str,
     status: str,
-    model: str | None,
     error_kind: str | None = None,
-    **usage: int | None,
+    *,
+    notice: str | None = None,
+    model: str | None = None,
+    **usage: Any,
 ) -> Message:
     reply = Message(
-        conversation_id=conversation_id,
+        conversation_id=turn.conversation_id,
         role="assistant",
         content=content,
         status=status,
         error_kind=error_kind,
-        model=model,
-        reply_to_id=reply_to_id,
+        notice=notice,
+        model=model or turn.model,
+        reply_to_id=turn.message_id,
+        context_dropped=turn.context_dropped or None,
         **usage,
     )
     db.session.add(reply)
-    conversation = db.session.get(Conversation, conversation_id)
+    conversation = db.session.get(Conversation, turn.conversation_id)
     if conversation is not None:
         conversation.updated_at = utcnow()
     db.session.commit()

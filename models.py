@@ -61,7 +61,10 @@ class Message(db.Model):
     """One turn: a user message or the assistant's answer to it.
 
     ``status`` is ``ok`` for a delivered text, ``error`` for an upstream failure
-    (``error_kind`` says which), ``offline`` for the no-key notice.
+    (``error_kind`` says which; ``notice`` holds the explanation when partial text
+    arrived first), ``offline`` for the no-key notice, ``stopped`` for a reply the
+    visitor stopped (``content`` is what had arrived). ``context_dropped`` counts the
+    earlier messages left out of the model's context for this reply.
     """
 
     __tablename__ = "message"
@@ -77,8 +80,11 @@ class Message(db.Model):
     model: Mapped[str | None] = mapped_column(String(200))
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+    notice: Mapped[str | None] = mapped_column(Text)
     prompt_tokens: Mapped[int | None]
     completion_tokens: Mapped[int | None]
+    cost: Mapped[float | None]
+    context_dropped: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")

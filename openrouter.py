@@ -7,25 +7,34 @@ the base URL. This module knows nothing of Flask.
 from __future__ import annotations
 
 import email.utils
+import json
+import random
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 
 __all__ = [
+    "RETRYABLE_STATUS",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
     "ChatResult",
+    "Delta",
     "EmptyReplyError",
+    "Heartbeat",
     "InsufficientCreditsError",
     "InvalidResponseError",
     "KeyInfo",
+    "ModelInfo",
     "ModerationError",
     "NotFoundError",
     "OpenRouterClient",
@@ -33,6 +42,8 @@ __all__ = [
     "ProviderError",
     "RateLimitError",
     "RequestTimeoutError",
+    "RetryPolicy",
+    "Usage",
 ]
 
 
@@ -239,6 +250,62 @@ class ChatResult:
 
 
 @dataclass(frozen=True)
+class Delta:
+    """A piece of reply text as it arrives."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """The upstream is still working (an SSE comment such as ``: OPENROUTER PROCESSING``)."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    name: str
+    context_length: int | None
+    prompt_price: float | None  # USD per token
+    completion_price: float | None
+    supported_parameters: tuple[str, ...] = ()
+
+    @property
+    def is_free(self) -> bool:
+        """Tell whether both prompt and completion cost nothing."""
+        return self.id.endswith(":free") or (self.prompt_price == 0 and self.completion_price == 0)
+
+    @classmethod
+    def from_body(cls, data: dict[str, Any]) -> ModelInfo | None:
+        """Read one entry of ``GET /models``; None when it has no id."""
+        model_id = data.get("id")
+        if not isinstance(model_id, str) or not model_id:
+            return None
+        pricing = data.get("pricing") if isinstance(data.get("pricing"), dict) else {}
+
+        def price(key: str) -> float | None:
+            try:
+                value = float(pricing.get(key))
+            except (TypeError, ValueError):
+                return None
+            return value if value >= 0 else None
+
+        context = data.get("context_length")
+        top = data.get("top_provider")
+        if not isinstance(context, int) and isinstance(top, dict):
+            context = top.get("context_length")
+        params = data.get("supported_parameters")
+        return cls(
+            id=model_id,
+            name=str(data.get("name") or model_id),
+            context_length=context if isinstance(context, int) and context > 0 else None,
+            prompt_price=price("prompt"),
+            completion_price=price("completion"),
+            supported_parameters=tuple(p for p in params or () if isinstance(p, str)),
+        )
+
+
+@dataclass(frozen=True)
 class KeyInfo:
     label: str | None
     limit: float | None
@@ -248,6 +315,41 @@ class KeyInfo:
 
 
 # ---------------------------------------------------------------- client
+
+
+RETRYABLE_STATUS = frozenset({408, 429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential backoff and full jitter.
+
+    Only failures that happen before any reply text exists are retried: connection
+    errors and the statuses in RETRYABLE_STATUS. A ``Retry-After`` longer than
+    ``retry_after_cap`` is not waited out; the error goes to the user with its delay.
+    """
+
+    max_retries: int = 2
+    base_delay: float = 0.5
+    max_delay: float = 4.0
+    retry_after_cap: float = 10.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before retry number ``attempt`` (0-based), or None to give up."""
+        if attempt >= self.max_retries:
+            return None
+        if retry_after is not None:
+            return retry_after if retry_after <= self.retry_after_cap else None
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))  # noqa: S311
+
+
+def is_retryable(error: OpenRouterError) -> bool:
+    """Tell whether a failure before any reply text may be tried again."""
+    if isinstance(error, APITimeoutError):
+        return False  # a slow model is not helped by asking twice
+    if isinstance(error, APIConnectionError):
+        return True
+    return isinstance(error, APIStatusError) and error.status_code in RETRYABLE_STATUS
 
 
 class OpenRouterClient:
@@ -262,9 +364,14 @@ class OpenRouterClient:
         pool_size: int = 200,
         app_url: str = "http://localhost:8000",
         app_title: str = "Automotive Chat Assistant",
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.timeout = (connect_timeout, read_timeout)
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
         self.http = requests.Session()
         # One pool per host, as large as the number of chats a server holds at once.
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
@@ -280,43 +387,110 @@ class OpenRouterClient:
             }
         )
 
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """The (connect, read) timeouts of every request."""
+        return (self.connect_timeout, self.read_timeout)
+
     def close(self) -> None:
         """Release pooled connections."""
         self.http.close()
 
-    def _request(
-        self, method: str, path: str, api_key: str, json_body: Any = None
-    ) -> dict[str, Any]:
+    # -------------------------------------------------------- transport
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        api_key: str | None,
+        json_body: Any,
+        *,
+        stream: bool,
+        read_timeout: float,
+    ) -> requests.Response:
         url = f"{self.base_url}/{path.lstrip('/')}"
-        headers = {"Authorization": f"Bearer {api_key}"}
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        if stream:
+            headers["Accept"] = "text/event-stream"
         try:
             response = self.http.request(
-                method, url, json=json_body, headers=headers, timeout=self.timeout
+                method,
+                url,
+                json=json_body,
+                headers=headers,
+                timeout=(self.connect_timeout, read_timeout),
+                stream=stream,
             )
+        except requests.ConnectTimeout:
+            raise APIConnectionError(
+                f"no connection within {self.connect_timeout:g} seconds"
+            ) from None
         except requests.Timeout:
-            raise APITimeoutError(f"no answer within {self.timeout[1]:g} seconds") from None
+            raise APITimeoutError(f"no answer within {self.read_timeout:g} seconds") from None
         except requests.RequestException as exc:
             raise APIConnectionError(type(exc).__name__) from None
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        return response
+
+    @staticmethod
+    def _status_error(response: requests.Response) -> APIStatusError:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         try:
             body = response.json()
         except ValueError:
             body = None
-        if response.status_code >= 400:
-            if isinstance(body, dict) and "error" in body:
-                raise _error_from_body(body, response.status_code, retry_after)
-            text = response.text.strip()[:200] if response.text else ""
-            raise error_class_for(response.status_code)(
-                text or response.reason or f"HTTP {response.status_code}",
-                status_code=response.status_code,
-                retry_after=retry_after,
+        finally:
+            response.close()
+        if isinstance(body, dict) and "error" in body:
+            return _error_from_body(body, response.status_code, retry_after)
+        text = response.text.strip()[:200] if response.text else ""
+        return error_class_for(response.status_code)(
+            text or response.reason or f"HTTP {response.status_code}",
+            status_code=response.status_code,
+            retry_after=retry_after,
+        )
+
+    def _with_retries(self, call: Callable[[float], Any]) -> Any:
+        """Run ``call(read_timeout)`` with retries, all within one read timeout."""
+        deadline = time.monotonic() + self.read_timeout
+        attempt = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                return call(max(remaining, 0.1))
+            except OpenRouterError as error:
+                if not is_retryable(error):
+                    raise
+                wait = self.retry.delay(attempt, error.retry_after)
+                # Leave the next attempt at least a connect timeout of the budget.
+                budget = deadline - time.monotonic() - self.connect_timeout
+                if wait is None or wait >= budget:
+                    raise
+                self._sleep(wait)
+                attempt += 1
+
+    def _json(self, method: str, path: str, api_key: str | None, body: Any = None) -> dict:
+        def call(read_timeout: float) -> dict[str, Any]:
+            response = self._attempt(
+                method, path, api_key, body, stream=False, read_timeout=read_timeout
             )
-        if not isinstance(body, dict):
-            raise InvalidResponseError("the answer was not JSON", status_code=response.status_code)
-        if body.get("error"):
-            # A 200 whose body carries an error: the model failed after routing.
-            raise _error_from_body(body, 200, retry_after)
-        return body
+            try:
+                data = response.json()
+            except ValueError:
+                raise InvalidResponseError(
+                    "the answer was not JSON", status_code=response.status_code
+                ) from None
+            if not isinstance(data, dict):
+                raise InvalidResponseError("the answer was not a JSON object")
+            if data.get("error"):
+                # A 200 whose body carries an error: the model failed after routing.
+                raise _error_from_body(data, 200, None)
+            return data
+
+        return self._with_retries(call)
+
+    # -------------------------------------------------------- API
 
     def chat(
         self,
@@ -327,10 +501,9 @@ class OpenRouterClient:
         max_tokens: int | None = None,
     ) -> ChatResult:
         """Send one non-streaming chat completion and return the reply."""
-        payload: dict[str, Any] = {"model": model, "messages": messages}
-        if max_tokens:
-            payload["max_tokens"] = max_tokens
-        body = self._request("POST", "chat/completions", api_key, payload)
+        body = self._json(
+            "POST", "chat/completions", api_key, _payload(model, messages, max_tokens)
+        )
         choices = body.get("choices")
         if not isinstance(choices, list) or not choices:
             raise EmptyReplyError("the answer had no choices")
@@ -358,9 +531,29 @@ class OpenRouterClient:
             usage=Usage.from_body(body.get("usage")),
         )
 
+    def stream(
+        self,
+        api_key: str,
+        model: str,
+        messages: list[dict[str, Any]],
+        *,
+        max_tokens: int | None = None,
+    ) -> ChatStream:
+        """Open a streaming chat completion; failures before the first byte are retried."""
+        payload = _payload(model, messages, max_tokens)
+        payload["stream"] = True
+        payload["stream_options"] = {"include_usage": True}
+
+        def call(read_timeout: float) -> requests.Response:
+            return self._attempt(
+                "POST", "chat/completions", api_key, payload, stream=True, read_timeout=read_timeout
+            )
+
+        return ChatStream(self._with_retries(call), model, self.read_timeout)
+
     def key_info(self, api_key: str) -> KeyInfo:
         """Describe a key (label, limit, usage) without spending a completion."""
-        body = self._request("GET", "key", api_key)
+        body = self._json("GET", "key", api_key)
         data = body.get("data")
         if not isinstance(data, dict):
             raise InvalidResponseError("the key answer had no data")
@@ -377,3 +570,150 @@ class OpenRouterClient:
             limit_remaining=number("limit_remaining"),
             is_free_tier=free if isinstance(free, bool) else None,
         )
+
+    def models(self, api_key: str | None = None) -> list[ModelInfo]:
+        """Fetch the model catalog (``GET /models``; no key needed on OpenRouter)."""
+        body = self._json("GET", "models", api_key)
+        entries = body.get("data")
+        if not isinstance(entries, list):
+            raise InvalidResponseError("the model list had no data")
+        models = [ModelInfo.from_body(entry) for entry in entries if isinstance(entry, dict)]
+        return [model for model in models if model is not None]
+
+
+def _payload(model: str, messages: list[dict[str, Any]], max_tokens: int | None) -> dict:
+    payload: dict[str, Any] = {"model": model, "messages": messages}
+    if max_tokens:
+        payload["max_tokens"] = max_tokens
+    return payload
+
+
+# ---------------------------------------------------------------- streaming
+
+
+class ChatStream:
+    """Iterate a streaming reply as Delta and Heartbeat events.
+
+    Raises an OpenRouterError if the stream fails; ``text`` then holds the partial
+    reply. ``close()`` (or leaving the ``with`` block) closes the upstream request,
+    which is how a stopped reply stops costing tokens.
+    """
+
+    def __init__(self, response: requests.Response, model: str, read_timeout: float) -> None:
+        self._response = response
+        self._read_timeout = read_timeout
+        self.model = response.headers.get("X-Model") or model
+        self.provider: str | None = None
+        self.generation_id: str | None = response.headers.get("X-Generation-Id")
+        self.finish_reason: str | None = None
+        self.usage = Usage()
+        self.text = ""
+        self.closed = False
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the upstream connection (idempotent)."""
+        if not self.closed:
+            self.closed = True
+            self._response.close()
+
+    @property
+    def result(self) -> ChatResult:
+        """The finished reply, once iteration ended without an error."""
+        return ChatResult(
+            content=self.text,
+            model=self.model,
+            provider=self.provider,
+            finish_reason=self.finish_reason,
+            generation_id=self.generation_id,
+            usage=self.usage,
+        )
+
+    def _raw_chunks(self) -> Iterator[bytes]:
+        raw = self._response.raw
+        try:
+            while True:
+                # read1 hands over whatever arrived, so text is not held back.
+                chunk = raw.read1(65536)
+                if not chunk:
+                    return
+                yield chunk
+        except (ReadTimeoutError, TimeoutError):
+            raise APITimeoutError(
+                f"the stream stalled for {self._read_timeout:g} seconds"
+            ) from None
+        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
+            raise APIConnectionError(f"the stream broke ({type(exc).__name__})") from None
+
+    def _events(self) -> Iterator[str | None]:
+        """Yield each SSE data payload, and None for each comment line."""
+        buffer = b""
+        data: list[str] = []
+        for chunk in self._raw_chunks():
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for raw_line in lines:
+                line = raw_line.rstrip(b"\r").decode("utf-8", errors="replace")
+                if not line:
+                    if data:
+                        yield "\n".join(data)
+                        data = []
+                elif line.startswith(":"):
+                    yield None
+                elif line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+                # event:, id: and retry: fields carry nothing we use.
+        if data:
+            yield "\n".join(data)
+
+    def __iter__(self) -> Iterator[Delta | Heartbeat]:
+        try:
+            for payload in self._events():
+                if payload is None:
+                    yield Heartbeat()
+                    continue
+                if payload.strip() == "[DONE]":
+                    break
+                delta = self._read_chunk(payload)
+                if delta:
+                    self.text += delta
+                    yield Delta(delta)
+        finally:
+            self.close()
+        if not self.text.strip():
+            raise EmptyReplyError("the model streamed no text", provider=self.provider)
+
+    def _read_chunk(self, payload: str) -> str:
+        try:
+            chunk = json.loads(payload)
+        except ValueError:
+            raise InvalidResponseError("a stream chunk was not JSON") from None
+        if not isinstance(chunk, dict):
+            return ""
+        self.provider = chunk.get("provider") or self.provider
+        self.model = chunk.get("model") or self.model
+        self.generation_id = chunk.get("id") or self.generation_id
+        if chunk.get("usage"):
+            self.usage = Usage.from_body(chunk["usage"])
+        if chunk.get("error"):
+            error = _error_from_body(chunk, 200, None)
+            error.provider = error.provider or self.provider
+            raise error
+        choices = chunk.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            return ""  # e.g. the final usage chunk with empty choices
+        choice = choices[0]
+        finish = choice.get("finish_reason")
+        if finish:
+            self.finish_reason = finish
+        delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+        text = delta.get("content")
+        if finish == "error":
+            self.text += text or ""
+            raise ProviderError("the model stopped with an error", provider=self.provider)
+        return text if isinstance(text, str) else ""

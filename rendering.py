@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -40,3 +42,19 @@ def render_markdown(text: str) -> Markup:
         strip_comments=True,
     )
     return Markup(clean)  # noqa: S704 - nh3 output is the one trusted source
+
+
+def per_million(price_per_token: float | None) -> str:
+    """Show a per-token price as dollars per million tokens."""
+    if price_per_token is None:
+        return "–"
+    if price_per_token == 0:
+        return "free"
+    return f"${price_per_token * 1_000_000:,.2f}"
+
+
+def format_timestamp(epoch: float | None) -> str:
+    """Show a Unix time as a UTC date and time."""
+    if not epoch:
+        return "never"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -203,12 +203,22 @@ def cached_history(
 
 
 def store_history(
-    conversation_id: str, messages: list[dict[str, Any]], last_message_id: int | None
+    conversation_id: str,
+    messages: list[dict[str, Any]],
+    last_message_id: int | None,
+    *,
+    persist: bool = False,
 ) -> None:
-    """Keep the newest turns of the active conversation in the session."""
+    """Keep the newest turns of the active conversation in the session.
+
+    ``persist`` writes the session at once: a streamed response has already sent
+    its headers, so the usual save at the end of the request has happened.
+    """
     size = current_app.config["HISTORY_WINDOW"]
     session[_HISTORY] = {
         "conversation_id": conversation_id,
         "last_message_id": last_message_id,
         "messages": messages[-size:],
     }
+    if persist:
+        current_app.session_interface.save_session(current_app, session, Response())

@@ -154,6 +154,8 @@ def base_env(fake: FakeOpenRouter, database_url: str, **extra: str) -> dict[str,
         "OPENROUTER_BASE_URL": fake.url,
         "OPENROUTER_READ_TIMEOUT": "5",
         "OPENROUTER_CONNECT_TIMEOUT": "2",
+        # Error-display tests see each failure once; retry tests turn retries back on.
+        "OPENROUTER_MAX_RETRIES": "0",
     }
     if TEST_REDIS_URL:
         env["REDIS_URL"] = TEST_REDIS_URL

@@ -36,6 +36,23 @@ class Error:
 
 
 @dataclass
+class Stream:
+    """A streamed reply: SSE chunks over chunked transfer encoding, as OpenRouter sends."""
+
+    chunks: list[str] = field(default_factory=lambda: ["Check ", "the ", "fuses."])
+    delay: float = 0.0  # between chunks
+    first_delay: float = 0.0  # before the first chunk (comments are sent meanwhile)
+    comments: int = 1  # ": OPENROUTER PROCESSING" lines before the first chunk
+    error_after: int | None = None  # mid-stream error after this many chunks
+    error_message: str = "Provider disconnected unexpectedly"
+    usage_shape: str = "empty_choices"  # or "empty_delta", or "none"
+    prompt_tokens: int = 50
+    completion_tokens: int = 12
+    cost: float | None = None
+    done: bool = True  # send "data: [DONE]"
+
+
+@dataclass
 class Raw:
     status: int
     body: bytes
@@ -60,6 +77,10 @@ class FakeState:
     requests: list[Recorded] = field(default_factory=list)
     rejected_keys: set[str] = field(default_factory=set)
     on_chat: Any = None  # callable(Recorded) run before answering a chat call
+    disconnects: int = 0  # streams the client closed before the end
+    completed_streams: int = 0
+    models: list[dict[str, Any]] | None = None  # None: the default catalog
+    models_status: int = 200
 
 
 class FakeOpenRouter:
@@ -129,6 +150,13 @@ class FakeOpenRouter:
         with self.lock:
             self.state.requests.append(record)
 
+        if handler.path == "/api/v1/models" and method == "GET":
+            # The catalog is public on OpenRouter: no key needed.
+            if self.state.models_status != 200:
+                return self._send_error(handler, Error(self.state.models_status, "catalog down"))
+            models = self.state.models if self.state.models is not None else DEFAULT_MODELS
+            return self._send_json(handler, 200, {"data": models})
+
         auth = handler.headers.get("Authorization", "")
         key = auth.removeprefix("Bearer ").strip()
         if not key:
@@ -154,15 +182,15 @@ class FakeOpenRouter:
             time.sleep(delay)
         if isinstance(behaviour, Raw):
             return self._send(handler, behaviour.status, behaviour.body, behaviour.content_type)
+        if isinstance(behaviour, Stream):
+            return self._stream(handler, record, behaviour)
+        if (record.body or {}).get("stream") and isinstance(behaviour, Reply):
+            text = behaviour.text if behaviour.text is not None else self._echo(record)
+            return self._stream(handler, record, Stream(chunks=[text] if text else []))
         if isinstance(behaviour, Error):
             return self._send_error(handler, behaviour)
         model = behaviour.model or (record.body or {}).get("model") or "fake/model"
-        text = behaviour.text
-        if text is None:
-            last = next(
-                (m["content"] for m in reversed(record.messages) if m["role"] == "user"), ""
-            )
-            text = f"Fake mechanic answer about: {last[:80]}"
+        text = behaviour.text if behaviour.text is not None else self._echo(record)
         body = {
             "id": f"gen-{uuid.uuid4().hex[:24]}",
             "provider": "FakeProvider",
@@ -190,6 +218,75 @@ class FakeOpenRouter:
             },
         }
         return self._send_json(handler, 200, body)
+
+    @staticmethod
+    def _echo(record: Recorded) -> str:
+        last = next((m["content"] for m in reversed(record.messages) if m["role"] == "user"), "")
+        return f"Fake mechanic answer about: {last[:80]}"
+
+    def _stream(self, handler: BaseHTTPRequestHandler, record: Recorded, spec: Stream) -> None:
+        model = (record.body or {}).get("model") or "fake/model"
+        gen_id = f"gen-{uuid.uuid4().hex[:24]}"
+        base = {"id": gen_id, "provider": "FakeProvider", "model": model,
+                "object": "chat.completion.chunk", "created": int(time.time())}  # fmt: skip
+
+        def event(payload: dict[str, Any] | str) -> bytes:
+            data = payload if isinstance(payload, str) else json.dumps(payload)
+            return f"data: {data}\n\n".encode()
+
+        def chunk(text: str | None, finish: str | None = None, **extra: Any) -> bytes:
+            choice = {"index": 0, "delta": {"role": "assistant", "content": text},
+                      "finish_reason": finish, "native_finish_reason": finish}  # fmt: skip
+            return event({**base, "choices": [choice], **extra})
+
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/event-stream")
+            handler.send_header("Cache-Control", "no-cache")
+            handler.send_header("Transfer-Encoding", "chunked")
+            handler.send_header("X-Generation-Id", gen_id)
+            handler.end_headers()
+
+            def send(data: bytes) -> None:
+                handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                handler.wfile.flush()
+
+            for _ in range(spec.comments):
+                send(b": OPENROUTER PROCESSING\n\n")
+                if spec.first_delay:
+                    time.sleep(spec.first_delay / max(spec.comments, 1))
+            if spec.first_delay and not spec.comments:
+                time.sleep(spec.first_delay)
+            for index, text in enumerate(spec.chunks):
+                if spec.error_after is not None and index == spec.error_after:
+                    error = {"code": "server_error", "message": spec.error_message}
+                    send(chunk("", "error", error=error))
+                    break
+                if index and spec.delay:
+                    time.sleep(spec.delay)
+                send(chunk(text))
+            else:
+                usage = {"prompt_tokens": spec.prompt_tokens,
+                         "completion_tokens": spec.completion_tokens,
+                         "total_tokens": spec.prompt_tokens + spec.completion_tokens}  # fmt: skip
+                if spec.cost is not None:
+                    usage["cost"] = spec.cost
+                if spec.usage_shape == "empty_choices":
+                    send(chunk(None, "stop"))
+                    send(event({**base, "choices": [], "usage": usage}))
+                elif spec.usage_shape == "empty_delta":
+                    send(chunk("", "stop", usage=usage))
+                else:
+                    send(chunk(None, "stop"))
+                if spec.done:
+                    send(event("[DONE]"))
+            handler.wfile.write(b"0\r\n\r\n")
+            handler.wfile.flush()
+            with self.lock:
+                self.state.completed_streams += 1
+        except (BrokenPipeError, ConnectionResetError):
+            with self.lock:
+                self.state.disconnects += 1
 
     @staticmethod
     def _key_body(key: str) -> dict[str, Any]:
@@ -241,3 +338,50 @@ class FakeOpenRouter:
             handler.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test); nothing to answer
+
+
+def model_entry(
+    model_id: str,
+    *,
+    context_length: int = 65536,
+    prompt: str = "0",
+    completion: str = "0",
+    tools: bool = False,
+) -> dict[str, Any]:
+    """Build one ``GET /models`` entry in OpenRouter's shape."""
+    return {
+        "id": model_id,
+        "canonical_slug": model_id,
+        "name": model_id.split("/")[-1].replace("-", " ").title(),
+        "created": 1735689600,
+        "description": "A fake model.",
+        "context_length": context_length,
+        "architecture": {"modality": "text->text", "input_modalities": ["text"],
+                         "output_modalities": ["text"], "tokenizer": "Other"},
+        "pricing": {"prompt": prompt, "completion": completion, "request": "0", "image": "0"},
+        "top_provider": {"context_length": context_length, "max_completion_tokens": 8192,
+                         "is_moderated": False},
+        "supported_parameters": ["max_tokens", "temperature", "stream"]
+        + (["tools", "tool_choice"] if tools else []),
+    }  # fmt: skip
+
+
+DEFAULT_MODELS = [
+    model_entry("deepseek/deepseek-chat-v3-0324:free", context_length=163840),
+    model_entry("meta-llama/llama-3.3-70b-instruct:free", context_length=131072),
+    model_entry(
+        "openai/gpt-4o-mini",
+        context_length=128000,
+        prompt="0.00000015",
+        completion="0.0000006",
+        tools=True,
+    ),
+    model_entry(
+        "anthropic/claude-3.5-haiku",
+        context_length=200000,
+        prompt="0.0000008",
+        completion="0.000004",
+        tools=True,
+    ),
+    model_entry("tiny/context-model", context_length=600, prompt="0.000001", completion="0.000002"),
+]

@@ -14,7 +14,7 @@ from tests.conftest import (
     Visitor,
     conversation_id_from,
 )
-from tests.fake_openrouter import Error, Reply
+from tests.fake_openrouter import DEFAULT_MODELS, Error, Reply, model_entry
 
 SERVER_KEY = "sk-or-v1-server000000000000000000000000000000000000000000000000s3rv"
 
@@ -160,7 +160,7 @@ def test_test_key_shows_label_limit_and_usage(keyed_visitor, fake):
     assert "OpenRouter accepted the key" in page
     assert "Usage: $3.50; limit: $25.00; remaining: $21.50." in page
     assert fake.chat_requests == []  # no completion spent
-    assert [r.path for r in fake.requests] == ["/api/v1/key"]
+    assert [r.path for r in fake.requests if r.path != "/api/v1/models"] == ["/api/v1/key"]
 
 
 def test_test_key_shows_the_exact_rejection(keyed_visitor, fake):
@@ -173,17 +173,28 @@ def test_test_key_shows_the_exact_rejection(keyed_visitor, fake):
 def test_test_key_without_a_saved_key_says_so(visitor, fake):
     visitor.post("/settings/test-key", source="/settings")
     assert "No key of yours is saved" in visitor.get("/settings").get_data(as_text=True)
-    assert fake.requests == []
+    assert [r.path for r in fake.requests if r.path != "/api/v1/models"] == []
 
 
 def test_default_model_is_configurable(make_app, fake):
+    fake.state.models = [*DEFAULT_MODELS, model_entry("mistralai/mistral-7b-instruct:free")]
     app = make_app(DEFAULT_MODEL="mistralai/mistral-7b-instruct:free")
     visitor = Visitor(app.test_client())
     visitor.save_key(CANARY_KEY)
     page = visitor.get("/settings").get_data(as_text=True)
-    assert '<option value="mistralai/mistral-7b-instruct:free" selected>' in page
+    assert 'value="mistralai/mistral-7b-instruct:free" checked' in page
     visitor.send("Best tires for snow?")
     assert fake.chat_requests[-1].body["model"] == "mistralai/mistral-7b-instruct:free"
+
+
+def test_curated_list_when_the_catalog_is_unavailable(make_app, fake):
+    fake.state.models_status = 503
+    app = make_app()
+    visitor = Visitor(app.test_client())
+    page = visitor.get("/settings").get_data(as_text=True)
+    assert "The model list is unavailable" in page
+    assert '<option value="deepseek/deepseek-chat-v3-0324:free" selected>' in page
+    assert visitor.save_key(CANARY_KEY, model="openai/gpt-4o-mini").status_code == 303
 
 
 # ---------------------------------------------------------------- outliving the session

@@ -5,12 +5,22 @@ from __future__ import annotations
 from flask import request
 
 
+def _best() -> str | None:
+    return request.accept_mimetypes.best_match(
+        ["text/html", "application/json", "text/event-stream"]
+    )
+
+
+def wants_stream() -> bool:
+    """Tell whether the client asked for a Server-Sent Events stream."""
+    return _best() == "text/event-stream"
+
+
 def wants_json() -> bool:
-    """Tell whether the client asked for JSON rather than a page."""
+    """Tell whether the client wants data (JSON, or errors before a stream) over a page."""
     if request.is_json:
         return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
+    return _best() in ("application/json", "text/event-stream")
 
 
 def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:

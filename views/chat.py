@@ -1,25 +1,31 @@
-"""The chat pages and the send / retry actions."""
+"""The chat pages and the send / retry actions (page, JSON or Server-Sent Events)."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     jsonify,
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from werkzeug.exceptions import BadRequest
 
+import catalog as model_catalog
 import conversations
 import session_store
-from models import Conversation
-from views import error_body, wants_json
+from models import Conversation, Message, db
+from views import error_body, wants_json, wants_stream
 
 bp = Blueprint("chat", __name__)
 
@@ -38,6 +44,9 @@ def render_chat(
     """Render the chat page, optionally keeping a draft and showing an error."""
     owner = session_store.owner_id()
     retry_target = conversations.retryable_message(conversation) if conversation else None
+    model, model_notice = model_catalog.resolve_model(
+        session_store.chosen_model(), model_catalog.get_catalog()
+    )
     body = render_template(
         "chat/index.html",
         conversation=conversation,
@@ -47,7 +56,9 @@ def render_chat(
         retry_target=retry_target,
         client_msg_id=uuid.uuid4().hex,
         max_length=current_app.config["MAX_MESSAGE_LENGTH"],
-        model=session_store.chosen_model(),
+        model=model,
+        model_notice=model_notice,
+        totals=conversations.totals(conversation) if conversation else None,
         key_source=session_store.resolve_api_key()[1],
     )
     return body, status
@@ -91,7 +102,7 @@ def _form_fields() -> dict:
 
 @bp.post("/chat")
 def send():
-    """Send a message: form posts get a redirect, JSON callers get the reply."""
+    """Send a message: form posts get a redirect, JSON and SSE callers get the reply."""
     fields = _form_fields()
     draft = fields.get("message") or ""
     conversation_id = (fields.get("conversation_id") or "").strip() or None
@@ -107,13 +118,18 @@ def send():
         )
 
     current_app.logger.info(
-        "chat request received: length=%d model=%s",
-        len(text),
-        session_store.chosen_model(),
+        "chat request received: length=%d model=%s", len(text), session_store.chosen_model()
     )
-    result = conversations.send_message(
-        session_store.owner_id(), text, conversation, client_msg_id, _client()
-    )
+    owner = session_store.owner_id()
+    if wants_stream():
+        saved = conversations.save_user_message(owner, text, conversation, client_msg_id)
+        if isinstance(saved, conversations.TurnResult):
+            return _event_stream(_replay(saved))
+        cid, message_id = saved
+        turn = conversations.prepare(cid, message_id, text)
+        return _event_stream(_turn_events(turn))
+
+    result = conversations.send_message(owner, text, conversation, client_msg_id, _client())
     if wants_json():
         return _json_result(result)
     return redirect(url_for("chat.conversation", conversation_id=result.conversation_id), 303)
@@ -123,19 +139,25 @@ def send():
 def retry(conversation_id: str):
     """Ask again for the last message whose answer failed."""
     conversation = _owned_or_404(conversation_id)
-    result = conversations.retry(conversation, _client())
-    if result is None:
+    turn = conversations.retry_target(conversation)
+    if turn is None:
         message = "There is no failed message to retry in this conversation."
         if wants_json():
             return jsonify(error_body("nothing_to_retry", message)), 409
         return render_chat(conversation, error=message, status=409)
+    if wants_stream():
+        return _event_stream(_turn_events(turn))
+    result = conversations.answer(turn, _client())
     if wants_json():
         return _json_result(result)
     return redirect(url_for("chat.conversation", conversation_id=conversation_id), 303)
 
 
-def _json_result(result: conversations.TurnResult):
-    body = {
+# ---------------------------------------------------------------- responses
+
+
+def _result_body(result: conversations.TurnResult) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "conversation_id": result.conversation_id,
         "message_id": result.message_id,
         "reply_id": result.reply_id,
@@ -143,12 +165,90 @@ def _json_result(result: conversations.TurnResult):
         "status": result.status,
         "model": result.model,
         "duplicate": result.duplicate,
+        "usage": {
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "cost": result.cost,
+        },
+        "context_dropped": result.context_dropped,
     }
-    if result.error is None:
-        return jsonify(body), 200
-    body.update(error_body(result.error.kind, result.error.message))
-    response = jsonify(body)
-    response.status_code = result.error.status
-    if result.error.retry_after is not None:
-        response.headers["Retry-After"] = str(result.error.retry_after)
+    if result.error is not None:
+        body.update(error_body(result.error.kind, result.error.message))
+        body["retry_after"] = result.error.retry_after
+    return body
+
+
+def _json_result(result: conversations.TurnResult):
+    response = jsonify(_result_body(result))
+    if result.error is not None:
+        response.status_code = result.error.status
+        if result.error.retry_after is not None:
+            response.headers["Retry-After"] = str(result.error.retry_after)
+    return response
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def _conversation_event(conversation_id: str, message_id: int) -> str:
+    conversation = db.session.get(Conversation, conversation_id)
+    event = _sse(
+        "conversation",
+        {
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "url": url_for("chat.conversation", conversation_id=conversation_id),
+            "title": conversation.title if conversation else None,
+        },
+    )
+    db.session.close()  # no connection is held while the model answers
+    return event
+
+
+def _final_event(result: conversations.TurnResult) -> str:
+    """The closing event: the stored message, rendered by the server, with usage."""
+    body = _result_body(result)
+    reply = db.session.get(Message, result.reply_id) if result.reply_id else None
+    if reply is not None:
+        conversation = reply.conversation
+        retry_target = conversations.retryable_message(conversation)
+        body["html"] = render_template(
+            "chat/_message.html",
+            message=reply,
+            retry_target=retry_target,
+            conversation=conversation,
+        )
+        body["totals"] = conversations.totals(conversation)
+    return _sse("error" if result.error else "done", body)
+
+
+def _turn_events(turn: conversations.PreparedTurn) -> Iterator[str]:
+    yield _conversation_event(turn.conversation_id, turn.message_id)
+    events = conversations.stream_answer(turn, _client())
+    try:
+        for kind, payload in events:
+            if kind == "delta":
+                yield _sse("delta", {"text": payload})
+            elif kind == "heartbeat":
+                yield ": keepalive\n\n"
+            else:
+                yield _final_event(payload)
+    finally:
+        # Runs when the visitor stops or leaves: the domain saves the partial reply.
+        events.close()
+
+
+def _replay(result: conversations.TurnResult) -> Iterator[str]:
+    yield _conversation_event(result.conversation_id, result.message_id)
+    if result.reply_id is not None:
+        yield _final_event(result)
+    else:
+        yield _sse("pending", _result_body(result))
+
+
+def _event_stream(events: Iterator[str]) -> Response:
+    response = Response(stream_with_context(events), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
     return response

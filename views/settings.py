@@ -14,17 +14,18 @@ from flask import (
     url_for,
 )
 
+import catalog as model_catalog
 import session_store
 from config import CURATED_MODELS
-from openrouter import KeyInfo, OpenRouterError
+from openrouter import KeyInfo, ModelInfo, OpenRouterError
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{8,256}")  # printable ASCII, no spaces
 
 
-def model_choices() -> list[tuple[str, str]]:
-    """List the models a visitor may pick, the configured default first."""
+def curated_choices() -> list[tuple[str, str]]:
+    """List the hand-picked models, used when the catalog cannot be fetched."""
     default = current_app.config["DEFAULT_MODEL"]
     choices = list(CURATED_MODELS)
     if default not in {model for model, _ in choices}:
@@ -32,15 +33,47 @@ def model_choices() -> list[tuple[str, str]]:
     return choices
 
 
+def allowed_models(catalog: model_catalog.Catalog) -> set[str]:
+    """Return the model ids a visitor may choose."""
+    if catalog:
+        return {model.id for model in catalog.models}
+    return {model for model, _ in curated_choices()}
+
+
+def filter_models(models: list[ModelInfo], query: str, free_only: bool) -> list[ModelInfo]:
+    """Keep the models whose id or name holds every word of the query."""
+    words = query.lower().split()
+    kept = [
+        model
+        for model in models
+        if (not free_only or model.is_free)
+        and all(word in f"{model.id} {model.name}".lower() for word in words)
+    ]
+    return sorted(kept, key=lambda model: (not model.is_free, model.name.lower()))
+
+
 def _render(errors: dict[str, str] | None = None, status: int = 200):
     own_key = session_store.saved_api_key()
+    catalog = model_catalog.get_catalog()
+    chosen = session_store.chosen_model()
+    model, model_notice = model_catalog.resolve_model(chosen, catalog)
+    query = request.args.get("q", "").strip()[:100]
+    free_only = request.args.get("free") == "1"
+    shown = filter_models(catalog.models, query, free_only) if catalog else []
+    if catalog and model not in {m.id for m in shown} and catalog.get(model):
+        shown.insert(0, catalog.get(model))  # the current choice stays visible
     return (
         render_template(
             "settings/index.html",
             masked_key=session_store.mask_key(own_key),
             server_key=bool(current_app.config.get("OPENROUTER_API_KEY")),
-            models=model_choices(),
-            model=session_store.chosen_model(),
+            catalog=catalog,
+            shown_models=shown,
+            curated=curated_choices(),
+            query=query,
+            free_only=free_only,
+            model=model,
+            model_notice=model_notice,
             default_model=current_app.config["DEFAULT_MODEL"],
             errors=errors or {},
         ),
@@ -79,8 +112,7 @@ def save():
     if key_error:
         errors["api_key"] = key_error
     model = request.form.get("model", "").strip()
-    allowed = {choice for choice, _ in model_choices()}
-    if model and model not in allowed:
+    if model and model not in allowed_models(model_catalog.get_catalog()):
         errors["model"] = "Pick a model from the list."
     if errors:
         return _render(errors, 400)

@@ -1,38 +1,256 @@
-// Progressive enhancement for the chat page; the plain form works without it.
+// Progressive enhancement for the chat page: streamed replies, Enter to send, Stop.
+// Without JavaScript (or without fetch streaming) the plain form post still works.
 (function () {
   "use strict";
   var form = document.getElementById("composer");
   if (!form) return;
   var box = document.getElementById("message");
   var counter = document.getElementById("counter");
+  var sendButton = document.getElementById("send");
+  var stopButton = document.getElementById("stop");
+  var list = document.getElementById("messages");
   var max = parseInt(box.getAttribute("data-max-length"), 10) || 0;
+  var tokenMeta = document.querySelector('meta[name="csrf-token"]');
+  var canStream = !!(window.fetch && window.TextDecoder && window.AbortController &&
+    window.ReadableStream);
+  var controller = null;
+
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
 
   function updateCounter() {
     if (!counter || !max) return;
     var used = box.value.length;
-    counter.textContent = used.toLocaleString() + " / " + max.toLocaleString();
+    counter.textContent = used.toLocaleString() + " / " + max.toLocaleString() +
+      " · Enter sends, Shift+Enter adds a line";
     counter.classList.toggle("over", used > max);
   }
   box.addEventListener("input", updateCounter);
-  updateCounter();
 
-  var messages = document.getElementById("messages");
-  if (messages) {
-    var last = messages.lastElementChild;
+  function scrollToEnd() {
+    var last = list && list.lastElementChild;
     if (last) last.scrollIntoView({ block: "end" });
   }
+  scrollToEnd();
 
-  // Block a second submit while the first is in flight.
-  form.addEventListener("submit", function (event) {
-    if (form.dataset.sending === "1") {
+  box.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
-      return;
-    }
-    form.dataset.sending = "1";
-    var button = form.querySelector("button[type=submit]");
-    if (button) {
-      button.disabled = true;
-      button.textContent = "Sending…";
+      if (form.requestSubmit) form.requestSubmit();
+      else form.submit();
     }
   });
+
+  function bubble(role, text) {
+    var item = document.createElement("li");
+    item.className = "msg msg-" + role + (role === "assistant" ? " status-streaming" : "");
+    var meta = document.createElement("div");
+    meta.className = "msg-meta";
+    var who = document.createElement("span");
+    who.className = "msg-who";
+    who.textContent = role === "user" ? "You" : "Assistant";
+    meta.appendChild(who);
+    var body = document.createElement("div");
+    body.className = "msg-body msg-text";
+    body.textContent = text;
+    item.appendChild(meta);
+    item.appendChild(body);
+    list.appendChild(item);
+    return item;
+  }
+
+  function showError(text) {
+    var old = form.querySelector(".form-error");
+    if (old) old.remove();
+    var p = document.createElement("p");
+    p.className = "form-error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    form.insertBefore(p, box);
+  }
+
+  function setBusy(busy) {
+    sendButton.disabled = busy;
+    stopButton.hidden = !busy;
+    form.dataset.sending = busy ? "1" : "";
+  }
+
+  function replaceWithServerHtml(item, html) {
+    // The server rendered this from the stored message: Markdown sanitized by nh3.
+    var holder = document.createElement("template");
+    holder.innerHTML = html;
+    item.replaceWith(holder.content);
+  }
+
+  function updateTotals(totals) {
+    var el = document.getElementById("totals");
+    if (!el || !totals) return;
+    var cost = totals.cost ? "$" + totals.cost.toFixed(totals.cost < 0.01 ? 5 : 4) : "$0";
+    el.textContent = totals.tokens.toLocaleString() + " tokens · " + cost + " so far";
+  }
+
+  function onConversation(data) {
+    var hidden = form.querySelector('input[name="conversation_id"]');
+    if (!hidden) {
+      hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = "conversation_id";
+      form.appendChild(hidden);
+    }
+    hidden.value = data.conversation_id;
+    if (window.location.pathname !== data.url) window.history.replaceState(null, "", data.url);
+    addToSidebar(data);
+  }
+
+  function addToSidebar(data) {
+    var sidebar = document.querySelector(".sidebar");
+    if (!sidebar || sidebar.querySelector('a[href="' + data.url + '"]')) return;
+    var ul = sidebar.querySelector(".conversation-list");
+    if (!ul) {
+      ul = document.createElement("ul");
+      ul.className = "conversation-list";
+      var empty = sidebar.querySelector("p.muted");
+      if (empty) empty.remove();
+      sidebar.appendChild(ul);
+    }
+    var li = document.createElement("li");
+    var a = document.createElement("a");
+    a.href = data.url;
+    a.setAttribute("aria-current", "page");
+    var title = document.createElement("span");
+    title.className = "conv-title";
+    title.textContent = data.title || "New conversation";
+    a.appendChild(title);
+    li.appendChild(a);
+    ul.insertBefore(li, ul.firstChild);
+    var heading = document.querySelector(".chat-header h1");
+    if (heading && data.title) heading.textContent = data.title;
+  }
+
+  function parseEvents(buffer, handle) {
+    var events = buffer.split("\n\n");
+    var rest = events.pop();
+    events.forEach(function (raw) {
+      var name = "message";
+      var data = [];
+      raw.split("\n").forEach(function (line) {
+        if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+        else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
+      });
+      if (data.length) handle(name, JSON.parse(data.join("\n")));
+    });
+    return rest;
+  }
+
+  function send(event) {
+    if (!canStream || !list) return; // plain form post
+    event.preventDefault();
+    if (form.dataset.sending === "1") return;
+    var text = box.value;
+    if (!text.trim()) {
+      showError("Type a message before sending.");
+      return;
+    }
+    if (max && text.length > max) {
+      showError("The message is " + text.length.toLocaleString() + " characters long; the limit is " +
+        max.toLocaleString() + ". Shorten it and send again.");
+      return;
+    }
+    var old = form.querySelector(".form-error");
+    if (old) old.remove();
+    var welcome = document.getElementById("welcome");
+    if (welcome) welcome.remove();
+    var retry = document.querySelector("form.retry");
+    if (retry) retry.remove();
+
+    var data = new FormData(form);
+    bubble("user", text);
+    var reply = bubble("assistant", "");
+    var replyBody = reply.querySelector(".msg-body");
+    scrollToEnd();
+    setBusy(true);
+    controller = new AbortController();
+    var finished = false;
+
+    fetch(form.action, {
+      method: "POST",
+      body: data,
+      headers: { Accept: "text/event-stream", "X-CSRFToken": tokenMeta ? tokenMeta.content : "" },
+      signal: controller.signal,
+      credentials: "same-origin",
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("text/event-stream") !== 0) {
+        return response.json().then(function (body) {
+          throw new Error((body.error && body.error.message) || "The message could not be sent.");
+        }, function () {
+          throw new Error("The message could not be sent (HTTP " + response.status + ").");
+        });
+      }
+      box.value = "";
+      updateCounter();
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function handle(name, payload) {
+        if (name === "conversation") onConversation(payload);
+        else if (name === "delta") {
+          replyBody.textContent += payload.text;
+          scrollToEnd();
+        } else if (name === "done" || name === "error") {
+          finished = true;
+          if (payload.html) replaceWithServerHtml(reply, payload.html);
+          else replyBody.textContent = payload.reply || (payload.error && payload.error.message) || "";
+          updateTotals(payload.totals);
+        } else if (name === "pending") {
+          finished = true;
+          window.location.assign(payload.conversation_id ? "/c/" + payload.conversation_id : "/");
+        }
+      }
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) return;
+          buffer = parseEvents(buffer + decoder.decode(chunk.value, { stream: true }), handle);
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function (error) {
+      if (error.name === "AbortError") {
+        reply.classList.remove("status-streaming");
+        reply.classList.add("status-stopped");
+        var badge = document.createElement("span");
+        badge.className = "badge badge-stopped";
+        badge.textContent = "stopped";
+        reply.querySelector(".msg-meta").appendChild(badge);
+        return;
+      }
+      reply.remove();
+      list.lastElementChild && list.lastElementChild.remove();
+      box.value = text; // nothing is lost
+      updateCounter();
+      showError(error.message);
+    }).then(function () {
+      if (!finished && reply.isConnected && reply.classList.contains("status-streaming")) {
+        reply.classList.remove("status-streaming");
+      }
+      setBusy(false);
+      controller = null;
+      // A fresh idempotency key for the next message.
+      var key = form.querySelector('input[name="client_msg_id"]');
+      if (key) key.value = newKey();
+      box.focus();
+    });
+  }
+
+  form.addEventListener("submit", send);
+  stopButton.addEventListener("click", function () {
+    if (controller) controller.abort();
+  });
+  updateCounter();
 })();

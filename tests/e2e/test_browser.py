@@ -12,12 +12,23 @@ from tests.fake_openrouter import Reply
 pytestmark = pytest.mark.browser
 
 
+def send(page, text: str) -> None:
+    """Type and send a message, then wait for the assistant's finished reply."""
+    before = page.locator(".msg-assistant").count()
+    page.fill("#message", text)
+    page.click("button:has-text('Send')")
+    page.wait_for_function(
+        "n => document.querySelectorAll('.msg-assistant:not(.status-streaming)').length > n",
+        arg=before,
+    )
+    page.wait_for_function("location.pathname.startsWith('/c/')")
+
+
 def test_offline_chat_then_key_then_answer(page, live_server, fake):
     page.goto(live_server + "/")
-    page.fill("#message", "My check engine light is flashing")
-    page.click("button:has-text('Send')")
-    page.wait_for_url(re.compile(r".*/c/[0-9a-f]{32}$"))
+    send(page, "My check engine light is flashing")
     conversation_url = page.url
+    assert re.search(r"/c/[0-9a-f]{32}$", conversation_url)
     assert page.locator(".msg-user .msg-text").inner_text() == "My check engine light is flashing"
     assert "The assistant is offline" in page.locator(".status-offline").inner_text()
 
@@ -43,6 +54,7 @@ def test_too_long_message_stays_in_the_box(page, live_server, fake):
     page.fill("#message", text)
     page.click("button:has-text('Send')")
     page.wait_for_selector(".form-error")
+    page.wait_for_load_state()
     assert "the limit is 8,000" in page.locator(".form-error").inner_text()
     assert page.input_value("#message") == text
     assert fake.chat_requests == []
@@ -54,9 +66,8 @@ def test_sidebar_lists_conversations_and_new_conversation_starts_fresh(page, liv
     page.click("button:has-text('Save')")
     for question in ("Brakes squeal", "Battery drains overnight"):
         page.goto(live_server + "/")
-        page.fill("#message", question)
-        page.click("button:has-text('Send')")
-        page.wait_for_url(re.compile(r".*/c/[0-9a-f]{32}$"))
+        send(page, question)
+    page.reload()
     titles = page.locator(".conversation-list .conv-title").all_inner_texts()
     assert titles == ["Battery drains overnight", "Brakes squeal"]
     page.click("a:has-text('New conversation')")

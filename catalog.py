@@ -1,0 +1,155 @@
+"""The model catalog: fetched from ``GET /models``, cached, served stale when a refresh fails."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+import redis
+from flask import current_app
+
+from openrouter import ModelInfo, OpenRouterError
+
+log = logging.getLogger(__name__)
+
+REDIS_KEY = "catalog:models"
+RETRY_AFTER_FAILURE = 60.0  # seconds before a failed refresh is tried again
+_lock = threading.Lock()
+
+
+@dataclass
+class Catalog:
+    models: list[ModelInfo] = field(default_factory=list)
+    fetched_at: float | None = None
+    stale: bool = False
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        self._by_id = {model.id: model for model in self.models}
+
+    def get(self, model_id: str) -> ModelInfo | None:
+        """Return the entry for a model id, if the catalog lists it."""
+        return self._by_id.get(model_id)
+
+    def __contains__(self, model_id: object) -> bool:
+        return model_id in self._by_id
+
+    def __bool__(self) -> bool:
+        return bool(self.models)
+
+
+@dataclass
+class _Memory:
+    catalog: Catalog | None = None
+    retry_at: float = 0.0
+    error: str | None = None
+
+
+def _memory() -> _Memory:
+    return current_app.extensions.setdefault("catalog_memory", _Memory())
+
+
+def _redis_key() -> str:
+    return current_app.config["CATALOG_CACHE_PREFIX"] + REDIS_KEY
+
+
+def _read_shared() -> Catalog | None:
+    client = current_app.extensions.get("redis")
+    if client is None:
+        return None
+    try:
+        raw = client.get(_redis_key())
+    except redis.RedisError:
+        return None
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        models = [ModelInfo(**{**m, "supported_parameters": tuple(m["supported_parameters"])})
+                  for m in data["models"]]  # fmt: skip
+        return Catalog(models, fetched_at=float(data["fetched_at"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_shared(catalog: Catalog) -> None:
+    client = current_app.extensions.get("redis")
+    if client is None:
+        return
+    payload = json.dumps(
+        {"fetched_at": catalog.fetched_at, "models": [asdict(m) for m in catalog.models]}
+    )
+    try:
+        # Kept well past its freshness so a stale copy can be served during an outage.
+        client.set(_redis_key(), payload, ex=30 * 24 * 3600)
+    except redis.RedisError as exc:
+        log.warning("catalog: could not write the shared cache: %s", type(exc).__name__)
+
+
+def _fresh(catalog: Catalog | None, now: float) -> bool:
+    ttl = current_app.config["CATALOG_TTL"]
+    return bool(catalog and catalog.fetched_at and now - catalog.fetched_at < ttl)
+
+
+def get_catalog() -> Catalog:
+    """Return the model catalog: fresh from cache, refreshed, or stale after a failure."""
+    memory = _memory()
+    now = time.time()
+    if _fresh(memory.catalog, now):
+        return memory.catalog
+    with _lock:
+        now = time.time()
+        if _fresh(memory.catalog, now):
+            return memory.catalog
+        shared = _read_shared()
+        if _fresh(shared, now):
+            memory.catalog = shared
+            return shared
+        known = shared or memory.catalog
+        if now < memory.retry_at:
+            return _stale(known, memory.error)
+        try:
+            models = current_app.extensions["openrouter"].models()
+        except OpenRouterError as exc:
+            memory.retry_at = now + RETRY_AFTER_FAILURE
+            memory.error = f"{exc.kind}: {exc.reason}" if exc.reason else exc.kind
+            log.warning("catalog: refresh failed (%s)", exc.kind)
+            return _stale(known, memory.error)
+        catalog = Catalog(models, fetched_at=now)
+        memory.catalog = catalog
+        memory.retry_at = 0.0
+        _write_shared(catalog)
+        return catalog
+
+
+def _stale(known: Catalog | None, error: str | None) -> Catalog:
+    if known is None:
+        return Catalog([], None, stale=True, error=error)
+    return Catalog(known.models, known.fetched_at, stale=True, error=error)
+
+
+def resolve_model(wanted: str | None, catalog: Catalog) -> tuple[str, str | None]:
+    """Return (model to use, why it differs from what was wanted, or None)."""
+    config = current_app.config
+    model = wanted or config["DEFAULT_MODEL"]
+    if not catalog or model in catalog:
+        return model, None
+    for candidate in (config["DEFAULT_MODEL"], config["FALLBACK_MODEL"]):
+        if candidate in catalog:
+            return candidate, f"{model} is not in the model catalog; using {candidate} instead."
+    free = next((m.id for m in catalog.models if m.is_free), catalog.models[0].id)
+    return free, f"{model} is not in the model catalog; using {free} instead."
+
+
+def cost_of(
+    model: ModelInfo | None, prompt_tokens: int | None, completion: int | None
+) -> float | None:
+    """Compute a reply's cost from catalog prices when the upstream did not report one."""
+    if model is None or model.prompt_price is None or model.completion_price is None:
+        return None
+    if prompt_tokens is None and completion is None:
+        return None
+    return (prompt_tokens or 0) * model.prompt_price + (completion or 0) * model.completion_price
