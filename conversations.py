@@ -10,9 +10,11 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from flask import current_app, url_for
+from sqlalchemy.exc import IntegrityError
 
 import catalog as model_catalog
 import session_store
@@ -22,6 +24,10 @@ from models import TITLE_LENGTH, Conversation, Message, db, utcnow
 from openrouter import Delta, ModelInfo, OpenRouterClient, OpenRouterError
 
 CLIENT_MSG_ID_LENGTH = 64
+
+
+class DuplicateMismatch(ValueError):
+    """A client_msg_id was reused for a different message or conversation."""
 
 
 class MessageRejected(ValueError):
@@ -93,9 +99,14 @@ class PreparedTurn:
 # ---------------------------------------------------------------- input
 
 
+def clean_text(text: str) -> str:
+    """Drop NUL characters, which no database column accepts."""
+    return text.replace("\x00", "")
+
+
 def validate_message(text: str | None, max_length: int) -> str:
     """Return the message to send, or raise MessageRejected with the reason."""
-    text = (text or "").replace("\r\n", "\n")
+    text = clean_text(text or "").replace("\r\n", "\n")
     if not text.strip():
         raise MessageRejected("empty_message", "Type a message before sending.")
     if len(text) > max_length:
@@ -140,9 +151,12 @@ def conversations_for(owner_id: str, limit: int = 100) -> Sequence[Conversation]
     ).all()
 
 
+CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def owned_conversation(owner_id: str, conversation_id: str | None) -> Conversation | None:
     """Return the conversation if this owner has it, else None (never another's)."""
-    if not conversation_id or len(conversation_id) > 32:
+    if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
         return None
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None or conversation.owner_id != owner_id:
@@ -160,13 +174,21 @@ def totals(conversation: Conversation) -> dict[str, Any]:
 
 
 def retryable_message(conversation: Conversation) -> Message | None:
-    """Return the last user message if its turn ended without a delivered reply."""
+    """Return the last user message if its turn ended without a delivered reply.
+
+    A user message with no reply at all may still be in flight; it only counts as
+    abandoned once the longest possible upstream call is over.
+    """
     messages = conversation.messages
     if not messages:
         return None
     last = messages[-1]
     if last.role == "user":
-        return last
+        created = last.created_at
+        if created.tzinfo is None:  # SQLite hands back naive UTC
+            created = created.replace(tzinfo=UTC)
+        limit = current_app.config["OPENROUTER_READ_TIMEOUT"] + 30
+        return last if (utcnow() - created).total_seconds() > limit else None
     if last.status in ("error", "offline", "stopped") and last.reply_to_id:
         return db.session.get(Message, last.reply_to_id)
     return None
@@ -224,6 +246,18 @@ def _reply_to(message: Message) -> Message | None:
 
 
 # ---------------------------------------------------------------- errors
+
+# The status a JSON caller gets for each failure kind (and again on a replay).
+KIND_STATUS = {
+    "invalid_key": 401,
+    "insufficient_credits": 402,
+    "moderation": 403,
+    "not_found": 404,
+    "rate_limited": 429,
+    "bad_request": 400,
+    "timeout": 504,
+    "upstream_timeout": 504,
+}
 
 
 def describe_error(exc: OpenRouterError, model: str) -> TurnError:
@@ -317,7 +351,7 @@ def save_user_message(
     if client_msg_id:
         existing = _find_duplicate(owner_id, client_msg_id)
         if existing is not None:
-            return _result_for_existing(existing)
+            return _replay(existing, text, conversation)
     if conversation is None:
         conversation = Conversation(owner_id=owner_id, title=make_title(text))
         db.session.add(conversation)
@@ -326,22 +360,27 @@ def save_user_message(
         conversation=conversation, role="user", content=text, client_msg_id=client_msg_id
     )
     db.session.add(message)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same message arrived twice at once (a double submit): answer the first.
+        db.session.rollback()
+        existing = _find_duplicate(owner_id, client_msg_id) if client_msg_id else None
+        if existing is None:
+            raise
+        return _replay(existing, text, None)
     return conversation.id, message.id
 
 
-def send_message(
-    owner_id: str,
-    text: str,
-    conversation: Conversation | None,
-    client_msg_id: str | None,
-    client: OpenRouterClient,
-) -> TurnResult:
-    """Save the user's message, then answer it (or record why it could not be)."""
-    saved = save_user_message(owner_id, text, conversation, client_msg_id)
-    if isinstance(saved, TurnResult):
-        return saved
-    return answer(prepare(*saved, text), client)
+def _replay(existing: Message, text: str, conversation: Conversation | None) -> TurnResult:
+    if existing.content != text or (
+        conversation is not None and conversation.id != existing.conversation_id
+    ):
+        raise DuplicateMismatch(
+            "This client_msg_id was already used for a different message; "
+            "send a new id with each new message."
+        )
+    return _result_for_existing(existing)
 
 
 def retry_target(conversation: Conversation) -> PreparedTurn | None:
@@ -364,12 +403,17 @@ def _result_for_existing(message: Message) -> TurnResult:
         return TurnResult(
             message.conversation_id, message.id, None, None, "pending", duplicate=True
         )
+    error = None
+    if reply.status == "error":
+        kind = reply.error_kind or "upstream_error"
+        error = TurnError(kind, reply.notice or reply.content, KIND_STATUS.get(kind, 502))
     return TurnResult(
         message.conversation_id,
         message.id,
         reply.id,
         reply.content,
         reply.status,
+        error,
         model=reply.model,
         duplicate=True,
         prompt_tokens=reply.prompt_tokens,
@@ -547,14 +591,16 @@ def _record(
     model: str | None = None,
     **usage: Any,
 ) -> Message:
+    if not isinstance(model, str) or not model:
+        model = turn.model
     reply = Message(
         conversation_id=turn.conversation_id,
         role="assistant",
-        content=content,
+        content=clean_text(content),
         status=status,
         error_kind=error_kind,
         notice=notice,
-        model=model or turn.model,
+        model=model[:200],
         reply_to_id=turn.message_id,
         context_dropped=turn.context_dropped or None,
         **usage,

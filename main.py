@@ -16,4 +16,7 @@ except ConfigError as exc:
 
 if __name__ == "__main__":
     host, _, port = os.environ.get("BIND", "127.0.0.1:8000").rpartition(":")
-    app.run(host=host or "127.0.0.1", port=int(port or 8000), debug=True)
+    host = host or "127.0.0.1"
+    # The interactive debugger runs code for whoever reaches it: loopback only.
+    debug = not app.config["PRODUCTION"] and host in ("127.0.0.1", "localhost", "::1")
+    app.run(host=host, port=int(port or 8000), debug=debug)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -160,22 +161,28 @@ def error_class_for(status: int) -> type[APIStatusError]:
     return APIStatusError
 
 
+MAX_RETRY_AFTER = 24 * 3600.0
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Read a Retry-After header given in seconds or as an HTTP date."""
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # "inf", "nan" and absurd values are treated as no usable hint.
+        return min(max(0.0, seconds), MAX_RETRY_AFTER) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when is None:
         return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return min(max(0.0, when.timestamp() - (time.time() if now is None else now)), MAX_RETRY_AFTER)
 
 
 def _error_from_body(
@@ -504,32 +511,11 @@ class OpenRouterClient:
         body = self._json(
             "POST", "chat/completions", api_key, _payload(model, messages, max_tokens)
         )
-        choices = body.get("choices")
-        if not isinstance(choices, list) or not choices:
-            raise EmptyReplyError("the answer had no choices")
-        choice = choices[0] if isinstance(choices[0], dict) else {}
-        if isinstance(choice.get("error"), dict):
-            raise _error_from_body({"error": choice["error"]}, 200, None)
-        message = choice.get("message") or {}
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, list):  # some providers send content parts
-            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
-        finish_reason = choice.get("finish_reason")
-        if finish_reason == "error":
-            raise ProviderError("the model stopped with an error", provider=body.get("provider"))
-        if not isinstance(content, str) or not content.strip():
-            refusal = message.get("refusal") if isinstance(message, dict) else None
-            if refusal:
-                raise ModerationError(str(refusal), status_code=200)
-            raise EmptyReplyError("the model returned no text", provider=body.get("provider"))
-        return ChatResult(
-            content=content,
-            model=body.get("model"),
-            provider=body.get("provider"),
-            finish_reason=finish_reason,
-            generation_id=body.get("id"),
-            usage=Usage.from_body(body.get("usage")),
-        )
+        try:
+            return _chat_result(body)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            # A body that breaks the documented shape is the upstream's failure, not ours.
+            raise InvalidResponseError("the answer did not have the expected shape") from None
 
     def stream(
         self,
@@ -579,6 +565,37 @@ class OpenRouterClient:
             raise InvalidResponseError("the model list had no data")
         models = [ModelInfo.from_body(entry) for entry in entries if isinstance(entry, dict)]
         return [model for model in models if model is not None]
+
+
+def _chat_result(body: dict[str, Any]) -> ChatResult:
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise EmptyReplyError("the answer had no choices")
+    choice = choices[0] if isinstance(choices[0], dict) else {}
+    if isinstance(choice.get("error"), dict):
+        raise _error_from_body({"error": choice["error"]}, 200, None)
+    message = choice.get("message") or {}
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, list):  # some providers send content parts
+        content = "".join(str(part.get("text") or "") for part in content if isinstance(part, dict))
+    finish_reason = choice.get("finish_reason")
+    if finish_reason == "error":
+        raise ProviderError("the model stopped with an error", provider=body.get("provider"))
+    if not isinstance(content, str) or not content.strip():
+        refusal = message.get("refusal") if isinstance(message, dict) else None
+        if refusal:
+            raise ModerationError(str(refusal), status_code=200)
+        raise EmptyReplyError("the model returned no text", provider=body.get("provider"))
+    model = body.get("model")
+    provider = body.get("provider")
+    return ChatResult(
+        content=content,
+        model=model if isinstance(model, str) else None,
+        provider=provider if isinstance(provider, str) else None,
+        finish_reason=finish_reason if isinstance(finish_reason, str) else None,
+        generation_id=body.get("id") if isinstance(body.get("id"), str) else None,
+        usage=Usage.from_body(body.get("usage")),
+    )
 
 
 def _payload(model: str, messages: list[dict[str, Any]], max_tokens: int | None) -> dict:
@@ -679,7 +696,10 @@ class ChatStream:
                     continue
                 if payload.strip() == "[DONE]":
                     break
-                delta = self._read_chunk(payload)
+                try:
+                    delta = self._read_chunk(payload)
+                except (AttributeError, KeyError, TypeError, ValueError):
+                    raise InvalidResponseError("a stream chunk had an unexpected shape") from None
                 if delta:
                     self.text += delta
                     yield Delta(delta)
@@ -695,9 +715,14 @@ class ChatStream:
             raise InvalidResponseError("a stream chunk was not JSON") from None
         if not isinstance(chunk, dict):
             return ""
-        self.provider = chunk.get("provider") or self.provider
-        self.model = chunk.get("model") or self.model
-        self.generation_id = chunk.get("id") or self.generation_id
+        for attribute, key in (
+            ("provider", "provider"),
+            ("model", "model"),
+            ("generation_id", "id"),
+        ):
+            value = chunk.get(key)
+            if isinstance(value, str) and value:
+                setattr(self, attribute, value)
         if chunk.get("usage"):
             self.usage = Usage.from_body(chunk["usage"])
         if chunk.get("error"):

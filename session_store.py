@@ -28,12 +28,50 @@ _MODEL = "model"
 _HISTORY = "history"
 
 
-class ResilientRedisSessionInterface(RedisSessionInterface):
+class GuardedWrites:
+    """Never bring back a stored session that was deleted while a request was in flight.
+
+    Saving or forgetting a key regenerates the session: the old stored copy is
+    deleted. A chat that started before that must not write the old copy back (or
+    reset the browser's cookie to it), or a forgotten key would return. So a session
+    that was loaded from the store is only ever updated, never re-created.
+    """
+
+    def open_session(self, app: Flask, request):
+        session = super().open_session(app, request)
+        cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+        session.loaded = bool(cookie) and cookie == session.sid
+        session.vanished = False
+        return session
+
+    def regenerate(self, session) -> None:
+        super().regenerate(session)
+        session.loaded = False  # a new id: written unconditionally
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        if getattr(session, "vanished", False):
+            return False
+        return super().should_set_cookie(app, session)
+
+    def _upsert_session(self, session_lifetime, session, store_id) -> None:
+        if getattr(session, "loaded", False) and not self._exists(store_id):
+            session.vanished = True
+            return
+        super()._upsert_session(session_lifetime, session, store_id)
+
+
+class ResilientRedisSessionInterface(GuardedWrites, RedisSessionInterface):
     """A Redis session store that degrades to a fresh session when Redis is down.
 
     Conversations are in the database, so a visitor whose session cannot be read
     loses only the saved key; a 500 page would lose them the whole app.
     """
+
+    def _exists(self, store_id: str) -> bool:
+        try:
+            return bool(self.client.exists(store_id))
+        except redis.RedisError:
+            return False
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
         try:
@@ -53,6 +91,13 @@ class ResilientRedisSessionInterface(RedisSessionInterface):
             super()._delete_session(store_id)
         except redis.RedisError as exc:
             log.warning("session store unavailable on delete: %s", type(exc).__name__)
+
+
+class FileSessionInterface(GuardedWrites, CacheLibSessionInterface):
+    """Sessions in files under instance/ (the zero-setup default)."""
+
+    def _exists(self, store_id: str) -> bool:
+        return self.cache.has(store_id)
 
 
 def redis_client(url: str, timeout: float) -> redis.Redis:
@@ -79,7 +124,7 @@ def init_app(app: Flask) -> None:
         app.session_interface = ResilientRedisSessionInterface(app, client=client, **common)
     else:
         cache = FileSystemCache(app.config["SESSION_FILE_DIR"], threshold=100_000, mode=0o600)
-        app.session_interface = CacheLibSessionInterface(app, client=cache, **common)
+        app.session_interface = FileSessionInterface(app, client=cache, **common)
     app.after_request(_set_owner_cookie)
 
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from flask import request
+from werkzeug.exceptions import BadRequest
+
+
+class FieldRejected(BadRequest):
+    """A JSON field has the wrong type or cannot be stored."""
 
 
 def _best() -> str | None:

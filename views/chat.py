@@ -19,13 +19,14 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest
 
 import catalog as model_catalog
 import conversations
 import session_store
 from models import Conversation, Message, db
-from views import error_body, wants_json, wants_stream
+from views import FieldRejected, error_body, wants_json, wants_stream
 
 bp = Blueprint("chat", __name__)
 
@@ -66,10 +67,23 @@ def render_chat(
 
 def render_draft(error: str):
     """Re-render the page a chat form came from, with its text kept in the box."""
-    conversation = conversations.owned_conversation(
-        session_store.owner_id(), request.form.get("conversation_id")
-    )
-    return render_chat(conversation, draft=request.form.get("message", ""), error=error, status=400)
+    try:
+        conversation = conversations.owned_conversation(
+            session_store.owner_id(), request.form.get("conversation_id")
+        )
+        return render_chat(
+            conversation, draft=request.form.get("message", ""), error=error, status=400
+        )
+    except SQLAlchemyError:
+        db.session.rollback()
+        return render_template(
+            "errors/error.html",
+            status=400,
+            title="Form expired",
+            message=error,
+            draft=request.form.get("message", ""),
+            form=request.form,
+        ), 400
 
 
 def _owned_or_404(conversation_id: str) -> Conversation:
@@ -91,13 +105,27 @@ def conversation(conversation_id: str):
     return render_chat(_owned_or_404(conversation_id))
 
 
-def _form_fields() -> dict:
-    if request.is_json:
-        data = request.get_json(silent=False)
-        if not isinstance(data, dict):
-            raise BadRequest("The JSON body must be an object.")
-        return {k: v if isinstance(v, str) else None for k, v in data.items()}
-    return request.form.to_dict()
+FIELDS = ("message", "conversation_id", "client_msg_id")
+
+
+def _form_fields() -> dict[str, str | None]:
+    if not request.is_json:
+        return {name: request.form.get(name) for name in FIELDS}
+    data = request.get_json(silent=False)
+    if not isinstance(data, dict):
+        raise BadRequest("The JSON body must be an object.")
+    fields: dict[str, str | None] = {}
+    for name in FIELDS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise FieldRejected(f"{name} must be a string.")
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise FieldRejected(f"{name} is not valid Unicode text.") from None
+        fields[name] = value
+    return fields
 
 
 @bp.post("/chat")
@@ -121,15 +149,20 @@ def send():
         "chat request received: length=%d model=%s", len(text), session_store.chosen_model()
     )
     owner = session_store.owner_id()
-    if wants_stream():
+    try:
         saved = conversations.save_user_message(owner, text, conversation, client_msg_id)
-        if isinstance(saved, conversations.TurnResult):
-            return _event_stream(_replay(saved))
-        cid, message_id = saved
-        turn = conversations.prepare(cid, message_id, text)
-        return _event_stream(_turn_events(turn))
-
-    result = conversations.send_message(owner, text, conversation, client_msg_id, _client())
+    except conversations.DuplicateMismatch as mismatch:
+        if wants_json():
+            return jsonify(error_body("duplicate_client_msg_id", str(mismatch))), 409
+        return render_chat(conversation, draft=draft, error=str(mismatch), status=409)
+    if isinstance(saved, conversations.TurnResult):
+        result = saved
+    elif wants_stream():
+        return _event_stream(_turn_events(conversations.prepare(*saved, text)))
+    else:
+        result = conversations.answer(conversations.prepare(*saved, text), _client())
+    if wants_stream():
+        return _event_stream(_replay(result))
     if wants_json():
         return _json_result(result)
     return redirect(url_for("chat.conversation", conversation_id=result.conversation_id), 303)

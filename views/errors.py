@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from models import db
-from views import error_body, wants_json
+from views import FieldRejected, error_body, wants_json
 from views.chat import render_draft
 
 bp = Blueprint("errors", __name__)
@@ -37,7 +37,12 @@ def _respond(status: int, kind: str, title: str, message: str, draft: str = "") 
     else:
         response = make_response(
             render_template(
-                "errors/error.html", status=status, title=title, message=message, draft=draft
+                "errors/error.html",
+                status=status,
+                title=title,
+                message=message,
+                draft=draft,
+                form=request.form if draft else {},
             )
         )
     response.status_code = status
@@ -56,6 +61,8 @@ def http_error(exc: HTTPException):
         description = exc.description or ""
         if "must be an object" in description:
             message = description
+        elif isinstance(exc, FieldRejected):
+            kind, message = "bad_field", description
     response = _respond(status, kind, title, message)
     if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
@@ -88,7 +95,8 @@ def database_error(exc: SQLAlchemyError):
         503,
         "database_unavailable",
         "Temporarily unavailable",
-        "The conversation store is not answering, so nothing was saved. Try again shortly.",
+        "The conversation store is not answering. Your message may not have been saved: "
+        "it is below, so you can send it again once the store is back.",
         draft=draft,
     )
 
