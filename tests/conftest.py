@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 import sqlalchemy as sa
+from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -174,13 +176,19 @@ class AppFactory:
         self.database_url = database_url
         self.redis_prefix = redis_prefix
         self.instance_path = str(tmp_path / "instance")
+        # Apps of one test share a catalog cache; tests never see each other's.
+        self.catalog_prefix = f"{redis_prefix}{uuid.uuid4().hex[:8]}:"
         self.apps = []
 
     def __call__(self, config: dict | None = None, **env_extra: str):
         from app import create_app
 
         env = base_env(self.fake, self.database_url, **env_extra)
-        overrides = {"TESTING": True, "SESSION_KEY_PREFIX": self.redis_prefix + "session:"}
+        overrides = {
+            "TESTING": True,
+            "SESSION_KEY_PREFIX": self.redis_prefix + "session:",
+            "CATALOG_CACHE_PREFIX": self.catalog_prefix,
+        }
         overrides.update(config or {})
         app = create_app(overrides, env=env, instance_path=self.instance_path)
         self.apps.append(app)
@@ -218,6 +226,17 @@ def _empty_tables(database_url: str) -> None:
 @pytest.fixture
 def app(make_app):
     return make_app()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the app on a real loopback port (threaded), for streams and browsers."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture

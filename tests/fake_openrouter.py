@@ -50,6 +50,7 @@ class Stream:
     completion_tokens: int = 12
     cost: float | None = None
     done: bool = True  # send "data: [DONE]"
+    gate: threading.Event | None = None  # after the first chunk, wait for the test to open it
 
 
 @dataclass
@@ -262,6 +263,8 @@ class FakeOpenRouter:
                     error = {"code": "server_error", "message": spec.error_message}
                     send(chunk("", "error", error=error))
                     break
+                if index == 1 and spec.gate is not None:
+                    spec.gate.wait(timeout=30)
                 if index and spec.delay:
                     time.sleep(spec.delay)
                 send(chunk(text))

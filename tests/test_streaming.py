@@ -1,0 +1,277 @@
+"""Streaming replies end to end through the app, against the fake's real SSE."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from tests.conftest import CANARY_KEY
+from tests.fake_openrouter import Error, Stream
+
+SSE_HEADERS = {"Accept": "text/event-stream"}
+
+
+def parse_sse(text: str) -> list[tuple[str, dict | None]]:
+    """Split an SSE body into (event, data) pairs; comments become ("comment", None)."""
+    events = []
+    for block in text.split("\n\n"):
+        if not block.strip():
+            continue
+        if block.startswith(":"):
+            events.append(("comment", None))
+            continue
+        name, data = "message", []
+        for line in block.split("\n"):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+        events.append((name, json.loads("\n".join(data))))
+    return events
+
+
+def stream_chat(visitor, message: str, conversation_id: str | None = None):
+    token = re.search(r'name="csrf_token" value="([^"]+)"', visitor.get("/").text).group(1)
+    data = {"csrf_token": token, "message": message}
+    if conversation_id:
+        data["conversation_id"] = conversation_id
+    response = visitor.client.post("/chat", data=data, headers=SSE_HEADERS)
+    return response, parse_sse(response.get_data(as_text=True))
+
+
+def messages_in_db(url: str) -> list[tuple]:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT role, status, content, notice, error_kind FROM message ORDER BY id")
+        ).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def test_stream_headers_and_event_order(keyed_visitor, fake):
+    fake.queue(Stream(["Low ", "coolant ", "can cause this."], comments=2))
+    response, events = stream_chat(keyed_visitor, "Temperature gauge climbs in traffic")
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.headers["X-Accel-Buffering"] == "no"
+
+    names = [name for name, _ in events]
+    assert names[0] == "conversation"
+    assert names.count("comment") == 2  # upstream ": OPENROUTER PROCESSING" relayed as keepalives
+    assert [d["text"] for n, d in events if n == "delta"] == ["Low ", "coolant ", "can cause this."]
+    assert names[-1] == "done"
+    first = events[0][1]
+    assert re.fullmatch(r"[0-9a-f]{32}", first["conversation_id"])
+    assert first["url"] == f"/c/{first['conversation_id']}"
+    done = events[-1][1]
+    assert done["reply"] == "Low coolant can cause this."
+    assert done["status"] == "ok"
+    assert done["usage"] == {"prompt_tokens": 50, "completion_tokens": 12, "cost": 0.0}
+    assert '<div class="msg-body markdown"><p>Low coolant can cause this.</p>' in done["html"]
+    assert done["totals"]["tokens"] == 62
+
+
+@pytest.mark.parametrize("shape", ["empty_choices", "empty_delta"])
+def test_both_usage_chunk_shapes_are_read(keyed_visitor, fake, shape):
+    fake.queue(Stream(["ok"], usage_shape=shape, prompt_tokens=321, completion_tokens=7))
+    _, events = stream_chat(keyed_visitor, "Shape test")
+    usage = events[-1][1]["usage"]
+    assert (usage["prompt_tokens"], usage["completion_tokens"]) == (321, 7)
+
+
+def test_reported_cost_is_used_and_shown(keyed_visitor, fake):
+    fake.queue(Stream(["Rotate tires every 5,000 to 7,500 miles."], cost=0.00123))
+    _response, events = stream_chat(keyed_visitor, "Tire rotation interval?")
+    cid = events[0][1]["conversation_id"]
+    assert events[-1][1]["usage"]["cost"] == pytest.approx(0.00123)
+    page = keyed_visitor.get(f"/c/{cid}").get_data(as_text=True)
+    assert "50 prompt + 12 completion tokens" in page
+    assert "$0.00123" in page
+    assert "62 tokens · $0.00123 so far" in page
+
+
+def test_stream_keeps_the_history_window(keyed_visitor, fake):
+    fake.queue(Stream(["First answer."]), Stream(["Second answer."]))
+    _, events = stream_chat(keyed_visitor, "First question")
+    cid = events[0][1]["conversation_id"]
+    stream_chat(keyed_visitor, "Second question", cid)
+    sent = [m["content"] for m in fake.chat_requests[-1].messages[1:]]
+    assert sent == ["First question", "First answer.", "Second question"]
+    with keyed_visitor.client.session_transaction() as session:
+        window = session["history"]["messages"]
+    assert [m["content"] for m in window][-2:] == ["Second question", "Second answer."]
+
+
+def test_mid_stream_error_keeps_the_partial_text(keyed_visitor, fake, migrated):
+    fake.queue(Stream(["The knock ", "suggests rod ", "bearing wear"], error_after=2))
+    _, events = stream_chat(keyed_visitor, "Deep knock under load")
+    assert [d["text"] for n, d in events if n == "delta"] == ["The knock ", "suggests rod "]
+    name, data = events[-1]
+    assert name == "error"
+    assert data["error"]["kind"] == "provider_unavailable"
+    assert "Provider disconnected unexpectedly" in data["error"]["message"]
+    assert "The knock suggests rod" in data["html"]
+    assert "Retry" in data["html"]
+    row = messages_in_db(migrated)[-1]
+    assert row[:3] == ("assistant", "error", "The knock suggests rod ")
+    assert "Provider disconnected unexpectedly" in row[3]
+
+
+def test_empty_stream_is_a_failure(keyed_visitor, fake):
+    fake.queue(Stream([]))
+    _, events = stream_chat(keyed_visitor, "Anything?")
+    assert events[-1][0] == "error"
+    assert events[-1][1]["error"]["kind"] == "empty_reply"
+
+
+def test_upstream_error_before_streaming_is_an_error_event(keyed_visitor, fake):
+    fake.queue(Error(402, "Insufficient credits"))
+    response, events = stream_chat(keyed_visitor, "Cost of brake pads?")
+    assert response.status_code == 200
+    assert [name for name, _ in events] == ["conversation", "error"]
+    assert "out of credits" in events[-1][1]["error"]["message"]
+
+
+def test_offline_stream_answers_with_the_notice(visitor, fake):
+    _, events = stream_chat(visitor, "What is a CV joint?")
+    assert [name for name, _ in events] == ["conversation", "done"]
+    assert events[-1][1]["status"] == "offline"
+    assert fake.chat_requests == []
+
+
+def test_bad_input_before_a_stream_is_a_json_error(keyed_visitor, fake):
+    response, _ = (
+        keyed_visitor.client.post(
+            "/chat",
+            data={"message": "x", "csrf_token": "bogus"},
+            headers=SSE_HEADERS,
+        ),
+        None,
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["kind"] == "csrf_failed"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', keyed_visitor.get("/").text).group(1)
+    empty = keyed_visitor.client.post(
+        "/chat", data={"message": " ", "csrf_token": token}, headers=SSE_HEADERS
+    )
+    assert empty.status_code == 400
+    assert empty.get_json()["error"]["kind"] == "empty_message"
+
+
+def test_no_database_connection_is_held_while_the_model_answers(keyed_visitor, fake, app):
+    from models import db
+
+    seen = []
+
+    def count_checked_out(_record):
+        with app.app_context():
+            seen.append(db.engine.pool.checkedout())
+
+    fake.state.on_chat = count_checked_out
+    fake.queue(Stream(["streamed"]))
+    stream_chat(keyed_visitor, "Streaming turn")
+    keyed_visitor.send_json("Plain turn")
+    assert seen == [0, 0]
+
+
+# ---------------------------------------------------------------- real server
+
+
+def live_visitor(base: str) -> requests.Session:
+    """A requests session that saved the canary key in Settings."""
+    session = requests.Session()
+    page = session.get(base + "/settings", timeout=5)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    saved = session.post(
+        base + "/settings", data={"csrf_token": token, "api_key": CANARY_KEY}, timeout=5
+    )
+    assert saved.status_code == 200
+    return session
+
+
+def open_stream(base: str, message: str, session: requests.Session):
+    page = session.get(base + "/", timeout=5)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return session.post(
+        base + "/chat",
+        data={"csrf_token": token, "message": message},
+        headers=SSE_HEADERS,
+        stream=True,
+        timeout=10,
+    )
+
+
+def read_events(response):
+    """Yield (event, data) as each one arrives on the socket."""
+    buffer = ""
+    for chunk in response.iter_content(chunk_size=None, decode_unicode=True):
+        buffer += chunk
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            yield from parse_sse(block + "\n\n")
+
+
+def test_text_arrives_before_the_reply_ends(live_server, fake):
+    gate = threading.Event()
+    fake.queue(Stream(["First words", " and the rest."], gate=gate))
+    browser = live_visitor(live_server)
+    response = open_stream(live_server, "Why does my car shake at 60 mph?", browser)
+    seen = []
+    for name, data in read_events(response):
+        seen.append(name)
+        if name == "delta" and not gate.is_set():
+            # The upstream is still held back, yet the first text is here.
+            assert data["text"] == "First words"
+            gate.set()
+        if name in ("done", "error"):
+            break
+    assert seen[0] == "conversation"
+    assert seen[-1] == "done"
+    assert seen.count("delta") == 2
+    response.close()
+
+
+def test_stopping_closes_upstream_and_saves_the_partial(live_server, fake, migrated):
+    gate = threading.Event()
+    fake.queue(Stream(["Partial answer", *["."] * 200], gate=gate, delay=0.02))
+    browser = live_visitor(live_server)
+    response = open_stream(live_server, "Long explanation please", browser)
+    for name, _data in read_events(response):
+        if name == "delta":
+            break
+    response.close()  # the visitor pressed Stop / closed the tab
+    gate.set()
+    deadline = time.monotonic() + 15
+    while fake.state.disconnects == 0:
+        assert time.monotonic() < deadline, "the upstream request was never closed"
+        time.sleep(0.05)
+    assert fake.state.completed_streams == 0
+    while not any(row[1] == "stopped" for row in messages_in_db(migrated)):
+        assert time.monotonic() < deadline, "the partial reply was not saved"
+        time.sleep(0.05)
+    stopped = next(row for row in messages_in_db(migrated) if row[1] == "stopped")
+    assert stopped[2].startswith("Partial answer")
+    assert len(stopped[2]) < len("Partial answer") + 200
+
+    page = browser.get(live_server + "/", timeout=5).text
+    cid = re.search(r'href="/c/([0-9a-f]{32})"', page).group(1)
+    conversation = browser.get(f"{live_server}/c/{cid}", timeout=5).text
+    assert "stopped" in conversation
+    assert "Partial answer" in conversation
+    assert f'action="/c/{cid}/retry"' in conversation
+
+
+def test_stream_uses_the_visitors_key(keyed_visitor, fake):
+    stream_chat(keyed_visitor, "Key check")
+    request = fake.chat_requests[-1]
+    assert request.headers["Authorization"] == f"Bearer {CANARY_KEY}"
+    assert request.body["stream"] is True
+    assert request.body["stream_options"] == {"include_usage": True}
