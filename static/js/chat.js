@@ -91,7 +91,7 @@
     var el = document.getElementById("totals");
     if (!el || !totals) return;
     var cost = totals.cost ? "$" + totals.cost.toFixed(totals.cost < 0.01 ? 5 : 4) : "$0";
-    el.textContent = totals.tokens.toLocaleString() + " tokens · " + cost + " so far";
+    el.textContent = "· " + totals.tokens.toLocaleString() + " tokens · " + cost + " so far";
   }
 
   function onConversation(data) {

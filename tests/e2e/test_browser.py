@@ -21,7 +21,7 @@ def send(page, text: str) -> None:
         "n => document.querySelectorAll('.msg-assistant:not(.status-streaming)').length > n",
         arg=before,
     )
-    page.wait_for_function("location.pathname.startsWith('/c/')")
+    page.wait_for_function("() => location.pathname.startsWith('/c/')")
 
 
 def test_offline_chat_then_key_then_answer(page, live_server, fake):
