@@ -119,6 +119,8 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "VERSION": env.get("VERSION", "dev").strip() or "dev",
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
         "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
+        "DB_POOL_SIZE": _int(env, "DB_POOL_SIZE", 20),
+        "DB_MAX_OVERFLOW": _int(env, "DB_MAX_OVERFLOW", 10, minimum=0),
         "SESSION_FILE_DIR": str(Path(instance_path) / "sessions"),
         "SESSION_KEY_PREFIX": env.get("SESSION_KEY_PREFIX", "autochat:session:"),
         "PERMANENT_SESSION_LIFETIME": timedelta(seconds=session_lifetime),

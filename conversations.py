@@ -24,6 +24,7 @@ from models import TITLE_LENGTH, Conversation, Message, db, utcnow
 from openrouter import Delta, ModelInfo, OpenRouterClient, OpenRouterError
 
 CLIENT_MSG_ID_LENGTH = 64
+RETRYABLE_STATUSES = ("error", "offline", "stopped")  # replies that may be asked again
 
 
 class DuplicateMismatch(ValueError):
@@ -71,6 +72,7 @@ class PreparedTurn:
     conversation_id: str
     message_id: int
     text: str
+    title: str
     api_key: str | None
     model: str
     model_info: ModelInfo | None
@@ -164,13 +166,16 @@ def owned_conversation(owner_id: str, conversation_id: str | None) -> Conversati
     return conversation
 
 
-def totals(conversation: Conversation) -> dict[str, Any]:
+def totals(conversation_id: str) -> dict[str, Any]:
     """Add up the tokens and cost of a conversation's replies."""
-    replies = [m for m in conversation.messages if m.role == "assistant"]
-    return {
-        "tokens": sum((m.prompt_tokens or 0) + (m.completion_tokens or 0) for m in replies),
-        "cost": sum(m.cost or 0.0 for m in replies),
-    }
+    row = db.session.execute(
+        db.select(
+            db.func.coalesce(db.func.sum(Message.prompt_tokens), 0),
+            db.func.coalesce(db.func.sum(Message.completion_tokens), 0),
+            db.func.coalesce(db.func.sum(Message.cost), 0.0),
+        ).where(Message.conversation_id == conversation_id, Message.role == "assistant")
+    ).one()
+    return {"tokens": int(row[0]) + int(row[1]), "cost": float(row[2])}
 
 
 def retryable_message(conversation: Conversation) -> Message | None:
@@ -189,7 +194,7 @@ def retryable_message(conversation: Conversation) -> Message | None:
             created = created.replace(tzinfo=UTC)
         limit = current_app.config["OPENROUTER_READ_TIMEOUT"] + 30
         return last if (utcnow() - created).total_seconds() > limit else None
-    if last.status in ("error", "offline", "stopped") and last.reply_to_id:
+    if last.status in RETRYABLE_STATUSES and last.reply_to_id:
         return db.session.get(Message, last.reply_to_id)
     return None
 
@@ -341,17 +346,33 @@ def offline_notice() -> str:
 # ---------------------------------------------------------------- the turn
 
 
+@dataclass(frozen=True)
+class SavedMessage:
+    conversation_id: str
+    message_id: int
+    text: str
+    title: str
+    first: bool  # it opened a new conversation
+
+    def prepare(self) -> PreparedTurn:
+        """Gather what the upstream call needs for this message."""
+        return prepare(
+            self.conversation_id, self.message_id, self.text, self.title, first=self.first
+        )
+
+
 def save_user_message(
     owner_id: str,
     text: str,
     conversation: Conversation | None,
     client_msg_id: str | None,
-) -> tuple[str, int] | TurnResult:
+) -> SavedMessage | TurnResult:
     """Commit the user's message (before any upstream call); a repeat returns its result."""
     if client_msg_id:
         existing = _find_duplicate(owner_id, client_msg_id)
         if existing is not None:
             return _replay(existing, text, conversation)
+    first = conversation is None
     if conversation is None:
         conversation = Conversation(owner_id=owner_id, title=make_title(text))
         db.session.add(conversation)
@@ -369,7 +390,7 @@ def save_user_message(
         if existing is None:
             raise
         return _replay(existing, text, None)
-    return conversation.id, message.id
+    return SavedMessage(conversation.id, message.id, text, conversation.title, first)
 
 
 def _replay(existing: Message, text: str, conversation: Conversation | None) -> TurnResult:
@@ -388,7 +409,7 @@ def retry_target(conversation: Conversation) -> PreparedTurn | None:
     message = retryable_message(conversation)
     if message is None:
         return None
-    return prepare(conversation.id, message.id, message.content)
+    return prepare(conversation.id, message.id, message.content, conversation.title)
 
 
 def retry(conversation: Conversation, client: OpenRouterClient) -> TurnResult | None:
@@ -448,11 +469,19 @@ def _answered_before(conversation_id: str, before_id: int) -> int:
     return 2 * (answers or 0)
 
 
-def prepare(conversation_id: str, message_id: int, text: str) -> PreparedTurn:
-    """Gather key, model, history and budget, then hand the connection back to the pool."""
+def prepare(
+    conversation_id: str, message_id: int, text: str, title: str, *, first: bool = False
+) -> PreparedTurn:
+    """Gather key, model, history and budget, then hand the connection back to the pool.
+
+    ``first`` says the message opened a new conversation: there is no history to read.
+    """
     config = current_app.config
-    window = _history_for(conversation_id, message_id)
-    available = _answered_before(conversation_id, message_id)
+    if first:
+        window, available = [], 0
+    else:
+        window = _history_for(conversation_id, message_id)
+        available = _answered_before(conversation_id, message_id)
     catalog = model_catalog.get_catalog()
     model, _why = model_catalog.resolve_model(session_store.chosen_model(), catalog)
     info = catalog.get(model)
@@ -467,6 +496,7 @@ def prepare(conversation_id: str, message_id: int, text: str) -> PreparedTurn:
         conversation_id=conversation_id,
         message_id=message_id,
         text=text,
+        title=title,
         api_key=api_key,
         model=model,
         model_info=info,
@@ -606,8 +636,10 @@ def _record(
         **usage,
     )
     db.session.add(reply)
-    conversation = db.session.get(Conversation, turn.conversation_id)
-    if conversation is not None:
-        conversation.updated_at = utcnow()
+    db.session.execute(
+        db.update(Conversation)
+        .where(Conversation.id == turn.conversation_id)
+        .values(updated_at=utcnow())
+    )
     db.session.commit()
     return reply

@@ -688,6 +688,17 @@ class ChatStream:
         if data:
             yield "\n".join(data)
 
+    def _release(self) -> None:
+        """Hand a fully read connection back to the pool instead of closing it."""
+        raw = self._response.raw
+        try:
+            while raw.read1(65536):  # the end of the chunked body follows [DONE]
+                pass
+        except (urllib3.exceptions.HTTPError, OSError):
+            return  # close() will drop it
+        raw.release_conn()
+        self.closed = True
+
     def __iter__(self) -> Iterator[Delta | Heartbeat]:
         try:
             for payload in self._events():
@@ -695,6 +706,7 @@ class ChatStream:
                     yield Heartbeat()
                     continue
                 if payload.strip() == "[DONE]":
+                    self._release()
                     break
                 try:
                     delta = self._read_chunk(payload)

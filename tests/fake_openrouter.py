@@ -7,6 +7,7 @@ and read back every request it received.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 import uuid
@@ -54,6 +55,14 @@ class Stream:
 
 
 @dataclass
+class Timed:
+    """A reply that takes ``seconds`` in all: streamed in ``pieces``, or whole at the end."""
+
+    seconds: float = 5.0
+    pieces: int = 10
+
+
+@dataclass
 class Raw:
     status: int
     body: bytes
@@ -87,13 +96,16 @@ class FakeState:
 class FakeOpenRouter:
     """Run the fake on 127.0.0.1 with an OS-chosen port."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0, default: Any = None) -> None:
+        """Serve on 127.0.0.1:port; ``default()`` gives the behaviour when nothing is queued."""
+        self.default = default
         self.state = FakeState()
         self.lock = threading.Lock()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, as a real server's
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -104,7 +116,16 @@ class FakeOpenRouter:
             def do_POST(self) -> None:
                 fake._handle(self, "POST")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # hundreds of chats connect at once in the benchmark
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                # A client that hangs up (Stop, a timeout test) is expected here.
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    super().handle_error(request, client_address)
+
+        self.server = Server(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -171,7 +192,10 @@ class FakeOpenRouter:
             if self.state.on_chat is not None:
                 self.state.on_chat(record)
             with self.lock:
-                behaviour = self.state.queue.popleft() if self.state.queue else Reply()
+                if self.state.queue:
+                    behaviour = self.state.queue.popleft()
+                else:
+                    behaviour = self.default() if self.default else Reply()
             return self._answer_chat(handler, record, behaviour)
         return self._send_error(handler, Error(404, f"Not found: {handler.path}"))
 
@@ -188,6 +212,15 @@ class FakeOpenRouter:
         if (record.body or {}).get("stream") and isinstance(behaviour, Reply):
             text = behaviour.text if behaviour.text is not None else self._echo(record)
             return self._stream(handler, record, Stream(chunks=[text] if text else []))
+        if isinstance(behaviour, Timed):
+            if (record.body or {}).get("stream"):
+                pieces = max(behaviour.pieces, 1)
+                step = behaviour.seconds / pieces
+                spec = Stream([f"piece {n} " for n in range(pieces)], delay=step,
+                              first_delay=step, comments=1)  # fmt: skip
+                return self._stream(handler, record, spec)
+            time.sleep(behaviour.seconds)
+            behaviour = Reply()
         if isinstance(behaviour, Error):
             return self._send_error(handler, behaviour)
         model = behaviour.model or (record.body or {}).get("model") or "fake/model"
@@ -388,3 +421,23 @@ DEFAULT_MODELS = [
     ),
     model_entry("tiny/context-model", context_length=600, prompt="0.000001", completion="0.000002"),
 ]
+
+
+def main() -> None:
+    """Run the fake on its own (the benchmark starts it this way)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--reply-seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    fake = FakeOpenRouter(args.port, default=lambda: Timed(args.reply_seconds))
+    print(fake.url, flush=True)
+    try:
+        fake.thread.join()
+    except KeyboardInterrupt:
+        fake.close()
+
+
+if __name__ == "__main__":
+    main()

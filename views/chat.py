@@ -59,7 +59,7 @@ def render_chat(
         max_length=current_app.config["MAX_MESSAGE_LENGTH"],
         model=model,
         model_notice=model_notice,
-        totals=conversations.totals(conversation) if conversation else None,
+        totals=conversations.totals(conversation.id) if conversation else None,
         key_source=session_store.resolve_api_key()[1],
     )
     return body, status
@@ -158,9 +158,9 @@ def send():
     if isinstance(saved, conversations.TurnResult):
         result = saved
     elif wants_stream():
-        return _event_stream(_turn_events(conversations.prepare(*saved, text)))
+        return _event_stream(_turn_events(saved.prepare()))
     else:
-        result = conversations.answer(conversations.prepare(*saved, text), _client())
+        result = conversations.answer(saved.prepare(), _client())
     if wants_stream():
         return _event_stream(_replay(result))
     if wants_json():
@@ -224,19 +224,16 @@ def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def _conversation_event(conversation_id: str, message_id: int) -> str:
-    conversation = db.session.get(Conversation, conversation_id)
-    event = _sse(
+def _conversation_event(conversation_id: str, message_id: int, title: str | None) -> str:
+    return _sse(
         "conversation",
         {
             "conversation_id": conversation_id,
             "message_id": message_id,
             "url": url_for("chat.conversation", conversation_id=conversation_id),
-            "title": conversation.title if conversation else None,
+            "title": title,
         },
     )
-    db.session.close()  # no connection is held while the model answers
-    return event
 
 
 def _final_event(result: conversations.TurnResult) -> str:
@@ -244,20 +241,18 @@ def _final_event(result: conversations.TurnResult) -> str:
     body = _result_body(result)
     reply = db.session.get(Message, result.reply_id) if result.reply_id else None
     if reply is not None:
-        conversation = reply.conversation
-        retry_target = conversations.retryable_message(conversation)
         body["html"] = render_template(
             "chat/_message.html",
             message=reply,
-            retry_target=retry_target,
-            conversation=conversation,
+            show_retry=reply.status in conversations.RETRYABLE_STATUSES,
+            conversation_id=result.conversation_id,
         )
-        body["totals"] = conversations.totals(conversation)
+        body["totals"] = conversations.totals(result.conversation_id)
     return _sse("error" if result.error else "done", body)
 
 
 def _turn_events(turn: conversations.PreparedTurn) -> Iterator[str]:
-    yield _conversation_event(turn.conversation_id, turn.message_id)
+    yield _conversation_event(turn.conversation_id, turn.message_id, turn.title)
     events = conversations.stream_answer(turn, _client())
     try:
         for kind, payload in events:
@@ -273,7 +268,10 @@ def _turn_events(turn: conversations.PreparedTurn) -> Iterator[str]:
 
 
 def _replay(result: conversations.TurnResult) -> Iterator[str]:
-    yield _conversation_event(result.conversation_id, result.message_id)
+    conversation = db.session.get(Conversation, result.conversation_id)
+    yield _conversation_event(
+        result.conversation_id, result.message_id, conversation.title if conversation else None
+    )
     if result.reply_id is not None:
         yield _final_event(result)
     else:
