@@ -9,10 +9,13 @@ _production = os.environ.get("FLASK_ENV", "development") == "production"
 
 bind = os.environ.get("BIND") or ("0.0.0.0:8000" if _production else "127.0.0.1:8000")
 workers = int(os.environ.get("WORKERS", "2"))
-# Threads, not sync workers: a chat turn waits seconds on the model, and a sync
-# worker would be held for the whole wait.
-worker_class = "gthread"
-threads = int(os.environ.get("THREADS", "32"))
+# An evented worker: a chat turn waits seconds on the model, and a sync worker
+# would be held for the whole wait. Chosen by bench/concurrency.py (README,
+# "Performance"): gevent held 500 streamed chats on 2 cores where 2 x 256 threads
+# fell behind. Sockets (requests, redis) are made cooperative by the worker;
+# psycopg2 by psycogreen in post_fork below.
+worker_class = "gevent"
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 # Above OPENROUTER_READ_TIMEOUT (90 s by default) so a slow reply is not killed.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
@@ -34,6 +37,14 @@ def when_ready(server):
     host, _, port = bind.rpartition(":")
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - only a display
     server.log.info("Automotive Chat Assistant is running at http://%s:%s/", shown, port)
+
+
+def post_fork(server, worker):
+    """Let PostgreSQL queries yield to other chats instead of blocking the worker."""
+    if "gevent" in server.cfg.worker_class_str:
+        from psycogreen.gevent import patch_psycopg
+
+        patch_psycopg()
 
 
 def on_starting(server):

@@ -25,6 +25,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -296,6 +297,60 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
+def cooperation_check(database_url: str, env: dict[str, str], chats: int = 20) -> str:
+    """Show that a chat waiting on PostgreSQL does not stall the worker's other requests.
+
+    A lock on the message table makes every new chat wait inside the database for
+    two seconds. With a cooperative driver the same workers keep answering /health
+    at once; a blocking driver would freeze each worker for the whole wait.
+    """
+    import psycopg2
+
+    port = free_port()
+    server = start_app("cooperation", ["-c", "gunicorn.conf.py"], env, port)
+    try:
+        waiting = [Chat("127.0.0.1", port, 30) for _ in range(chats)]
+        for chat in waiting:
+            chat.prepare()
+        lock = psycopg2.connect(database_url.replace("+psycopg2", ""))
+        health: list[float] = []
+        try:
+            cursor = lock.cursor()
+            cursor.execute("LOCK TABLE message IN ACCESS EXCLUSIVE MODE")
+            senders = [
+                threading.Thread(target=chat.send, args=(False,), daemon=True)
+                for chat in waiting
+            ]
+            for thread in senders:
+                thread.start()
+            time.sleep(0.5)  # every chat is now blocked inside PostgreSQL
+            for _ in range(10):
+                start = time.perf_counter()
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+                    conn.request("GET", "/health")
+                    conn.getresponse().read()
+                    conn.close()
+                except OSError:
+                    pass  # counted at its full wait
+                health.append(time.perf_counter() - start)
+                if sum(health) > 1.5:
+                    break
+            time.sleep(max(0.0, 1.5 - sum(health)))
+        finally:
+            lock.rollback()
+            lock.close()
+        for thread in senders:
+            thread.join(timeout=30)
+    finally:
+        stop(server)
+    return (
+        f"/health while {chats} chats wait on a PostgreSQL lock: "
+        f"p50 {statistics.median(health) * 1000:.0f} ms, max {max(health) * 1000:.0f} ms "
+        "(with a blocking driver each one waits for the lock: 1,500 ms or more)"
+    )
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -357,6 +412,7 @@ def main() -> None:
         "--ramp", type=float, default=None, help="seconds to start all chats (default: one reply)"
     )
     parser.add_argument("--skip-guide", action="store_true", help="skip the 4 sync workers run")
+    parser.add_argument("--skip-threads", action="store_true", help="skip the threaded alternative")
     args = parser.parse_args()
     ramp = args.reply_seconds if args.ramp is None else args.ramp
 
@@ -383,7 +439,18 @@ def main() -> None:
         check=True,
         capture_output=True,
     )
-    configs = [("ours: gunicorn.conf.py", ["-c", "gunicorn.conf.py"])]
+    configs = [
+        ("ours: gunicorn.conf.py (gevent)", ["-c", "gunicorn.conf.py"]),
+        (
+            "alternative: 2 x 256 threads",
+            ["-c", "gunicorn.conf.py", "--worker-class", "gthread", "--threads", "256"],
+        ),
+    ]
+    if args.skip_threads:
+        configs = configs[:1]
+    for extra in os.environ.get("BENCH_EXTRA_CONFIGS", "").split(","):
+        if extra:
+            configs.append((f"extra: {extra}", ["-c", extra]))
     if not args.skip_guide:
         configs.insert(0, ("guide: 4 sync workers", ["--workers", "4", "--worker-class", "sync",
                                                      "--timeout", "120"]))  # fmt: skip
@@ -426,10 +493,14 @@ def main() -> None:
                 finally:
                     stop(server)
                 results.append(row(f"{name} ({mode})", outcome, base, args.chats))
+        cooperation = cooperation_check(env["DATABASE_URL"], env) if "DATABASE_URL" in env else None
     finally:
         stop(fake)
     print()
     print_table(results)
+    if cooperation:
+        print()
+        print(cooperation)
 
 
 if __name__ == "__main__":
