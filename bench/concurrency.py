@@ -318,8 +318,7 @@ def cooperation_check(database_url: str, env: dict[str, str], chats: int = 20) -
             cursor = lock.cursor()
             cursor.execute("LOCK TABLE message IN ACCESS EXCLUSIVE MODE")
             senders = [
-                threading.Thread(target=chat.send, args=(False,), daemon=True)
-                for chat in waiting
+                threading.Thread(target=chat.send, args=(False,), daemon=True) for chat in waiting
             ]
             for thread in senders:
                 thread.start()

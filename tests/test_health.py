@@ -38,7 +38,7 @@ def test_redis_unreachable_is_503_naming_redis(make_app):
     assert "Traceback" not in text
 
 
-def test_chat_keeps_working_while_redis_is_down(make_app, fake):
+def test_pages_render_and_posts_are_refused_politely_while_redis_is_down(make_app, fake):
     app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     visitor = Visitor(app.test_client())
     assert visitor.get("/").status_code == 200
