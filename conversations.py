@@ -21,7 +21,7 @@ import session_store
 from automotive.prompts import system_message
 from context_window import fit_history, reply_budget
 from models import TITLE_LENGTH, Conversation, Message, db, utcnow
-from openrouter import Delta, ModelInfo, OpenRouterClient, OpenRouterError
+from openrouter import ChatResult, Delta, ModelInfo, OpenRouterClient, OpenRouterError
 
 CLIENT_MSG_ID_LENGTH = 64
 RETRYABLE_STATUSES = ("error", "offline", "stopped")  # replies that may be asked again
@@ -544,15 +544,7 @@ def answer(turn: PreparedTurn, client: OpenRouterClient) -> TurnResult:
         reply, error = _failure(turn, exc)
         _remember(turn, reply)
         return turn.result(reply, error)
-    reply = _record(
-        turn,
-        result.content,
-        "ok",
-        model=result.model,
-        prompt_tokens=result.usage.prompt_tokens,
-        completion_tokens=result.usage.completion_tokens,
-        cost=_cost(turn, result.usage),
-    )
+    reply = _record_success(turn, result)
     _remember(turn, reply)
     return turn.result(reply)
 
@@ -591,8 +583,13 @@ def stream_answer(turn: PreparedTurn, client: OpenRouterClient) -> Iterator[tupl
     finally:
         if stream is not None:
             stream.close()
-    result = stream.result
-    reply = _record(
+    reply = _record_success(turn, stream.result)
+    _remember(turn, reply, persist=True)
+    yield "done", turn.result(reply)
+
+
+def _record_success(turn: PreparedTurn, result: ChatResult) -> Message:
+    return _record(
         turn,
         result.content,
         "ok",
@@ -601,8 +598,6 @@ def stream_answer(turn: PreparedTurn, client: OpenRouterClient) -> Iterator[tupl
         completion_tokens=result.usage.completion_tokens,
         cost=_cost(turn, result.usage),
     )
-    _remember(turn, reply, persist=True)
-    yield "done", turn.result(reply)
 
 
 def _cost(turn: PreparedTurn, usage: Any) -> float | None:

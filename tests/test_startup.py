@@ -44,6 +44,8 @@ def test_embedded_defaults_need_no_environment(tmp_path):
         ({"MAX_MESSAGE_LENGTH": "lots"}, "MAX_MESSAGE_LENGTH"),
         ({"OPENROUTER_READ_TIMEOUT": "-1"}, "OPENROUTER_READ_TIMEOUT"),
         ({"SESSION_LIFETIME": "5"}, "SESSION_LIFETIME"),
+        ({"OPENROUTER_READ_TIMEOUT": "150"}, "must be below GUNICORN_TIMEOUT"),
+        ({"FLASK_ENV": "prod"}, "FLASK_ENV must be development or production"),
     ],
 )
 def test_bad_settings_stop_start_up_naming_the_variable(tmp_path, env, variable):
