@@ -431,6 +431,8 @@ def main() -> None:
         env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
     if os.environ.get("BENCH_REDIS_URL"):
         env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
+        env["SESSION_KEY_PREFIX"] = f"autochat-bench-{os.getpid()}:session:"
+        env["CATALOG_CACHE_PREFIX"] = f"autochat-bench-{os.getpid()}:"
     subprocess.run(
         [str(BIN / "flask"), "--app", "main", "db", "upgrade"],
         cwd=ROOT,
@@ -495,6 +497,13 @@ def main() -> None:
         cooperation = cooperation_check(env["DATABASE_URL"], env) if "DATABASE_URL" in env else None
     finally:
         stop(fake)
+        if "REDIS_URL" in env:
+            import redis
+
+            client = redis.Redis.from_url(env["REDIS_URL"])
+            for key in client.scan_iter(match=f"autochat-bench-{os.getpid()}:*"):
+                client.delete(key)
+            client.close()
     print()
     print_table(results)
     if cooperation:
