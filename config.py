@@ -125,6 +125,22 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "SESSION_KEY_PREFIX": env.get("SESSION_KEY_PREFIX", "autochat:session:"),
         "PERMANENT_SESSION_LIFETIME": timedelta(seconds=session_lifetime),
         "SESSION_COOKIE_SECURE": production,
+        # __Host- cookies are only accepted over HTTPS, for this host and path "/".
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
+        "OWNER_COOKIE_NAME": "__Host-owner" if production else "owner",
+        "PROXY_COUNT": _int(env, "PROXY_COUNT", 0, minimum=0),
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "").strip() or "memory://",
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "autochat-limits"),
+        "RATE_LIMIT_CHAT": env.get("RATE_LIMIT_CHAT", "").strip() or "20 per minute",
+        "RATE_LIMIT_CHAT_IP": env.get("RATE_LIMIT_CHAT_IP", "").strip() or "60 per minute",
+        "RATE_LIMIT_KEY_TEST": env.get("RATE_LIMIT_KEY_TEST", "").strip() or "5 per minute",
+        "RATE_LIMIT_KEY_TEST_IP": env.get("RATE_LIMIT_KEY_TEST_IP", "").strip() or "20 per minute",
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", "").strip() or None,
+        "METRICS_ALLOW": [
+            part.strip()
+            for part in (env.get("METRICS_ALLOW") or "127.0.0.1,::1").split(",")
+            if part.strip()
+        ],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "OWNER_COOKIE_DAYS": _int(env, "OWNER_COOKIE_DAYS", 365),

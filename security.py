@@ -1,36 +1,130 @@
-"""CSRF protection, response security headers and API-key encryption."""
+"""CSRF, CSP nonces and security headers, rate limits, proxy handling, key encryption."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import math
 import os
+import secrets
+import time
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import Flask, Response
+from flask import Flask, Response, current_app, g, request, session
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
 
 _KEY_AAD = b"openrouter-api-key"
 _TOKEN_PREFIX = "v1:"  # noqa: S105 - a format tag, not a secret
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
+
+def content_security_policy(nonce: str) -> str:
+    """Build the page policy: scripts only from us, each tag carrying this request's nonce."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
+def csp_nonce() -> str:
+    """Return this request's script nonce (templates put it on every script tag)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+# ---------------------------------------------------------------- rate limits
+
+
+def session_key() -> str:
+    """Key a rate limit by the visitor's session (the IP limit catches cookie droppers)."""
+    sid = getattr(session, "sid", None)
+    return f"session:{sid}" if sid else f"ip:{get_remote_address()}"
+
+
+def chat_limits() -> list:
+    """Limit sending (and retrying) messages per session and per client IP."""
+    config_value = lambda name: lambda: current_app.config[name]  # noqa: E731
+    return [
+        limiter.shared_limit(config_value("RATE_LIMIT_CHAT"), "chat", key_func=session_key),
+        limiter.shared_limit(config_value("RATE_LIMIT_CHAT_IP"), "chat-ip"),
     ]
-)
+
+
+def key_test_limits() -> list:
+    """Limit key tests, which call OpenRouter, per session and per client IP."""
+    config_value = lambda name: lambda: current_app.config[name]  # noqa: E731
+    return [
+        limiter.limit(config_value("RATE_LIMIT_KEY_TEST"), key_func=session_key),
+        limiter.limit(config_value("RATE_LIMIT_KEY_TEST_IP")),
+    ]
+
+
+def rate_limited(*decorators):
+    """Apply several limit decorators to one view."""
+
+    def wrap(view):
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return wrap
+
+
+def limit_retry_after() -> int:
+    """Seconds until the limit that was just hit lets the visitor in again."""
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
+
+
+# ---------------------------------------------------------------- private routes
+
+
+def address_allowed(address: str | None, allowed: list[str]) -> bool:
+    """Tell whether an IP address is inside one of the allowed addresses or networks."""
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for entry in allowed:
+        try:
+            if ip in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def private_route_allowed() -> bool:
+    """Allow /metrics to the configured addresses, or to a caller with the token."""
+    token = current_app.config.get("METRICS_TOKEN")
+    header = request.headers.get("Authorization", "")
+    if token and secrets.compare_digest(header, f"Bearer {token}"):
+        return True
+    return address_allowed(request.remote_addr, current_app.config["METRICS_ALLOW"])
 
 
 class KeyCipher:
@@ -65,16 +159,28 @@ class KeyCipher:
 def _set_security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Not no-referrer: CSRF's referrer check over HTTPS needs our own origin.
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     if response.mimetype == "text/html":
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
+    if current_app.config["PRODUCTION"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Bind CSRF protection, security headers and the key cipher to the app."""
+    """Bind CSRF, headers, rate limits, proxy handling and the key cipher to the app."""
     csrf.init_app(app)
+    limiter.init_app(app)
     app.extensions["key_cipher"] = KeyCipher(app.config["SECRET_KEY"])
     app.after_request(_set_security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    proxies = app.config["PROXY_COUNT"]
+    if proxies:
+        # Trust exactly as many X-Forwarded-* hops as there are proxies in front, so a
+        # client reaching the app directly cannot claim another address or HTTPS.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )

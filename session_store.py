@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 log = logging.getLogger(__name__)
 
-OWNER_COOKIE = "owner"
+OWNER_COOKIE = "owner"  # the development name; production uses __Host-owner
 _KEY = "api_key_enc"
 _MODEL = "model"
 _HISTORY = "history"
@@ -139,7 +139,7 @@ def owner_id() -> str:
     """Return this visitor's owner id, minting one (and its cookie) on first use."""
     if "owner_id" in g:
         return g.owner_id
-    raw = request.cookies.get(OWNER_COOKIE)
+    raw = request.cookies.get(current_app.config["OWNER_COOKIE_NAME"])
     owner = None
     if raw:
         try:
@@ -157,7 +157,7 @@ def _set_owner_cookie(response: Response) -> Response:
     if g.get("new_owner_id"):
         config = current_app.config
         response.set_cookie(
-            OWNER_COOKIE,
+            config["OWNER_COOKIE_NAME"],
             _owner_serializer().dumps(g.owner_id),
             max_age=int(timedelta(days=config["OWNER_COOKIE_DAYS"]).total_seconds()),
             httponly=True,

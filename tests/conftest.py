@@ -158,6 +158,11 @@ def base_env(fake: FakeOpenRouter, database_url: str, **extra: str) -> dict[str,
         "OPENROUTER_CONNECT_TIMEOUT": "2",
         # Error-display tests see each failure once; retry tests turn retries back on.
         "OPENROUTER_MAX_RETRIES": "0",
+        # Rate-limit tests set their own limits; the rest of the suite should not hit them.
+        "RATE_LIMIT_CHAT": "1000 per minute",
+        "RATE_LIMIT_CHAT_IP": "1000 per minute",
+        "RATE_LIMIT_KEY_TEST": "1000 per minute",
+        "RATE_LIMIT_KEY_TEST_IP": "1000 per minute",
     }
     if TEST_REDIS_URL:
         env["REDIS_URL"] = TEST_REDIS_URL
@@ -188,6 +193,7 @@ class AppFactory:
             "TESTING": True,
             "SESSION_KEY_PREFIX": self.redis_prefix + "session:",
             "CATALOG_CACHE_PREFIX": self.catalog_prefix,
+            "RATELIMIT_KEY_PREFIX": self.catalog_prefix + "limits",
         }
         overrides.update(config or {})
         app = create_app(overrides, env=env, instance_path=self.instance_path)

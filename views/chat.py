@@ -26,6 +26,7 @@ import catalog as model_catalog
 import conversations
 import session_store
 from models import Conversation, Message, db
+from security import chat_limits, rate_limited
 from views import FieldRejected, error_body, wants_json, wants_stream
 
 bp = Blueprint("chat", __name__)
@@ -65,14 +66,14 @@ def render_chat(
     return body, status
 
 
-def render_draft(error: str):
+def render_draft(error: str, status: int = 400):
     """Re-render the page a chat form came from, with its text kept in the box."""
     try:
         conversation = conversations.owned_conversation(
             session_store.owner_id(), request.form.get("conversation_id")
         )
         return render_chat(
-            conversation, draft=request.form.get("message", ""), error=error, status=400
+            conversation, draft=request.form.get("message", ""), error=error, status=status
         )
     except SQLAlchemyError:
         db.session.rollback()
@@ -83,7 +84,7 @@ def render_draft(error: str):
             message=error,
             draft=request.form.get("message", ""),
             form=request.form,
-        ), 400
+        ), status
 
 
 def _owned_or_404(conversation_id: str) -> Conversation:
@@ -129,6 +130,7 @@ def _form_fields() -> dict[str, str | None]:
 
 
 @bp.post("/chat")
+@rate_limited(*chat_limits())
 def send():
     """Send a message: form posts get a redirect, JSON and SSE callers get the reply."""
     fields = _form_fields()
@@ -169,6 +171,7 @@ def send():
 
 
 @bp.post("/c/<conversation_id>/retry")
+@rate_limited(*chat_limits())
 def retry(conversation_id: str):
     """Ask again for the last message whose answer failed."""
     conversation = _owned_or_404(conversation_id)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from models import db
+from security import limit_retry_after
 from views import FieldRejected, error_body, wants_json
 from views.chat import render_draft
 
@@ -63,9 +64,22 @@ def http_error(exc: HTTPException):
             message = description
         elif isinstance(exc, FieldRejected):
             kind, message = "bad_field", description
+    if status == 429:
+        return _too_many_requests()
     response = _respond(status, kind, title, message)
     if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    return response
+
+
+def _too_many_requests() -> Response:
+    wait = limit_retry_after()
+    message = f"Too many requests: wait {wait} s and try again. Nothing you typed was lost."
+    if request.endpoint == "chat.send" and not wants_json():
+        response = make_response(render_draft(message, status=429))
+    else:
+        response = _respond(429, "rate_limited", "Too many requests", message)
+    response.headers["Retry-After"] = str(wait)
     return response
 
 

@@ -18,6 +18,7 @@ import catalog as model_catalog
 import session_store
 from config import CURATED_MODELS
 from openrouter import KeyInfo, ModelInfo, OpenRouterError
+from security import key_test_limits, rate_limited
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -157,6 +158,7 @@ def describe_key_error(exc: OpenRouterError) -> str:
 
 
 @bp.post("/test-key")
+@rate_limited(*key_test_limits())
 def test_key():
     """Check the saved key against OpenRouter without spending a completion."""
     key = session_store.saved_api_key()
