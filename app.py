@@ -13,6 +13,7 @@ from flask_migrate import Migrate
 from sqlalchemy import event
 
 import config as settings
+import observability
 import security
 import session_store
 from models import db
@@ -83,6 +84,7 @@ def create_app(
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
     security.init_app(app)
+    observability.init_app(app)
     session_store.init_app(app)
     app.extensions["openrouter"] = OpenRouterClient(
         app.config["OPENROUTER_BASE_URL"],

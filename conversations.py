@@ -21,6 +21,7 @@ import session_store
 from automotive.prompts import system_message
 from context_window import fit_history, reply_budget
 from models import TITLE_LENGTH, Conversation, Message, db, utcnow
+from observability import CHAT_MESSAGES, OPENROUTER_CALLS
 from openrouter import ChatResult, Delta, ModelInfo, OpenRouterClient, OpenRouterError
 
 CLIENT_MSG_ID_LENGTH = 64
@@ -630,6 +631,9 @@ def _record(
         context_dropped=turn.context_dropped or None,
         **usage,
     )
+    CHAT_MESSAGES.labels(status).inc()
+    if status != "offline":
+        OPENROUTER_CALLS.labels(error_kind or status).inc()
     db.session.add(reply)
     db.session.execute(
         db.update(Conversation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import ipaddress
 import math
 import os
@@ -56,9 +57,14 @@ def csp_nonce() -> str:
 
 
 def session_key() -> str:
-    """Key a rate limit by the visitor's session (the IP limit catches cookie droppers)."""
+    """Key a rate limit by the visitor's session (the IP limit catches cookie droppers).
+
+    The id is hashed: limiter keys end up in logs and in Redis, a raw session id must not.
+    """
     sid = getattr(session, "sid", None)
-    return f"session:{sid}" if sid else f"ip:{get_remote_address()}"
+    if not sid:
+        return f"ip:{get_remote_address()}"
+    return "session:" + hashlib.sha256(sid.encode()).hexdigest()[:24]
 
 
 def chat_limits() -> list:

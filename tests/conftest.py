@@ -8,6 +8,7 @@ both must be set and reachable, or the run fails.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 import sqlalchemy as sa
+from flask import request as flask_request
 from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +64,41 @@ def _require_services() -> None:
         pytest.exit("real services required: " + "; ".join(problems), returncode=1)
 
 
+class CanaryWatch(logging.Handler):
+    """Watch every log line (tracebacks included) and every page for the canary key."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.lines_seen = 0
+        self.responses_seen = 0
+        self.rows_seen = 0
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines_seen += 1
+        text = self.format(record)  # includes the formatted traceback, if any
+        if CANARY_KEY in text or CANARY_KEY[-12:] in text:
+            self.leaks.append(f"log line: {text[:200]}")
+
+    def check_response(self, response):
+        if not response.is_streamed:
+            self.responses_seen += 1
+            body = response.get_data(as_text=True)
+            if CANARY_KEY in body or CANARY_KEY[-12:] in body:
+                self.leaks.append(f"response to {flask_request.path}")
+        return response
+
+
+CANARY_WATCH = CanaryWatch()
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     _require_services()
+    # Debug logging on for the whole run, so a leak at any level is seen.
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    root.addHandler(CANARY_WATCH)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -124,7 +159,7 @@ def redis_prefix() -> Iterator[str]:
     yield prefix
     if TEST_REDIS_URL:
         client = redis.Redis.from_url(TEST_REDIS_URL)
-        for key in client.scan_iter(match=prefix + "*"):
+        for key in client.scan_iter(match=f"*{prefix}*"):  # rate limits add their own prefix
             client.delete(key)
         client.close()
 
@@ -197,6 +232,7 @@ class AppFactory:
         }
         overrides.update(config or {})
         app = create_app(overrides, env=env, instance_path=self.instance_path)
+        app.after_request(CANARY_WATCH.check_response)
         self.apps.append(app)
         return app
 
@@ -224,6 +260,11 @@ def make_app(fake, migrated, redis_prefix, tmp_path) -> Iterator[AppFactory]:
 def _empty_tables(database_url: str) -> None:
     engine = sa.create_engine(database_url)
     with engine.begin() as connection:
+        for table in ("conversation", "message"):
+            for row in connection.execute(sa.text(f"SELECT * FROM {table}")):  # noqa: S608
+                CANARY_WATCH.rows_seen += 1
+                if CANARY_KEY[-12:] in repr(tuple(row)):
+                    CANARY_WATCH.leaks.append(f"{table} row {tuple(row)[:2]}")
         connection.execute(sa.text("DELETE FROM message"))
         connection.execute(sa.text("DELETE FROM conversation"))
     engine.dispose()
@@ -287,11 +328,11 @@ class Visitor:
         self.pages.append(response.get_data(as_text=True))
         return response
 
-    def send(self, message: str, conversation_id: str | None = None, **fields):
+    def send(self, message: str, conversation_id: str | None = None, headers=None, **fields):
         data = {"message": message, **fields}
         if conversation_id:
             data["conversation_id"] = conversation_id
-        return self.post("/chat", data)
+        return self.post("/chat", data, headers=headers)
 
     def send_json(self, message: str, conversation_id: str | None = None, **fields):
         body = {"message": message, **fields}
