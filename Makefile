@@ -9,7 +9,7 @@ export FLASK_APP := main
 help:
 	@echo "make run     install, migrate and serve with Gunicorn (http://127.0.0.1:8000)"
 	@echo "make test    install dev requirements and run the whole suite"
-	@echo "make lint    ruff format check and lint"
+	@echo "make lint    ruff format check and lint, bandit security scan"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,7 @@ test: dev
 lint: dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r . -x ./.venv,./tests,./bench,./migrations
 
 format: dev
 	$(BIN)/ruff format .

@@ -347,7 +347,8 @@ class RetryPolicy:
             return None
         if retry_after is not None:
             return retry_after if retry_after <= self.retry_after_cap else None
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))  # noqa: S311
+        # Jitter, not a secret: any generator will do.
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))  # noqa: S311  # nosec B311
 
 
 def is_retryable(error: OpenRouterError) -> bool:

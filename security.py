@@ -25,7 +25,8 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 _KEY_AAD = b"openrouter-api-key"
-_TOKEN_PREFIX = "v1:"  # noqa: S105 - a format tag, not a secret
+# A format tag, not a secret.
+_TOKEN_PREFIX = "v1:"  # noqa: S105  # nosec B105
 
 
 def content_security_policy(nonce: str) -> str:

@@ -292,7 +292,7 @@ def test_the_limit_is_shared_by_several_gunicorn_workers(tmp_path, fake, migrate
             try:
                 requests.get(base + "/health", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 assert time.monotonic() < deadline and server.poll() is None
                 time.sleep(0.2)
         codes = []

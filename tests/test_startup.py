@@ -144,7 +144,7 @@ def test_make_run_path_serves_with_gunicorn(tmp_path, fake):
             try:
                 health = requests.get(f"{base}/health", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 assert server.poll() is None, "gunicorn exited"
                 time.sleep(0.2)
