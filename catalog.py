@@ -95,12 +95,20 @@ def _fresh(catalog: Catalog | None, now: float) -> bool:
 
 
 def get_catalog() -> Catalog:
-    """Return the model catalog: fresh from cache, refreshed, or stale after a failure."""
+    """Return the model catalog: fresh from cache, refreshed, or stale after a failure.
+
+    Only one request per process refreshes at a time; while it does, everyone else
+    is served the copy already known at once instead of queueing behind it.
+    """
     memory = _memory()
     now = time.time()
     if _fresh(memory.catalog, now):
         return memory.catalog
-    with _lock:
+    if now < memory.retry_at:
+        return _stale(memory.catalog, memory.error)
+    if not _lock.acquire(blocking=memory.catalog is None):
+        return _stale(memory.catalog, memory.error)  # someone else is refreshing
+    try:
         now = time.time()
         if _fresh(memory.catalog, now):
             return memory.catalog
@@ -109,20 +117,24 @@ def get_catalog() -> Catalog:
             memory.catalog = shared
             return shared
         known = shared or memory.catalog
-        if now < memory.retry_at:
-            return _stale(known, memory.error)
         try:
-            models = current_app.extensions["openrouter"].models()
+            models = current_app.extensions["openrouter"].models(
+                timeout=current_app.config["CATALOG_TIMEOUT"]
+            )
         except OpenRouterError as exc:
             memory.retry_at = now + RETRY_AFTER_FAILURE
             memory.error = f"{exc.kind}: {exc.reason}" if exc.reason else exc.kind
             log.warning("catalog: refresh failed (%s)", exc.kind)
+            if known is not None:
+                memory.catalog = known
             return _stale(known, memory.error)
         catalog = Catalog(models, fetched_at=now)
         memory.catalog = catalog
         memory.retry_at = 0.0
         _write_shared(catalog)
         return catalog
+    finally:
+        _lock.release()
 
 
 def _stale(known: Catalog | None, error: str | None) -> Catalog:

@@ -159,12 +159,14 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "DEFAULT_MODEL": env.get("DEFAULT_MODEL", "").strip() or DEFAULT_MODEL,
         "FALLBACK_MODEL": env.get("FALLBACK_MODEL", "").strip() or FALLBACK_MODEL,
         "CATALOG_TTL": _int(env, "CATALOG_TTL", 3600),
+        "CATALOG_TIMEOUT": _float(env, "CATALOG_TIMEOUT", 10.0),
         "CATALOG_CACHE_PREFIX": env.get("CATALOG_CACHE_PREFIX", "autochat:"),
         "DEFAULT_CONTEXT_LENGTH": _int(env, "DEFAULT_CONTEXT_LENGTH", 8192, minimum=512),
         "MAX_MESSAGE_LENGTH": _int(env, "MAX_MESSAGE_LENGTH", 8000),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 256 * 1024),
         "MAX_REPLY_TOKENS": _int(env, "MAX_REPLY_TOKENS", 2048),
-        "HISTORY_WINDOW": _int(env, "HISTORY_WINDOW", 20, minimum=2),
+        "HISTORY_WINDOW": _int(env, "HISTORY_WINDOW", 50, minimum=2),
+        "STREAM_KEEPALIVE": _float(env, "STREAM_KEEPALIVE", 10.0),
         "HEALTH_TIMEOUT": _float(env, "HEALTH_TIMEOUT", 3.0),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     }

@@ -6,8 +6,11 @@ connection is held while the model is thinking.
 
 from __future__ import annotations
 
+import logging
 import math
+import queue
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
@@ -22,7 +25,14 @@ from automotive.prompts import system_message
 from context_window import fit_history, reply_budget
 from models import TITLE_LENGTH, Conversation, Message, db, utcnow
 from observability import CHAT_MESSAGES, OPENROUTER_CALLS
-from openrouter import ChatResult, Delta, ModelInfo, OpenRouterClient, OpenRouterError
+from openrouter import (
+    ChatResult,
+    Delta,
+    InvalidResponseError,
+    ModelInfo,
+    OpenRouterClient,
+    OpenRouterError,
+)
 
 CLIENT_MSG_ID_LENGTH = 64
 RETRYABLE_STATUSES = ("error", "offline", "stopped")  # replies that may be asked again
@@ -478,12 +488,14 @@ def prepare(
     ``first`` says the message opened a new conversation: there is no history to read.
     """
     config = current_app.config
+    # The catalog first: a refresh may call OpenRouter, and no connection may wait on it.
+    db.session.close()
+    catalog = model_catalog.get_catalog()
     if first:
         window, available = [], 0
     else:
         window = _history_for(conversation_id, message_id)
         available = _answered_before(conversation_id, message_id)
-    catalog = model_catalog.get_catalog()
     model, _why = model_catalog.resolve_model(session_store.chosen_model(), catalog)
     info = catalog.get(model)
     context_length = (info.context_length if info else None) or config["DEFAULT_CONTEXT_LENGTH"]
@@ -508,7 +520,7 @@ def prepare(
     )
 
 
-def _remember(turn: PreparedTurn, reply: Message, *, persist: bool = False) -> None:
+def _remember(turn: PreparedTurn, reply: Message) -> None:
     """Update the session's history window after a turn."""
     window = turn.window
     if reply.status == "ok":
@@ -517,7 +529,7 @@ def _remember(turn: PreparedTurn, reply: Message, *, persist: bool = False) -> N
             {"role": "user", "content": turn.text},
             {"role": "assistant", "content": reply.content},
         ]
-    session_store.store_history(turn.conversation_id, window, reply.id, persist=persist)
+    session_store.store_history(turn.conversation_id, window, reply.id)
 
 
 def _failure(
@@ -550,42 +562,77 @@ def answer(turn: PreparedTurn, client: OpenRouterClient) -> TurnResult:
     return turn.result(reply)
 
 
+_END = object()
+
+
+def _pump(client: OpenRouterClient, turn: PreparedTurn, out: queue.Queue, holder: dict) -> None:
+    """Read the upstream stream into a queue (runs beside the request)."""
+    try:
+        stream = client.stream(turn.api_key, turn.model, turn.upstream, max_tokens=turn.max_tokens)
+        holder["stream"] = stream
+        if holder.get("cancelled"):
+            stream.close()
+            return
+        for event in stream:
+            out.put(event)
+        out.put(_END)
+    except OpenRouterError as exc:
+        out.put(exc)
+    except Exception:
+        logging.getLogger(__name__).exception("stream reader failed")
+        out.put(InvalidResponseError("the stream could not be read"))
+
+
 def stream_answer(turn: PreparedTurn, client: OpenRouterClient) -> Iterator[tuple[str, Any]]:
     """Yield ("delta", text), ("heartbeat", None), then ("done" | "error", TurnResult).
 
-    Closing the generator early (the visitor pressed Stop or left) closes the
-    upstream request and saves the partial reply, marked as stopped.
+    The upstream is read beside the request, so during a silence the request still
+    sends a heartbeat every STREAM_KEEPALIVE seconds: that is how a closed tab is
+    noticed even before the first token. Closing the generator early (Stop, or the
+    tab went away) closes the upstream request and saves the partial reply, marked
+    as stopped.
     """
     if not turn.api_key:
         reply = _record(turn, offline_notice(), "offline")
-        _remember(turn, reply, persist=True)
+        _remember(turn, reply)
         yield "done", turn.result(reply)
         return
-    stream = None
+    keepalive = current_app.config["STREAM_KEEPALIVE"]
+    events: queue.Queue = queue.Queue()
+    holder: dict[str, Any] = {}
+    reader = threading.Thread(
+        target=_pump, args=(client, turn, events, holder), name="upstream-stream", daemon=True
+    )
+    reader.start()
+    text = ""
     try:
-        stream = client.stream(turn.api_key, turn.model, turn.upstream, max_tokens=turn.max_tokens)
-        for event in stream:
-            if isinstance(event, Delta):
-                yield "delta", event.text
+        while True:
+            try:
+                item = events.get(timeout=keepalive)
+            except queue.Empty:
+                yield "heartbeat", None
+                continue
+            if item is _END:
+                break
+            if isinstance(item, OpenRouterError):
+                reply, error = _failure(turn, item, text)
+                _remember(turn, reply)
+                yield "error", turn.result(reply, error)
+                return
+            if isinstance(item, Delta):
+                text += item.text
+                yield "delta", item.text
             else:
                 yield "heartbeat", None
-    except OpenRouterError as exc:
-        reply, error = _failure(turn, exc, stream.text if stream else "")
-        _remember(turn, reply, persist=True)
-        yield "error", turn.result(reply, error)
-        return
     except GeneratorExit:
-        if stream is not None:
-            stream.close()
-        partial = stream.text if stream else ""
-        _record(turn, partial, "stopped", notice="Stopped before the reply was finished.")
-        current_app.logger.info("reply stopped by the visitor after %d characters", len(partial))
+        holder["cancelled"] = True
+        if "stream" in holder:
+            holder["stream"].close()
+        _record(turn, text, "stopped", notice="Stopped before the reply was finished.")
+        current_app.logger.info("reply stopped by the visitor after %d characters", len(text))
         raise
-    finally:
-        if stream is not None:
-            stream.close()
-    reply = _record_success(turn, stream.result)
-    _remember(turn, reply, persist=True)
+    reply = _record_success(turn, holder["stream"].result)
+    _remember(turn, reply)
     yield "done", turn.result(reply)
 
 

@@ -18,7 +18,8 @@ worker_class = "gevent"
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 # Above OPENROUTER_READ_TIMEOUT (90 s by default) so a slow reply is not killed.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
-graceful_timeout = 30
+# A worker recycled by max_requests (or reloaded by HUP) lets its streams finish.
+graceful_timeout = timeout
 keepalive = 5
 backlog = 2048
 max_requests = 1000

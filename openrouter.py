@@ -6,10 +6,12 @@ the base URL. This module knows nothing of Flask.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import math
 import random
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -558,9 +560,17 @@ class OpenRouterClient:
             is_free_tier=free if isinstance(free, bool) else None,
         )
 
-    def models(self, api_key: str | None = None) -> list[ModelInfo]:
-        """Fetch the model catalog (``GET /models``; no key needed on OpenRouter)."""
-        body = self._json("GET", "models", api_key)
+    def models(self, api_key: str | None = None, *, timeout: float = 10.0) -> list[ModelInfo]:
+        """Fetch the model catalog (``GET /models``; no key needed), once, within ``timeout``."""
+        try:
+            response = self._attempt(
+                "GET", "models", api_key, None, stream=False, read_timeout=timeout
+            )
+            body = response.json()
+        except ValueError:
+            raise InvalidResponseError("the model list was not JSON") from None
+        if not isinstance(body, dict):
+            raise InvalidResponseError("the model list was not a JSON object")
         entries = body.get("data")
         if not isinstance(entries, list):
             raise InvalidResponseError("the model list had no data")
@@ -627,6 +637,7 @@ class ChatStream:
         self.usage = Usage()
         self.text = ""
         self.closed = False
+        self.finished = False  # [DONE] or a finish_reason arrived
 
     def __enter__(self) -> ChatStream:
         return self
@@ -635,9 +646,17 @@ class ChatStream:
         self.close()
 
     def close(self) -> None:
-        """Close the upstream connection (idempotent)."""
+        """Close the upstream connection (idempotent), even while another thread reads it."""
         if not self.closed:
             self.closed = True
+            # A read blocked in another thread holds the response's buffer lock, so a
+            # plain close would wait for the next byte; shutting the socket down first
+            # wakes that read at once.
+            connection = getattr(self._response.raw, "_connection", None)
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
             self._response.close()
 
     @property
@@ -707,6 +726,7 @@ class ChatStream:
                     yield Heartbeat()
                     continue
                 if payload.strip() == "[DONE]":
+                    self.finished = True
                     self._release()
                     break
                 try:
@@ -720,6 +740,9 @@ class ChatStream:
             self.close()
         if not self.text.strip():
             raise EmptyReplyError("the model streamed no text", provider=self.provider)
+        if not self.finished:
+            # The body ended without [DONE] or a finish reason: the reply was cut off.
+            raise APIConnectionError("the stream ended before the reply was finished")
 
     def _read_chunk(self, payload: str) -> str:
         try:
@@ -749,6 +772,7 @@ class ChatStream:
         finish = choice.get("finish_reason")
         if finish:
             self.finish_reason = finish
+            self.finished = True
         delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
         text = delta.get("content")
         if finish == "error":

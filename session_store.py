@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 OWNER_COOKIE = "owner"  # the development name; production uses __Host-owner
 _KEY = "api_key_enc"
 _MODEL = "model"
-_HISTORY = "history"
 
 
 class GuardedWrites:
@@ -54,9 +53,15 @@ class GuardedWrites:
         return super().should_set_cookie(app, session)
 
     def _upsert_session(self, session_lifetime, session, store_id) -> None:
-        if getattr(session, "loaded", False) and not self._exists(store_id):
-            session.vanished = True
-            return
+        if getattr(session, "loaded", False):
+            if not self._exists(store_id):
+                session.vanished = True
+                return
+            if not session.modified:
+                # Nothing changed here: extend its life, but never write back an old
+                # copy over what another request saved meanwhile.
+                self._touch(store_id, session_lifetime)
+                return
         super()._upsert_session(session_lifetime, session, store_id)
 
 
@@ -72,6 +77,26 @@ class ResilientRedisSessionInterface(GuardedWrites, RedisSessionInterface):
             return bool(self.client.exists(store_id))
         except redis.RedisError:
             return False
+
+    def _touch(self, store_id: str, lifetime: timedelta) -> None:
+        self.client.expire(store_id, int(lifetime.total_seconds()))
+
+    def read_extra(self, key: str) -> Any:
+        """Read a value kept beside the session (None when missing or unreadable)."""
+        try:
+            raw = self.client.get(key)
+        except redis.RedisError:
+            return None
+        return self.serializer.decoder.decode(raw) if raw else None
+
+    def write_extra(self, key: str, value: Any, lifetime: timedelta) -> None:
+        """Keep a value beside the session, expiring with it."""
+        try:
+            self.client.set(
+                key, self.serializer.encoder.encode(value), ex=int(lifetime.total_seconds())
+            )
+        except redis.RedisError as exc:
+            log.warning("session store unavailable on write: %s", type(exc).__name__)
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
         try:
@@ -98,6 +123,21 @@ class FileSessionInterface(GuardedWrites, CacheLibSessionInterface):
 
     def _exists(self, store_id: str) -> bool:
         return self.cache.has(store_id)
+
+    def _touch(self, store_id: str, lifetime: timedelta) -> None:
+        # A file's expiry can only be moved by rewriting it: rewrite what is stored
+        # now (another request's change included), not this request's older copy.
+        stored = self.cache.get(store_id)
+        if stored is not None:
+            self.cache.set(store_id, stored, timeout=int(lifetime.total_seconds()))
+
+    def read_extra(self, key: str) -> Any:
+        """Read a value kept beside the session."""
+        return self.cache.get(key)
+
+    def write_extra(self, key: str, value: Any, lifetime: timedelta) -> None:
+        """Keep a value beside the session, expiring with it."""
+        self.cache.set(key, value, timeout=int(lifetime.total_seconds()))
 
 
 def redis_client(url: str, timeout: float) -> redis.Redis:
@@ -232,11 +272,15 @@ def choose_model(model: str) -> None:
 # ---------------------------------------------------------------- history window
 
 
+def _history_key() -> str:
+    return f"{current_app.config['SESSION_KEY_PREFIX']}history:{session.sid}"
+
+
 def cached_history(
     conversation_id: str, last_message_id: int | None
 ) -> list[dict[str, Any]] | None:
     """Return the window kept for this conversation if it is still current."""
-    window = session.get(_HISTORY)
+    window = current_app.session_interface.read_extra(_history_key())
     if (
         isinstance(window, dict)
         and window.get("conversation_id") == conversation_id
@@ -248,22 +292,20 @@ def cached_history(
 
 
 def store_history(
-    conversation_id: str,
-    messages: list[dict[str, Any]],
-    last_message_id: int | None,
-    *,
-    persist: bool = False,
+    conversation_id: str, messages: list[dict[str, Any]], last_message_id: int | None
 ) -> None:
-    """Keep the newest turns of the active conversation in the session.
+    """Keep the newest turns of the active conversation beside the session.
 
-    ``persist`` writes the session at once: a streamed response has already sent
-    its headers, so the usual save at the end of the request has happened.
+    The window has its own key, written at once: a chat turn never rewrites the
+    session itself, so a key or model saved in another tab meanwhile is not undone,
+    and a streamed reply (whose headers went out long ago) still records it.
     """
     size = current_app.config["HISTORY_WINDOW"]
-    session[_HISTORY] = {
+    window = {
         "conversation_id": conversation_id,
         "last_message_id": last_message_id,
         "messages": messages[-size:],
     }
-    if persist:
-        current_app.session_interface.save_session(current_app, session, Response())
+    current_app.session_interface.write_extra(
+        _history_key(), window, current_app.permanent_session_lifetime
+    )

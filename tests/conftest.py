@@ -8,6 +8,7 @@ both must be set and reachable, or the run fails.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -275,15 +276,23 @@ def app(make_app):
     return make_app()
 
 
-@pytest.fixture
-def live_server(app):
-    """Serve the app on a real loopback port (threaded), for streams and browsers."""
+@contextlib.contextmanager
+def serving(app):
+    """Serve an app on a real loopback port (threaded), for streams and browsers."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def live_server(app):
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -373,3 +382,10 @@ def conversation_id_from(response) -> str:
     match = re.search(r"/c/([0-9a-f]{32})$", location)
     assert match, location
     return match.group(1)
+
+
+def history_window(app, visitor: Visitor) -> dict:
+    """Read the history window kept beside this visitor's session."""
+    sid = visitor.client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    key = f"{app.config['SESSION_KEY_PREFIX']}history:{sid}"
+    return app.session_interface.read_extra(key)

@@ -52,6 +52,9 @@ class Stream:
     cost: float | None = None
     done: bool = True  # send "data: [DONE]"
     gate: threading.Event | None = None  # after the first chunk, wait for the test to open it
+    finish: bool = True  # send the finish_reason chunk (False with done=False: a cut-off body)
+    crlf: bool = False  # end lines with CRLF, as some servers do
+    split: bool = False  # send each event in two writes, cutting through a UTF-8 character
 
 
 @dataclass
@@ -91,6 +94,7 @@ class FakeState:
     completed_streams: int = 0
     models: list[dict[str, Any]] | None = None  # None: the default catalog
     models_status: int = 200
+    on_models: Any = None  # callable() run before answering GET /models
 
 
 class FakeOpenRouter:
@@ -174,6 +178,8 @@ class FakeOpenRouter:
 
         if handler.path == "/api/v1/models" and method == "GET":
             # The catalog is public on OpenRouter: no key needed.
+            if self.state.on_models is not None:
+                self.state.on_models()
             if self.state.models_status != 200:
                 return self._send_error(handler, Error(self.state.models_status, "catalog down"))
             models = self.state.models if self.state.models is not None else DEFAULT_MODELS
@@ -265,8 +271,9 @@ class FakeOpenRouter:
                 "object": "chat.completion.chunk", "created": int(time.time())}  # fmt: skip
 
         def event(payload: dict[str, Any] | str) -> bytes:
-            data = payload if isinstance(payload, str) else json.dumps(payload)
-            return f"data: {data}\n\n".encode()
+            data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+            newline = "\r\n" if spec.crlf else "\n"
+            return f"data: {data}{newline}{newline}".encode()
 
         def chunk(text: str | None, finish: str | None = None, **extra: Any) -> bytes:
             choice = {"index": 0, "delta": {"role": "assistant", "content": text},
@@ -282,8 +289,16 @@ class FakeOpenRouter:
             handler.end_headers()
 
             def send(data: bytes) -> None:
-                handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-                handler.wfile.flush()
+                pieces = [data]
+                if spec.split and len(data) > 2:
+                    # Cut inside the first multi-byte character when there is one.
+                    cut = next((i + 1 for i, b in enumerate(data) if b >= 0xC0), len(data) // 2)
+                    pieces = [data[:cut], data[cut:]]
+                for piece in pieces:
+                    handler.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                    handler.wfile.flush()
+                    if len(pieces) > 1:
+                        time.sleep(0.01)
 
             for _ in range(spec.comments):
                 send(b": OPENROUTER PROCESSING\n\n")
@@ -307,7 +322,9 @@ class FakeOpenRouter:
                          "total_tokens": spec.prompt_tokens + spec.completion_tokens}  # fmt: skip
                 if spec.cost is not None:
                     usage["cost"] = spec.cost
-                if spec.usage_shape == "empty_choices":
+                if not spec.finish:
+                    pass
+                elif spec.usage_shape == "empty_choices":
                     send(chunk(None, "stop"))
                     send(event({**base, "choices": [], "usage": usage}))
                 elif spec.usage_shape == "empty_delta":

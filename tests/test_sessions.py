@@ -13,6 +13,7 @@ from tests.conftest import (
     TEST_REDIS_URL,
     Visitor,
     conversation_id_from,
+    history_window,
 )
 from tests.fake_openrouter import DEFAULT_MODELS, Error, Reply, model_entry
 
@@ -239,8 +240,7 @@ def test_history_window_lives_in_the_session(keyed_visitor, fake, app):
     fake.queue(Reply("One."), Reply("Two."))
     cid = conversation_id_from(keyed_visitor.send("First"))
     keyed_visitor.send("Second", cid)
-    with keyed_visitor.client.session_transaction() as session:
-        window = session["history"]
+    window = history_window(app, keyed_visitor)
     assert window["conversation_id"] == cid
     assert [m["content"] for m in window["messages"]] == ["First", "One.", "Second", "Two."]
 

@@ -11,8 +11,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.conftest import CANARY_KEY
-from tests.fake_openrouter import Error, Stream
+from tests.conftest import CANARY_KEY, Visitor, history_window, serving
+from tests.fake_openrouter import Error, Reply, Stream
 
 SSE_HEADERS = {"Accept": "text/event-stream"}
 
@@ -98,15 +98,14 @@ def test_reported_cost_is_used_and_shown(keyed_visitor, fake):
     assert "62 tokens · $0.00123 so far" in page
 
 
-def test_stream_keeps_the_history_window(keyed_visitor, fake):
+def test_stream_keeps_the_history_window(keyed_visitor, fake, app):
     fake.queue(Stream(["First answer."]), Stream(["Second answer."]))
     _, events = stream_chat(keyed_visitor, "First question")
     cid = events[0][1]["conversation_id"]
     stream_chat(keyed_visitor, "Second question", cid)
     sent = [m["content"] for m in fake.chat_requests[-1].messages[1:]]
     assert sent == ["First question", "First answer.", "Second question"]
-    with keyed_visitor.client.session_transaction() as session:
-        window = session["history"]["messages"]
+    window = history_window(app, keyed_visitor)["messages"]
     assert [m["content"] for m in window][-2:] == ["Second question", "Second answer."]
 
 
@@ -275,3 +274,74 @@ def test_stream_uses_the_visitors_key(keyed_visitor, fake):
     assert request.headers["Authorization"] == f"Bearer {CANARY_KEY}"
     assert request.body["stream"] is True
     assert request.body["stream_options"] == {"include_usage": True}
+
+
+def test_stop_before_the_first_token_closes_upstream(make_app, fake, migrated):
+    app = make_app(STREAM_KEEPALIVE="0.2")
+    fake.queue(Stream(["Too late"], first_delay=5, comments=0))
+    with serving(app) as base:
+        browser = live_visitor(base)
+        response = open_stream(base, "Stop me before anything arrives", browser)
+        for name, _data in read_events(response):
+            if name == "conversation":
+                break
+        response.close()
+        deadline = time.monotonic() + 3  # well before the upstream's first byte at 5 s
+        while not any(row[1] == "stopped" for row in messages_in_db(migrated)):
+            assert time.monotonic() < deadline, "the closed tab was not noticed"
+            time.sleep(0.05)
+        # The fake can only see the closed connection when it next writes, at 5 s.
+        deadline = time.monotonic() + 6
+        while fake.state.disconnects == 0:
+            assert time.monotonic() < deadline, "the upstream request was not closed"
+            time.sleep(0.05)
+    assert fake.state.completed_streams == 0
+    stopped = next(row for row in messages_in_db(migrated) if row[1] == "stopped")
+    assert stopped[2] == ""
+
+
+def test_app_keepalives_fill_upstream_silence(make_app, fake):
+    app = make_app(STREAM_KEEPALIVE="0.1")
+    fake.queue(Stream(["Finally."], first_delay=0.5, comments=0))
+    visitor = Visitor(app.test_client())
+    visitor.save_key(CANARY_KEY)
+    _, events = stream_chat(visitor, "Slow to start")
+    names = [name for name, _ in events]
+    assert names.index("comment") < names.index("delta")
+    assert names[-1] == "done"
+
+
+def test_a_body_cut_off_without_done_is_a_failure(keyed_visitor, fake, migrated):
+    fake.queue(Stream(["Half of ", "the answer"], done=False, finish=False))
+    _, events = stream_chat(keyed_visitor, "Cut me off")
+    name, data = events[-1]
+    assert name == "error"
+    assert data["error"]["kind"] == "connection_error"
+    assert "ended before the reply was finished" in data["error"]["message"]
+    assert messages_in_db(migrated)[-1][2] == "Half of the answer"
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_utf8_split_across_network_chunks_and_crlf_lines(keyed_visitor, fake, crlf):
+    fake.queue(Stream(["Ölwechsel ", "— 🚗 ", "prüfen"], split=True, crlf=crlf))
+    _, events = stream_chat(keyed_visitor, "Unicode")
+    assert events[-1][1]["reply"] == "Ölwechsel — 🚗 prüfen"
+
+
+@pytest.mark.parametrize("mode", ["plain", "stream"])
+def test_a_turn_does_not_undo_settings_saved_meanwhile(keyed_visitor, fake, app, mode):
+    other = Visitor(app.test_client())
+    other.client.set_cookie("session", keyed_visitor.client.get_cookie("session").value)
+
+    def change_model(_record):
+        other.save_key("", model="openai/gpt-4o-mini")
+
+    fake.state.on_chat = change_model
+    fake.queue(Stream(["ok"]) if mode == "stream" else Reply("ok"))
+    if mode == "stream":
+        stream_chat(keyed_visitor, "Chat while another tab saves settings")
+    else:
+        keyed_visitor.send("Chat while another tab saves settings")
+    fake.state.on_chat = None
+    page = keyed_visitor.get("/settings").get_data(as_text=True)
+    assert '<code id="current-model">openai/gpt-4o-mini</code>' in page

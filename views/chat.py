@@ -32,6 +32,13 @@ from views import FieldRejected, error_body, wants_json, wants_stream
 bp = Blueprint("chat", __name__)
 
 
+@bp.before_request
+def _load_catalog() -> None:
+    # Before any query: a catalog refresh may wait on OpenRouter, and no database
+    # connection may be held while it does. Usually this is a memory lookup.
+    model_catalog.get_catalog()
+
+
 def _client():
     return current_app.extensions["openrouter"]
 
@@ -44,11 +51,12 @@ def render_chat(
     status: int = 200,
 ):
     """Render the chat page, optionally keeping a draft and showing an error."""
-    owner = session_store.owner_id()
-    retry_target = conversations.retryable_message(conversation) if conversation else None
+    # The catalog before any query: a refresh may call OpenRouter.
     model, model_notice = model_catalog.resolve_model(
         session_store.chosen_model(), model_catalog.get_catalog()
     )
+    owner = session_store.owner_id()
+    retry_target = conversations.retryable_message(conversation) if conversation else None
     body = render_template(
         "chat/index.html",
         conversation=conversation,
@@ -251,6 +259,7 @@ def _final_event(result: conversations.TurnResult) -> str:
             conversation_id=result.conversation_id,
         )
         body["totals"] = conversations.totals(result.conversation_id)
+    db.session.close()  # the client may read slowly; hold no connection meanwhile
     return _sse("error" if result.error else "done", body)
 
 

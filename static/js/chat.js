@@ -74,6 +74,21 @@
     form.insertBefore(p, box);
   }
 
+  function showInterrupted() {
+    var old = form.querySelector(".form-error");
+    if (old) old.remove();
+    var p = document.createElement("p");
+    p.className = "form-error";
+    p.setAttribute("role", "alert");
+    p.textContent = "The reply was interrupted. Your message is saved: ";
+    var link = document.createElement("a");
+    link.href = window.location.pathname;
+    link.textContent = "reload the conversation";
+    p.appendChild(link);
+    p.appendChild(document.createTextNode(" to see what arrived and retry."));
+    form.insertBefore(p, box);
+  }
+
   function setBusy(busy) {
     sendButton.disabled = busy;
     stopButton.hidden = !busy;
@@ -176,6 +191,7 @@
     setBusy(true);
     controller = new AbortController();
     var finished = false;
+    var saved = false; // the server confirmed it stored the message
 
     fetch(form.action, {
       method: "POST",
@@ -198,7 +214,10 @@
       var decoder = new TextDecoder();
       var buffer = "";
       function handle(name, payload) {
-        if (name === "conversation") onConversation(payload);
+        if (name === "conversation") {
+          saved = true;
+          onConversation(payload);
+        }
         else if (name === "delta") {
           replyBody.textContent += payload.text;
           scrollToEnd();
@@ -221,29 +240,38 @@
       }
       return pump();
     }).catch(function (error) {
+      if (!saved) {
+        // Not stored: take the bubbles back and give the text back, with the same
+        // idempotency key, so sending again cannot store it twice.
+        reply.remove();
+        list.lastElementChild && list.lastElementChild.remove();
+        box.value = text;
+        updateCounter();
+        if (error.name !== "AbortError") showError(error.message);
+        return;
+      }
       if (error.name === "AbortError") {
+        finished = true;
         reply.classList.remove("status-streaming");
         reply.classList.add("status-stopped");
         var badge = document.createElement("span");
         badge.className = "badge badge-stopped";
         badge.textContent = "stopped";
         reply.querySelector(".msg-meta").appendChild(badge);
-        return;
       }
-      reply.remove();
-      list.lastElementChild && list.lastElementChild.remove();
-      box.value = text; // nothing is lost
-      updateCounter();
-      showError(error.message);
     }).then(function () {
-      if (!finished && reply.isConnected && reply.classList.contains("status-streaming")) {
+      if (saved && !finished && reply.isConnected) {
+        // The stream broke off: the message is stored; the page has the rest.
         reply.classList.remove("status-streaming");
+        showInterrupted();
       }
       setBusy(false);
       controller = null;
-      // A fresh idempotency key for the next message.
-      var key = form.querySelector('input[name="client_msg_id"]');
-      if (key) key.value = newKey();
+      if (saved) {
+        // A fresh idempotency key for the next message.
+        var key = form.querySelector('input[name="client_msg_id"]');
+        if (key) key.value = newKey();
+      }
       box.focus();
     });
   }
