@@ -136,9 +136,11 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "RATE_LIMIT_KEY_TEST": env.get("RATE_LIMIT_KEY_TEST", "").strip() or "5 per minute",
         "RATE_LIMIT_KEY_TEST_IP": env.get("RATE_LIMIT_KEY_TEST_IP", "").strip() or "20 per minute",
         "METRICS_TOKEN": env.get("METRICS_TOKEN", "").strip() or None,
+        # In production nobody reads /metrics without the token unless allowed by name:
+        # behind a local proxy every visitor would otherwise look like 127.0.0.1.
         "METRICS_ALLOW": [
             part.strip()
-            for part in (env.get("METRICS_ALLOW") or "127.0.0.1,::1").split(",")
+            for part in env.get("METRICS_ALLOW", "" if production else "127.0.0.1,::1").split(",")
             if part.strip()
         ],
         "SESSION_COOKIE_HTTPONLY": True,

@@ -6,15 +6,25 @@ from datetime import UTC, datetime
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
 _md = (
     MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     .enable("table")
     .enable("strikethrough")
-    # Remote images would let a reply make the browser call any server.
-    .disable("image")
 )
+
+
+def _image_as_text(renderer, tokens, idx, options, env):
+    # A remote image would make the browser call any server, and a link built from
+    # image syntax could carry data out in its address: show both as plain text.
+    token = tokens[idx]
+    alt = "".join(child.content for child in token.children or [])
+    return escapeHtml(f"[image: {alt or 'no description'} — {token.attrGet('src') or ''}]")
+
+
+_md.add_render_rule("image", _image_as_text)
 
 ALLOWED_TAGS = {
     "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",

@@ -22,7 +22,15 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+
+
+def ip_key() -> str:
+    """Key a rate limit by client IP (the proxy-corrected address)."""
+    return f"{current_app.config['RATELIMIT_KEY_PREFIX']}:ip:{get_remote_address()}"
+
+
+# One limiter per process; the app's prefix is in every key, so apps never share counts.
+limiter = Limiter(key_func=ip_key)
 
 _KEY_AAD = b"openrouter-api-key"
 # A format tag, not a secret.
@@ -64,8 +72,9 @@ def session_key() -> str:
     """
     sid = getattr(session, "sid", None)
     if not sid:
-        return f"ip:{get_remote_address()}"
-    return "session:" + hashlib.sha256(sid.encode()).hexdigest()[:24]
+        return ip_key()
+    digest = hashlib.sha256(sid.encode()).hexdigest()[:24]
+    return f"{current_app.config['RATELIMIT_KEY_PREFIX']}:session:{digest}"
 
 
 def chat_limits() -> list:
@@ -188,6 +197,10 @@ def init_app(app: Flask) -> None:
     if proxies:
         # Trust exactly as many X-Forwarded-* hops as there are proxies in front, so a
         # client reaching the app directly cannot claim another address or HTTPS.
-        app.wsgi_app = ProxyFix(
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        # Host and port are not taken from headers: the proxy passes Host through.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    elif app.config["PRODUCTION"]:
+        app.logger.warning(
+            "PROXY_COUNT is 0: behind a proxy every client shares its address "
+            "(rate limits, /metrics access); set PROXY_COUNT=1 behind Nginx"
         )

@@ -82,12 +82,25 @@ class CanaryWatch(logging.Handler):
         if CANARY_KEY in text or CANARY_KEY[-12:] in text:
             self.leaks.append(f"log line: {text[:200]}")
 
+    def check_text(self, text: str, where: str) -> None:
+        if CANARY_KEY in text or CANARY_KEY[-12:] in text:
+            self.leaks.append(where)
+
     def check_response(self, response):
+        self.responses_seen += 1
+        where = f"response to {flask_request.path}"
         if not response.is_streamed:
-            self.responses_seen += 1
-            body = response.get_data(as_text=True)
-            if CANARY_KEY in body or CANARY_KEY[-12:] in body:
-                self.leaks.append(f"response to {flask_request.path}")
+            self.check_text(response.get_data(as_text=True), where)
+            return response
+        chunks = response.response
+
+        def watched():
+            # Streamed answers (SSE) are checked chunk by chunk as they are sent.
+            for chunk in chunks:
+                self.check_text(chunk.decode() if isinstance(chunk, bytes) else chunk, where)
+                yield chunk
+
+        response.response = watched()
         return response
 
 

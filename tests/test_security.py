@@ -216,14 +216,37 @@ def test_forged_forwarded_for_does_not_dodge_the_ip_limit(make_app, fake):
 
 
 def test_behind_one_proxy_the_client_ip_and_https_come_from_it(make_app):
+    from flask import request
+
     app = make_app(PROXY_COUNT="1", METRICS_ALLOW="203.0.113.7")
+    app.add_url_rule("/_seen", "seen", lambda: f"{request.scheme} {request.remote_addr}")
     client = app.test_client()
+    seen = client.get(
+        "/_seen", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    )
+    assert seen.get_data(as_text=True) == "https 203.0.113.7"
+    direct = make_app().test_client()
+    direct.application.add_url_rule(
+        "/_seen", "seen", lambda: f"{request.scheme} {request.remote_addr}"
+    )
+    spoof = direct.get(
+        "/_seen", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    )
+    assert spoof.get_data(as_text=True) == "http 127.0.0.1"  # reached directly: ignored
     forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
     assert client.get("/metrics", headers=forwarded).status_code == 200
     assert client.get("/metrics", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 404
     # Only the last hop counts: a client cannot prepend its own.
     spoofed = {"X-Forwarded-For": "203.0.113.7, 198.51.100.1"}
     assert client.get("/metrics", headers=spoofed).status_code == 404
+
+
+def test_metrics_need_the_token_in_production_by_default(make_app):
+    app = make_app(FLASK_ENV="production", SESSION_SECRET="p" * 40, METRICS_TOKEN="t" * 32)
+    client = app.test_client()
+    assert client.get("/metrics").status_code == 404  # even from loopback (a local proxy)
+    ok = client.get("/metrics", headers={"Authorization": "Bearer " + "t" * 32})
+    assert ok.status_code == 200
 
 
 def test_metrics_are_private(make_app):
@@ -312,3 +335,28 @@ def test_the_limit_is_shared_by_several_gunicorn_workers(tmp_path, fake, migrate
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        (
+            "[site](https://ok.example)",
+            '<a href="https://ok.example" rel="noopener noreferrer nofollow">site</a>',
+        ),
+        (
+            "[mail](mailto:a@b.example)",
+            '<a href="mailto:a@b.example" rel="noopener noreferrer nofollow">mail</a>',
+        ),
+        ("[page](/settings)", '<a href="/settings" rel="noopener noreferrer nofollow">page</a>'),
+        ("![pic](https://evil.example/x?s=1)", "[image: pic — https://evil.example/x?s=1]"),
+        ("<b>raw</b>", "&lt;b&gt;raw&lt;/b&gt;"),
+        ("[x](javascript:alert(1))", "[x](javascript:alert(1))"),
+    ],
+)
+def test_markdown_links_and_images(markdown, expected):
+    from rendering import render_markdown
+
+    html = str(render_markdown(markdown))
+    assert expected in html
+    assert "<img" not in html

@@ -101,6 +101,9 @@ def test_saving_and_forgetting_the_key_regenerate_the_session(visitor, app):
     visitor.save_key(CANARY_KEY)
     after_save = session_cookie(visitor)
     assert after_save and after_save != before
+    prefix = app.config["SESSION_KEY_PREFIX"]
+    assert not app.session_interface._exists(prefix + before)  # the old one is deleted
+    assert app.session_interface._exists(prefix + after_save)
     visitor.post("/settings/forget-key", source="/settings")
     after_forget = session_cookie(visitor)
     assert after_forget != after_save
