@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from tests.conftest import (
     conversation_id_from,
     free_port,
 )
-from tests.test_startup import BIN, _env
+from tests.test_startup import _env, start_gunicorn
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -301,23 +299,8 @@ def test_the_limit_is_shared_by_several_gunicorn_workers(tmp_path, fake, migrate
         CATALOG_CACHE_PREFIX=redis_prefix + "gunicorn:",
         RATE_LIMIT_CHAT_IP="4 per minute",
     )
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "main:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server, base = start_gunicorn(env, port)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(base + "/health", timeout=2)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.2)
         codes = []
         for _ in range(10):
             browser = requests.Session()  # a new session and connection each time

@@ -18,6 +18,28 @@ from tests.conftest import ROOT, free_port
 BIN = Path(sys.executable).parent
 
 
+def start_gunicorn(env: dict[str, str], port: int, log=subprocess.DEVNULL):
+    """Start Gunicorn with gunicorn.conf.py and wait until /health answers."""
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "main:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{base}/health", timeout=2)
+            return server, base
+        except (requests.ConnectionError, requests.Timeout):
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise AssertionError("gunicorn did not start") from None
+            time.sleep(0.2)
+
+
 def test_embedded_defaults_need_no_environment(tmp_path):
     config = from_env({}, str(tmp_path))
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'automotive_chat.db'}"
@@ -130,24 +152,9 @@ def test_make_run_path_serves_with_gunicorn(tmp_path, fake):
     assert (tmp_path / "instance" / "automotive_chat.db").exists()
 
     log = (tmp_path / "gunicorn.log").open("w+")
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "main:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server, base = start_gunicorn(env, port, log)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = requests.get(f"{base}/health", timeout=2)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                assert server.poll() is None, "gunicorn exited"
-                time.sleep(0.2)
+        health = requests.get(f"{base}/health", timeout=5)
         assert health.status_code == 200
         assert health.json()["status"] == "healthy"
 
