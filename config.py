@@ -27,6 +27,7 @@ CURATED_MODELS: tuple[tuple[str, str], ...] = (
 )
 
 MIN_SECRET_LENGTH = 32
+GUNICORN_TIMEOUT = 120  # seconds; gunicorn.conf.py reads the same default
 
 
 class ConfigError(RuntimeError):
@@ -103,7 +104,7 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         raise ConfigError(f"FLASK_ENV must be development or production, got {flask_env!r}")
     connect_timeout = _float(env, "OPENROUTER_CONNECT_TIMEOUT", 10.0)
     read_timeout = _float(env, "OPENROUTER_READ_TIMEOUT", 90.0)
-    gunicorn_timeout = _int(env, "GUNICORN_TIMEOUT", 120)
+    gunicorn_timeout = _int(env, "GUNICORN_TIMEOUT", GUNICORN_TIMEOUT)
     if read_timeout >= gunicorn_timeout:
         # Gunicorn would kill the worker before the upstream call gives up.
         raise ConfigError(

@@ -94,19 +94,32 @@ class PreparedTurn:
 
     def result(self, reply: Message, error: TurnError | None = None) -> TurnResult:
         """Describe the recorded reply."""
-        return TurnResult(
-            self.conversation_id,
-            self.message_id,
-            reply.id,
-            reply.content,
-            reply.status,
-            error,
-            reply.model,
-            prompt_tokens=reply.prompt_tokens,
-            completion_tokens=reply.completion_tokens,
-            cost=reply.cost,
-            context_dropped=reply.context_dropped or 0,
-        )
+        return result_of(self.conversation_id, self.message_id, reply, error)
+
+
+def result_of(
+    conversation_id: str,
+    message_id: int,
+    reply: Message,
+    error: TurnError | None = None,
+    *,
+    duplicate: bool = False,
+) -> TurnResult:
+    """Describe a stored reply to a message."""
+    return TurnResult(
+        conversation_id,
+        message_id,
+        reply.id,
+        reply.content,
+        reply.status,
+        error,
+        reply.model,
+        duplicate=duplicate,
+        prompt_tokens=reply.prompt_tokens,
+        completion_tokens=reply.completion_tokens,
+        cost=reply.cost,
+        context_dropped=reply.context_dropped or 0,
+    )
 
 
 # ---------------------------------------------------------------- input
@@ -263,7 +276,8 @@ def _reply_to(message: Message) -> Message | None:
 
 # ---------------------------------------------------------------- errors
 
-# The status a JSON caller gets for each failure kind (and again on a replay).
+# The status a JSON caller gets for each failure kind (and again on a replay);
+# anything else the upstream did wrong is a 502.
 KIND_STATUS = {
     "invalid_key": 401,
     "insufficient_credits": 402,
@@ -276,73 +290,78 @@ KIND_STATUS = {
 }
 
 
+def kind_status(kind: str, upstream_status: int | None = None) -> int:
+    """Return the HTTP status that reports a failure kind to a JSON caller."""
+    if kind == "provider_unavailable" and upstream_status == 503:
+        return 503
+    return KIND_STATUS.get(kind, 502)
+
+
 def describe_error(exc: OpenRouterError, model: str) -> TurnError:
     """Turn an upstream failure into one specific, actionable sentence."""
+    kind = exc.kind
+    wait = None
+    if kind == "rate_limited" and exc.retry_after is not None:
+        wait = math.ceil(exc.retry_after)
+    text = _error_sentence(exc, model, wait)
+    retry_after = (wait if wait is not None else 10) if kind == "rate_limited" else None
+    return TurnError(kind, text, kind_status(kind, exc.status_code), retry_after=retry_after)
+
+
+def _error_sentence(exc: OpenRouterError, model: str, wait: int | None) -> str:
     settings = url_for("settings.index")
     reason = exc.reason.strip() if exc.reason else ""
     via = f" ({exc.provider})" if exc.provider else ""
     detail = f": {reason}" if reason else ""
-    code = exc.status_code
     kind = exc.kind
     if kind == "invalid_key":
-        text = (
+        return (
             f"OpenRouter rejected the API key (401{detail}). Check it or paste a "
             f"new one in [Settings]({settings}), then retry."
         )
-        return TurnError(kind, text, 401)
     if kind == "insufficient_credits":
-        text = (
+        return (
             f"The OpenRouter account behind this key is out of credits (402{detail}). "
             f"Add credits at openrouter.ai, or pick a free model (ending in `:free`) "
             f"in [Settings]({settings}), then retry."
         )
-        return TurnError(kind, text, 402)
     if kind == "moderation":
-        text = (
+        return (
             f"The request was blocked by moderation{via} (403{detail}). "
             "Rephrase the message and send it again."
         )
-        return TurnError(kind, text, 403)
     if kind == "not_found":
-        text = (
+        return (
             f"The model `{model}` is not available (404{detail}). Pick another "
             f"model in [Settings]({settings}), then retry."
         )
-        return TurnError(kind, text, 404)
     if kind == "rate_limited":
-        wait = math.ceil(exc.retry_after) if exc.retry_after is not None else None
         when = f"Retry in {wait} s." if wait is not None else "Wait a little, then retry."
-        text = f"OpenRouter is rate limiting requests{via} (429{detail}). {when}"
-        return TurnError(kind, text, 429, retry_after=wait if wait is not None else 10)
+        return f"OpenRouter is rate limiting requests{via} (429{detail}). {when}"
     if kind == "bad_request":
-        text = f"OpenRouter refused the request (400{detail})."
-        return TurnError(kind, text, 400)
+        return f"OpenRouter refused the request (400{detail})."
     if kind in ("timeout", "upstream_timeout"):
         limit = f" ({reason})" if reason else ""
-        text = (
+        return (
             f"The model did not answer in time{limit}. The provider may be busy: "
             "try again in a moment."
         )
-        return TurnError(kind, text, 504)
     if kind == "provider_unavailable":
+        code = exc.status_code
         status = f"{code}{detail}" if code else reason or "unavailable"
-        text = (
+        return (
             f"The model provider{via} is unavailable right now ({status}). Try again "
             f"in a moment, or pick another model in [Settings]({settings})."
         )
-        return TurnError(kind, text, 503 if code == 503 else 502)
     if kind == "connection_error":
-        text = (
+        return (
             "Could not reach OpenRouter"
             + (f" ({reason})" if reason else "")
             + ". Check the server's network connection, then try again."
         )
-        return TurnError(kind, text, 502)
     if kind == "empty_reply":
-        text = "The model returned an empty reply. Try again, or pick another model."
-        return TurnError(kind, text, 502)
-    text = f"OpenRouter sent an answer that could not be used{detail}. Try again."
-    return TurnError(kind, text, 502)
+        return "The model returned an empty reply. Try again, or pick another model."
+    return f"OpenRouter sent an answer that could not be used{detail}. Try again."
 
 
 def offline_notice() -> str:
@@ -423,12 +442,6 @@ def retry_target(conversation: Conversation) -> PreparedTurn | None:
     return prepare(conversation.id, message.id, message.content, conversation.title)
 
 
-def retry(conversation: Conversation, client: OpenRouterClient) -> TurnResult | None:
-    """Ask again for the last message whose turn failed; None if nothing to retry."""
-    turn = retry_target(conversation)
-    return answer(turn, client) if turn else None
-
-
 def _result_for_existing(message: Message) -> TurnResult:
     reply = _reply_to(message)
     if reply is None:
@@ -438,20 +451,8 @@ def _result_for_existing(message: Message) -> TurnResult:
     error = None
     if reply.status == "error":
         kind = reply.error_kind or "upstream_error"
-        error = TurnError(kind, reply.notice or reply.content, KIND_STATUS.get(kind, 502))
-    return TurnResult(
-        message.conversation_id,
-        message.id,
-        reply.id,
-        reply.content,
-        reply.status,
-        error,
-        model=reply.model,
-        duplicate=True,
-        prompt_tokens=reply.prompt_tokens,
-        completion_tokens=reply.completion_tokens,
-        cost=reply.cost,
-    )
+        error = TurnError(kind, reply.notice or reply.content, kind_status(kind))
+    return result_of(message.conversation_id, message.id, reply, error, duplicate=True)
 
 
 def _history_for(conversation_id: str, message_id: int) -> list[dict[str, Any]]:

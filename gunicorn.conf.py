@@ -5,6 +5,8 @@ Every value can be set from the environment; see README.md, "Configuration".
 
 import os
 
+from config import GUNICORN_TIMEOUT
+
 _production = os.environ.get("FLASK_ENV", "development") == "production"
 
 bind = os.environ.get("BIND") or ("0.0.0.0:8000" if _production else "127.0.0.1:8000")
@@ -17,7 +19,7 @@ workers = int(os.environ.get("WORKERS", "2"))
 worker_class = "gevent"
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 # Above OPENROUTER_READ_TIMEOUT (90 s by default) so a slow reply is not killed.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", GUNICORN_TIMEOUT))
 # A worker recycled by max_requests (or reloaded by HUP) lets its streams finish.
 graceful_timeout = timeout
 keepalive = 5

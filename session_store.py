@@ -22,7 +22,6 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 log = logging.getLogger(__name__)
 
-OWNER_COOKIE = "owner"  # the development name; production uses __Host-owner
 _KEY = "api_key_enc"
 _MODEL = "model"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from session_store import OWNER_COOKIE, mask_key
+from session_store import mask_key
 from tests.conftest import (
     CANARY_KEY,
     TEST_REDIS_URL,
@@ -16,6 +16,8 @@ from tests.conftest import (
     history_window,
 )
 from tests.fake_openrouter import DEFAULT_MODELS, Error, Reply, model_entry
+
+OWNER_COOKIE = "owner"  # the development name (production: __Host-owner)
 
 SERVER_KEY = "sk-or-v1-server000000000000000000000000000000000000000000000000s3rv"
 

@@ -7,7 +7,11 @@ from werkzeug.exceptions import BadRequest
 
 
 class FieldRejected(BadRequest):
-    """A JSON field has the wrong type or cannot be stored."""
+    """A JSON body or field has the wrong shape or cannot be stored."""
+
+    def __init__(self, description: str, kind: str = "bad_field") -> None:
+        super().__init__(description)
+        self.kind = kind
 
 
 def _best() -> str | None:

@@ -20,7 +20,6 @@ from flask import (
     url_for,
 )
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import BadRequest
 
 import catalog as model_catalog
 import conversations
@@ -122,7 +121,7 @@ def _form_fields() -> dict[str, str | None]:
         return {name: request.form.get(name) for name in FIELDS}
     data = request.get_json(silent=False)
     if not isinstance(data, dict):
-        raise BadRequest("The JSON body must be an object.")
+        raise FieldRejected("The JSON body must be an object.", kind="bad_json")
     fields: dict[str, str | None] = {}
     for name in FIELDS:
         value = data.get(name)

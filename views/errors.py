@@ -57,13 +57,10 @@ def http_error(exc: HTTPException):
     kind, title, message = MESSAGES.get(
         status, ("http_error", exc.name, exc.description or exc.name)
     )
-    if status == 400 and request.is_json:
+    if isinstance(exc, FieldRejected):
+        kind, message = exc.kind, exc.description
+    elif status == 400 and request.is_json:
         kind, message = "bad_json", "The request body is not valid JSON."
-        description = exc.description or ""
-        if "must be an object" in description:
-            message = description
-        elif isinstance(exc, FieldRejected):
-            kind, message = "bad_field", description
     if status == 429:
         return _too_many_requests()
     response = _respond(status, kind, title, message)
