@@ -21,10 +21,14 @@ from sqlalchemy.exc import IntegrityError
 
 import catalog as model_catalog
 import session_store
+import vehicles
+from automotive import facts as grounding
 from automotive.prompts import system_message
+from automotive.tools import TOOL_SCHEMAS, result_content, run_tool
+from automotive.vehicle import VehicleProfile
 from context_window import fit_history, reply_budget
 from models import TITLE_LENGTH, Conversation, Message, db, utcnow
-from observability import CHAT_MESSAGES, OPENROUTER_CALLS
+from observability import record_reply
 from openrouter import (
     ChatResult,
     Delta,
@@ -32,10 +36,17 @@ from openrouter import (
     ModelInfo,
     OpenRouterClient,
     OpenRouterError,
+    ToolCall,
+    ToolLoopError,
+    Usage,
 )
 
 CLIENT_MSG_ID_LENGTH = 64
 RETRYABLE_STATUSES = ("error", "offline", "stopped")  # replies that may be asked again
+# Rounds of tool calls before the model must answer in words; each round is one
+# upstream call, so this also bounds what a runaway model can cost.
+MAX_TOOL_ROUNDS = 4
+MAX_CALLS_PER_ROUND = 8
 
 
 class DuplicateMismatch(ValueError):
@@ -91,6 +102,9 @@ class PreparedTurn:
     upstream: list[dict[str, Any]]  # what is sent: system, kept history, the message
     context_dropped: int
     max_tokens: int
+    facts: list[grounding.Fact]
+    vehicle: VehicleProfile | None = None
+    tools: list[dict[str, Any]] | None = None  # function schemas, for models that call tools
 
     def result(self, reply: Message, error: TurnError | None = None) -> TurnResult:
         """Describe the recorded reply."""
@@ -361,6 +375,11 @@ def _error_sentence(exc: OpenRouterError, model: str, wait: int | None) -> str:
         )
     if kind == "empty_reply":
         return "The model returned an empty reply. Try again, or pick another model."
+    if kind == "tool_loop":
+        return (
+            "The model kept calling tools without answering, so it was stopped. Try again, "
+            f"or pick another model in [Settings]({settings})."
+        )
     return f"OpenRouter sent an answer that could not be used{detail}. Try again."
 
 
@@ -383,11 +402,17 @@ class SavedMessage:
     text: str
     title: str
     first: bool  # it opened a new conversation
+    facts: list[grounding.Fact]
 
     def prepare(self) -> PreparedTurn:
         """Gather what the upstream call needs for this message."""
         return prepare(
-            self.conversation_id, self.message_id, self.text, self.title, first=self.first
+            self.conversation_id,
+            self.message_id,
+            self.text,
+            self.title,
+            first=self.first,
+            facts=self.facts,
         )
 
 
@@ -407,8 +432,14 @@ def save_user_message(
         conversation = Conversation(owner_id=owner_id, title=make_title(text))
         db.session.add(conversation)
     conversation.updated_at = utcnow()
+    # Decoded before the commit, so the cards are stored with the message they explain.
+    facts = grounding.facts_for(text)
     message = Message(
-        conversation=conversation, role="user", content=text, client_msg_id=client_msg_id
+        conversation=conversation,
+        role="user",
+        content=text,
+        client_msg_id=client_msg_id,
+        facts=[fact.to_dict() for fact in facts] or None,
     )
     db.session.add(message)
     try:
@@ -420,7 +451,7 @@ def save_user_message(
         if existing is None:
             raise
         return _replay(existing, text, None)
-    return SavedMessage(conversation.id, message.id, text, conversation.title, first)
+    return SavedMessage(conversation.id, message.id, text, conversation.title, first, facts)
 
 
 def _replay(existing: Message, text: str, conversation: Conversation | None) -> TurnResult:
@@ -439,7 +470,8 @@ def retry_target(conversation: Conversation) -> PreparedTurn | None:
     message = retryable_message(conversation)
     if message is None:
         return None
-    return prepare(conversation.id, message.id, message.content, conversation.title)
+    facts = [grounding.Fact.from_dict(fact) for fact in message.facts or []]
+    return prepare(conversation.id, message.id, message.content, conversation.title, facts=facts)
 
 
 def _result_for_existing(message: Message) -> TurnResult:
@@ -481,8 +513,27 @@ def _answered_before(conversation_id: str, before_id: int) -> int:
     return 2 * (answers or 0)
 
 
+def system_for(
+    vehicle: VehicleProfile | None, facts: list[grounding.Fact], *, with_facts: bool
+) -> dict[str, str]:
+    """Build the system message: the mechanic's brief, the visitor's vehicle, the facts."""
+    message = system_message()
+    parts = [message["content"]]
+    if vehicle is not None and not vehicle.is_empty:
+        parts.append(vehicle.prompt_text())
+    if with_facts and facts:
+        parts.append(grounding.grounding_text(facts))
+    return {**message, "content": "\n\n".join(parts)}
+
+
 def prepare(
-    conversation_id: str, message_id: int, text: str, title: str, *, first: bool = False
+    conversation_id: str,
+    message_id: int,
+    text: str,
+    title: str,
+    *,
+    first: bool = False,
+    facts: list[grounding.Fact] | None = None,
 ) -> PreparedTurn:
     """Gather key, model, history and budget, then hand the connection back to the pool.
 
@@ -500,7 +551,12 @@ def prepare(
     model, _why = model_catalog.resolve_model(session_store.chosen_model(), catalog)
     info = catalog.get(model)
     context_length = (info.context_length if info else None) or config["DEFAULT_CONTEXT_LENGTH"]
-    system = system_message()
+    vehicle = vehicles.profile_for(session_store.owner_id())
+    if facts is None:
+        facts = grounding.facts_for(text)
+    # Models that call tools look facts up themselves; the others are handed them.
+    calls_tools = bool(info and "tools" in info.supported_parameters)
+    system = system_for(vehicle, facts, with_facts=not calls_tools)
     new = {"role": "user", "content": text}
     kept, _trimmed = fit_history(system, window, new, context_length, config["MAX_REPLY_TOKENS"])
     api_key, _source = session_store.resolve_api_key()
@@ -518,6 +574,9 @@ def prepare(
         upstream=[system, *kept, new],
         context_dropped=max(0, available - len(kept)),
         max_tokens=reply_budget(context_length, config["MAX_REPLY_TOKENS"]),
+        facts=facts,
+        vehicle=vehicle,
+        tools=TOOL_SCHEMAS if calls_tools else None,
     )
 
 
@@ -534,31 +593,134 @@ def _remember(turn: PreparedTurn, reply: Message) -> None:
 
 
 def _failure(
-    turn: PreparedTurn, exc: OpenRouterError, partial: str = ""
+    turn: PreparedTurn,
+    exc: OpenRouterError,
+    partial: str = "",
+    *,
+    tool_calls: list[dict[str, Any]] | None = None,
 ) -> tuple[Message, TurnError]:
     error = describe_error(exc, turn.model)
     current_app.logger.info("upstream call failed: kind=%s status=%s", exc.kind, exc.status_code)
     if partial:
         # Keep what arrived; the error is shown under it.
-        reply = _record(turn, partial, "error", error.kind, notice=error.message)
+        reply = _record(
+            turn, partial, "error", error.kind, notice=error.message, tool_calls=tool_calls or None
+        )
     else:
-        reply = _record(turn, error.message, "error", error.kind)
+        reply = _record(turn, error.message, "error", error.kind, tool_calls=tool_calls or None)
     return reply, error
 
 
+def offline_reply(turn: PreparedTurn) -> Message:
+    """Record the no-key answer: the built-in tools' facts when there are any, else the notice."""
+    if turn.facts:
+        content = grounding.offline_answer(turn.facts) + "\n\n" + offline_notice()
+    else:
+        content = offline_notice()
+    reply = _record(turn, content, "offline")
+    _remember(turn, reply)
+    return reply
+
+
+class ToolRounds:
+    """The exchange with a tool-calling model: its calls, our results, the running usage."""
+
+    def __init__(self, turn: PreparedTurn) -> None:
+        self.turn = turn
+        self.messages: list[dict[str, Any]] = list(turn.upstream)
+        self.log: list[dict[str, Any]] = []  # what the conversation shows
+        self.rounds = 0
+        self.prompt_tokens: int | None = None
+        self.completion_tokens: int | None = None
+        self.cost: float | None = None
+
+    def request(self) -> dict[str, Any]:
+        """Return the tool arguments for the next upstream call."""
+        if not self.turn.tools:
+            return {}
+        # The last round still describes the tools (the history holds calls to them)
+        # but forbids new calls, so the model has to answer in words.
+        choice = "none" if self.rounds >= MAX_TOOL_ROUNDS else None
+        return {"tools": self.turn.tools, "tool_choice": choice}
+
+    def add_usage(self, usage: Usage) -> None:
+        """Count one round's tokens and cost."""
+
+        def plus(total: Any, value: Any) -> Any:
+            return value if total is None else total + (value or 0)
+
+        self.prompt_tokens = plus(self.prompt_tokens, usage.prompt_tokens)
+        self.completion_tokens = plus(self.completion_tokens, usage.completion_tokens)
+        self.cost = plus(self.cost, usage.cost)
+
+    def follow(self, result: ChatResult) -> list[dict[str, Any]]:
+        """Run the tools a reply asked for; return the new log entries ([] when it answered)."""
+        calls = result.tool_calls if self.turn.tools else ()
+        if not calls:
+            return []
+        if self.rounds >= MAX_TOOL_ROUNDS:
+            if result.content.strip():
+                return []  # it answered after all; the stray calls are ignored
+            raise ToolLoopError(f"still calling tools after {MAX_TOOL_ROUNDS} rounds")
+        self.rounds += 1
+        self.messages.append(
+            {
+                "role": "assistant",
+                "content": result.content or None,
+                "tool_calls": [call.as_message_part() for call in calls],
+            }
+        )
+        entries = [self._run(call, n < MAX_CALLS_PER_ROUND) for n, call in enumerate(calls)]
+        self.log.extend(entries)
+        return entries
+
+    def _run(self, call: ToolCall, allowed: bool) -> dict[str, Any]:
+        if allowed:
+            output = run_tool(call.name, call.arguments, self.turn.vehicle)
+        else:
+            output = {"error": f"At most {MAX_CALLS_PER_ROUND} tool calls per reply."}
+        # Every call gets an answer, or the upstream rejects the next request.
+        self.messages.append(
+            {
+                "role": "tool",
+                "tool_call_id": call.id,
+                "name": call.name,
+                "content": result_content(output),
+            }
+        )
+        return {"name": call.name, "arguments": call.arguments[:1000], "result": output}
+
+    def usage(self) -> dict[str, Any]:
+        """Return the totals to store with the reply."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost": self.cost,
+        }
+
+
 def answer(turn: PreparedTurn, client: OpenRouterClient) -> TurnResult:
-    """Ask the model and wait for the whole reply."""
+    """Ask the model and wait for the whole reply, running its tool calls on the way."""
     if not turn.api_key:
-        reply = _record(turn, offline_notice(), "offline")
-        _remember(turn, reply)
-        return turn.result(reply)
+        return turn.result(offline_reply(turn))
+    rounds = ToolRounds(turn)
     try:
-        result = client.chat(turn.api_key, turn.model, turn.upstream, max_tokens=turn.max_tokens)
+        while True:
+            result = client.chat(
+                turn.api_key,
+                turn.model,
+                rounds.messages,
+                max_tokens=turn.max_tokens,
+                **rounds.request(),
+            )
+            rounds.add_usage(result.usage)
+            if not rounds.follow(result):
+                break
     except OpenRouterError as exc:
-        reply, error = _failure(turn, exc)
+        reply, error = _failure(turn, exc, tool_calls=rounds.log)
         _remember(turn, reply)
         return turn.result(reply, error)
-    reply = _record_success(turn, result)
+    reply = _record_success(turn, result, rounds)
     _remember(turn, reply)
     return turn.result(reply)
 
@@ -566,16 +728,39 @@ def answer(turn: PreparedTurn, client: OpenRouterClient) -> TurnResult:
 _END = object()
 
 
-def _pump(client: OpenRouterClient, turn: PreparedTurn, out: queue.Queue, holder: dict) -> None:
-    """Read the upstream stream into a queue (runs beside the request)."""
+@dataclass(frozen=True)
+class ToolsUsed:
+    """The tools one round called, for the page to show while the reply continues."""
+
+    entries: list[dict[str, Any]]
+
+
+def _pump(
+    client: OpenRouterClient, turn: PreparedTurn, rounds: ToolRounds, out: queue.Queue, holder: dict
+) -> None:
+    """Read the upstream stream(s) into a queue (runs beside the request)."""
     try:
-        stream = client.stream(turn.api_key, turn.model, turn.upstream, max_tokens=turn.max_tokens)
-        holder["stream"] = stream
-        if holder.get("cancelled"):
-            stream.close()
-            return
-        for event in stream:
-            out.put(event)
+        while True:
+            stream = client.stream(
+                turn.api_key,
+                turn.model,
+                rounds.messages,
+                max_tokens=turn.max_tokens,
+                **rounds.request(),
+            )
+            holder["stream"] = stream
+            if holder.get("cancelled"):
+                stream.close()
+                return
+            for event in stream:
+                out.put(event)
+            result = stream.result
+            rounds.add_usage(result.usage)
+            entries = rounds.follow(result)
+            if not entries:
+                holder["result"] = result
+                break
+            out.put(ToolsUsed(entries))
         out.put(_END)
     except OpenRouterError as exc:
         out.put(exc)
@@ -585,7 +770,7 @@ def _pump(client: OpenRouterClient, turn: PreparedTurn, out: queue.Queue, holder
 
 
 def stream_answer(turn: PreparedTurn, client: OpenRouterClient) -> Iterator[tuple[str, Any]]:
-    """Yield ("delta", text), ("heartbeat", None), then ("done" | "error", TurnResult).
+    """Yield deltas, tool uses and heartbeats, then ("done" or "error", the TurnResult).
 
     The upstream is read beside the request, so during a silence the request still
     sends a heartbeat every STREAM_KEEPALIVE seconds: that is how a closed tab is
@@ -594,15 +779,17 @@ def stream_answer(turn: PreparedTurn, client: OpenRouterClient) -> Iterator[tupl
     as stopped.
     """
     if not turn.api_key:
-        reply = _record(turn, offline_notice(), "offline")
-        _remember(turn, reply)
-        yield "done", turn.result(reply)
+        yield "done", turn.result(offline_reply(turn))
         return
     keepalive = current_app.config["STREAM_KEEPALIVE"]
     events: queue.Queue = queue.Queue()
     holder: dict[str, Any] = {}
+    rounds = ToolRounds(turn)
     reader = threading.Thread(
-        target=_pump, args=(client, turn, events, holder), name="upstream-stream", daemon=True
+        target=_pump,
+        args=(client, turn, rounds, events, holder),
+        name="upstream-stream",
+        daemon=True,
     )
     reader.start()
     text = ""
@@ -616,43 +803,51 @@ def stream_answer(turn: PreparedTurn, client: OpenRouterClient) -> Iterator[tupl
             if item is _END:
                 break
             if isinstance(item, OpenRouterError):
-                reply, error = _failure(turn, item, text)
+                reply, error = _failure(turn, item, text, tool_calls=rounds.log)
                 _remember(turn, reply)
                 yield "error", turn.result(reply, error)
                 return
             if isinstance(item, Delta):
                 text += item.text
                 yield "delta", item.text
+            elif isinstance(item, ToolsUsed):
+                yield "tools", item.entries
             else:
                 yield "heartbeat", None
     except GeneratorExit:
         holder["cancelled"] = True
         if "stream" in holder:
             holder["stream"].close()
-        _record(turn, text, "stopped", notice="Stopped before the reply was finished.")
+        _record(
+            turn,
+            text,
+            "stopped",
+            notice="Stopped before the reply was finished.",
+            tool_calls=rounds.log or None,
+        )
         current_app.logger.info("reply stopped by the visitor after %d characters", len(text))
         raise
-    reply = _record_success(turn, holder["stream"].result)
+    final = holder["result"]
+    # Text streamed before a round of tool calls belongs to the reply too.
+    reply = _record_success(turn, ChatResult(text, final.model, final.provider), rounds)
     _remember(turn, reply)
     yield "done", turn.result(reply)
 
 
-def _record_success(turn: PreparedTurn, result: ChatResult) -> Message:
+def _record_success(turn: PreparedTurn, result: ChatResult, rounds: ToolRounds) -> Message:
+    usage = rounds.usage()
+    if usage["cost"] is None:
+        usage["cost"] = model_catalog.cost_of(
+            turn.model_info, usage["prompt_tokens"], usage["completion_tokens"]
+        )
     return _record(
         turn,
         result.content,
         "ok",
         model=result.model,
-        prompt_tokens=result.usage.prompt_tokens,
-        completion_tokens=result.usage.completion_tokens,
-        cost=_cost(turn, result.usage),
+        tool_calls=rounds.log or None,
+        **usage,
     )
-
-
-def _cost(turn: PreparedTurn, usage: Any) -> float | None:
-    if usage.cost is not None:
-        return float(usage.cost)
-    return model_catalog.cost_of(turn.model_info, usage.prompt_tokens, usage.completion_tokens)
 
 
 def _record(
@@ -679,9 +874,7 @@ def _record(
         context_dropped=turn.context_dropped or None,
         **usage,
     )
-    CHAT_MESSAGES.labels(status).inc()
-    if status != "offline":
-        OPENROUTER_CALLS.labels(error_kind or status).inc()
+    record_reply(status, error_kind, usage.get("prompt_tokens"), usage.get("completion_tokens"))
     db.session.add(reply)
     db.session.execute(
         db.update(Conversation)

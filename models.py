@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, ForeignKey, Index, MetaData, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names keep migrations identical on SQLite and PostgreSQL.
@@ -87,6 +87,10 @@ class Message(db.Model):
     completion_tokens: Mapped[int | None]
     cost: Mapped[float | None]
     context_dropped: Mapped[int | None]
+    # User messages: the fact cards decoded from the text (VINs, codes, tire sizes).
+    facts: Mapped[list | None] = mapped_column(JSON)
+    # Assistant replies: the tool calls made on the way, each with its result.
+    tool_calls: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
@@ -104,3 +108,22 @@ class Message(db.Model):
     def is_failure(self) -> bool:
         """Tell whether this assistant message records a failed upstream call."""
         return self.role == "assistant" and self.status == "error"
+
+
+class Vehicle(db.Model):
+    """The owner's vehicle ("My vehicle"), one per owner, sent with every question."""
+
+    __tablename__ = "vehicle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), unique=True)
+    year: Mapped[int | None]
+    make: Mapped[str | None] = mapped_column(String(60))
+    model: Mapped[str | None] = mapped_column(String(60))
+    engine: Mapped[str | None] = mapped_column(String(60))
+    mileage: Mapped[int | None]
+    mileage_unit: Mapped[str] = mapped_column(String(2), default="mi")
+    vin: Mapped[str | None] = mapped_column(String(17))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -46,6 +46,8 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "RetryPolicy",
+    "ToolCall",
+    "ToolLoopError",
     "Usage",
 ]
 
@@ -101,6 +103,12 @@ class EmptyReplyError(OpenRouterError):
     """The model finished without producing any text."""
 
     kind = "empty_reply"
+
+
+class ToolLoopError(OpenRouterError):
+    """The model kept calling tools past the allowed rounds and never answered."""
+
+    kind = "tool_loop"
 
 
 class APIStatusError(OpenRouterError):
@@ -249,6 +257,23 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A function the model asked to call; ``arguments`` is the JSON text it wrote."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def as_message_part(self) -> dict[str, Any]:
+        """Return the call as it goes back upstream in the assistant message."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True)
 class ChatResult:
     content: str
     model: str | None = None
@@ -256,6 +281,7 @@ class ChatResult:
     finish_reason: str | None = None
     generation_id: str | None = None
     usage: Usage = field(default_factory=Usage)
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -509,11 +535,12 @@ class OpenRouterClient:
         messages: list[dict[str, Any]],
         *,
         max_tokens: int | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: str | None = None,
     ) -> ChatResult:
         """Send one non-streaming chat completion and return the reply."""
-        body = self._json(
-            "POST", "chat/completions", api_key, _payload(model, messages, max_tokens)
-        )
+        payload = _payload(model, messages, max_tokens, tools, tool_choice)
+        body = self._json("POST", "chat/completions", api_key, payload)
         try:
             return _chat_result(body)
         except (AttributeError, KeyError, TypeError, ValueError):
@@ -527,9 +554,11 @@ class OpenRouterClient:
         messages: list[dict[str, Any]],
         *,
         max_tokens: int | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: str | None = None,
     ) -> ChatStream:
         """Open a streaming chat completion; failures before the first byte are retried."""
-        payload = _payload(model, messages, max_tokens)
+        payload = _payload(model, messages, max_tokens, tools, tool_choice)
         payload["stream"] = True
         payload["stream_options"] = {"include_usage": True}
 
@@ -592,7 +621,10 @@ def _chat_result(body: dict[str, Any]) -> ChatResult:
     finish_reason = choice.get("finish_reason")
     if finish_reason == "error":
         raise ProviderError("the model stopped with an error", provider=body.get("provider"))
-    if not isinstance(content, str) or not content.strip():
+    calls = _tool_calls(message.get("tool_calls") if isinstance(message, dict) else None)
+    if calls:
+        content = content if isinstance(content, str) else ""
+    elif not isinstance(content, str) or not content.strip():
         refusal = message.get("refusal") if isinstance(message, dict) else None
         if refusal:
             raise ModerationError(str(refusal), status_code=200)
@@ -606,13 +638,41 @@ def _chat_result(body: dict[str, Any]) -> ChatResult:
         finish_reason=finish_reason if isinstance(finish_reason, str) else None,
         generation_id=body.get("id") if isinstance(body.get("id"), str) else None,
         usage=Usage.from_body(body.get("usage")),
+        tool_calls=calls,
     )
 
 
-def _payload(model: str, messages: list[dict[str, Any]], max_tokens: int | None) -> dict:
+def _tool_calls(parts: Any) -> tuple[ToolCall, ...]:
+    """Read ``message.tool_calls``; entries without a function name are dropped."""
+    if not isinstance(parts, list):
+        return ()
+    calls = []
+    for index, part in enumerate(parts):
+        function = part.get("function") if isinstance(part, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            continue
+        arguments = function.get("arguments")
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments) if arguments is not None else ""
+        call_id = part.get("id") if isinstance(part.get("id"), str) else f"call_{index}"
+        calls.append(ToolCall(call_id, function["name"], arguments))
+    return tuple(calls)
+
+
+def _payload(
+    model: str,
+    messages: list[dict[str, Any]],
+    max_tokens: int | None,
+    tools: list[dict[str, Any]] | None = None,
+    tool_choice: str | None = None,
+) -> dict:
     payload: dict[str, Any] = {"model": model, "messages": messages}
     if max_tokens:
         payload["max_tokens"] = max_tokens
+    if tools:
+        payload["tools"] = tools
+        if tool_choice:
+            payload["tool_choice"] = tool_choice
     return payload
 
 
@@ -638,6 +698,9 @@ class ChatStream:
         self.text = ""
         self.closed = False
         self.finished = False  # [DONE] or a finish_reason arrived
+        # Tool calls arrive in pieces keyed by index: id and name first, then the
+        # arguments' JSON text a fragment at a time.
+        self._tool_parts: dict[int, dict[str, str]] = {}
 
     def __enter__(self) -> ChatStream:
         return self
@@ -669,6 +732,16 @@ class ChatStream:
             finish_reason=self.finish_reason,
             generation_id=self.generation_id,
             usage=self.usage,
+            tool_calls=self.tool_calls,
+        )
+
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        """The tool calls assembled from the stream so far."""
+        return tuple(
+            ToolCall(part["id"] or f"call_{index}", part["name"], part["arguments"])
+            for index, part in sorted(self._tool_parts.items())
+            if part["name"]
         )
 
     def _raw_chunks(self) -> Iterator[bytes]:
@@ -738,7 +811,7 @@ class ChatStream:
                     yield Delta(delta)
         finally:
             self.close()
-        if not self.text.strip():
+        if not self.text.strip() and not self.tool_calls:
             raise EmptyReplyError("the model streamed no text", provider=self.provider)
         if not self.finished:
             # The body ended without [DONE] or a finish reason: the reply was cut off.
@@ -774,8 +847,27 @@ class ChatStream:
             self.finish_reason = finish
             self.finished = True
         delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+        self._add_tool_parts(delta.get("tool_calls"))
         text = delta.get("content")
         if finish == "error":
             self.text += text or ""
             raise ProviderError("the model stopped with an error", provider=self.provider)
         return text if isinstance(text, str) else ""
+
+    def _add_tool_parts(self, parts: Any) -> None:
+        if not isinstance(parts, list):
+            return
+        for position, part in enumerate(parts):
+            if not isinstance(part, dict):
+                continue
+            index = part.get("index") if isinstance(part.get("index"), int) else position
+            slot = self._tool_parts.setdefault(index, {"id": "", "name": "", "arguments": ""})
+            if isinstance(part.get("id"), str):
+                slot["id"] = part["id"]
+            function = part.get("function") if isinstance(part.get("function"), dict) else {}
+            name = function.get("name")
+            # Most providers send the name once; some repeat it in every piece.
+            if isinstance(name, str) and name != slot["name"]:
+                slot["name"] += name
+            if isinstance(function.get("arguments"), str):
+                slot["arguments"] += function["arguments"]

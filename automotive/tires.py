@@ -54,10 +54,14 @@ _FLOTATION = re.compile(
     (?:\s*(?P<load>\d{2,3}(?:/\d{2,3})?)\s*(?P<speed>[A-Z]))?$""",
     re.IGNORECASE | re.VERBOSE,
 )
-# Finds sizes inside free text (a chat message).
+# Finds sizes inside free text (a chat message). The edges are written as look-arounds
+# on ASCII letters and digits rather than \b, because Python counts CJK characters as
+# word characters: "轮胎225/45R17" has no word boundary before the size.
 FIND_PATTERN = re.compile(
-    r"\b(?:P|LT|ST|T)?\d{3}\s*/\s*\d{2,3}\s*Z?R?\s*-?\d{2}(?:\s*\d{2,3}(?:/\d{2,3})?\s*[A-Z]\b)?"
-    r"|\b\d{2}(?:\.\d{1,2})?\s*[xX×]\s*\d{1,2}(?:\.\d{1,2})?\s*R?\s*-?\d{2}\b(?:\s*LT\b)?",
+    r"(?<![A-Za-z0-9/])(?:P|LT|ST|T)?\d{3}\s*/\s*\d{2,3}\s*Z?[RDB]?\s*-?\d{2}"
+    r"(?:\s*\d{2,3}(?:/\d{2,3})?\s*[A-Z](?![A-Za-z0-9]))?(?![0-9/])"
+    r"|(?<![A-Za-z0-9.])\d{2}(?:\.\d{1,2})?\s*[xX×]\s*\d{1,2}(?:\.\d{1,2})?\s*[RDB]?\s*-?\d{2}"
+    r"(?:\s*LT(?![A-Za-z0-9]))?(?![0-9])",
     re.IGNORECASE,
 )
 

@@ -66,6 +66,16 @@ class Timed:
 
 
 @dataclass
+class ToolCalls:
+    """A reply that asks for tools: ``calls`` are (name, arguments JSON text) pairs."""
+
+    calls: list[tuple[str, str]]
+    text: str = ""  # some models say something before calling
+    prompt_tokens: int = 30
+    completion_tokens: int = 8
+
+
+@dataclass
 class Raw:
     status: int
     body: bytes
@@ -215,6 +225,8 @@ class FakeOpenRouter:
             return self._send(handler, behaviour.status, behaviour.body, behaviour.content_type)
         if isinstance(behaviour, Stream):
             return self._stream(handler, record, behaviour)
+        if isinstance(behaviour, ToolCalls):
+            return self._tool_calls(handler, record, behaviour)
         if (record.body or {}).get("stream") and isinstance(behaviour, Reply):
             text = behaviour.text if behaviour.text is not None else self._echo(record)
             return self._stream(handler, record, Stream(chunks=[text] if text else []))
@@ -258,6 +270,54 @@ class FakeOpenRouter:
             },
         }
         return self._send_json(handler, 200, body)
+
+    def _tool_calls(
+        self, handler: BaseHTTPRequestHandler, record: Recorded, spec: ToolCalls
+    ) -> None:
+        calls = [
+            {"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+             "function": {"name": name, "arguments": arguments}}
+            for name, arguments in spec.calls
+        ]  # fmt: skip
+        usage = {"prompt_tokens": spec.prompt_tokens, "completion_tokens": spec.completion_tokens,
+                 "total_tokens": spec.prompt_tokens + spec.completion_tokens}  # fmt: skip
+        model = (record.body or {}).get("model") or "fake/model"
+        base = {"id": f"gen-{uuid.uuid4().hex[:24]}", "provider": "FakeProvider",
+                "model": model, "created": int(time.time())}  # fmt: skip
+        if not (record.body or {}).get("stream"):
+            message = {"role": "assistant", "content": spec.text or None, "tool_calls": calls}
+            choice = {"index": 0, "finish_reason": "tool_calls", "message": message}
+            body = {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
+            return self._send_json(handler, 200, body)
+        events: list[dict[str, Any] | str] = []
+        if spec.text:
+            events.append({"choices": [{"index": 0, "delta": {"content": spec.text}}]})
+        for index, call in enumerate(calls):
+            arguments = call["function"]["arguments"]
+            half = len(arguments) // 2
+            # As real providers do: id and name first, the arguments in fragments.
+            first = {
+                "index": index,
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": call["function"]["name"], "arguments": arguments[:half]},
+            }
+            rest = {"index": index, "function": {"arguments": arguments[half:]}}
+            events.append({"choices": [{"index": 0, "delta": {"tool_calls": [first]}}]})
+            events.append({"choices": [{"index": 0, "delta": {"tool_calls": [rest]}}]})  # fmt: skip
+        events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+        events.append({"choices": [], "usage": usage})
+        events.append("[DONE]")
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        for event in events:
+            data = event if isinstance(event, str) else json.dumps({**base, **event})
+            payload = f"data: {data}\n\n".encode()
+            handler.wfile.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
+        handler.wfile.write(b"0\r\n\r\n")
+        handler.wfile.flush()
 
     @staticmethod
     def _echo(record: Recorded) -> str:

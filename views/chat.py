@@ -23,7 +23,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import catalog as model_catalog
 import conversations
+import observability
 import session_store
+import vehicles
 from models import Conversation, Message, db
 from security import chat_limits, rate_limited
 from views import FieldRejected, error_body, wants_json, wants_stream
@@ -69,6 +71,7 @@ def render_chat(
         model_notice=model_notice,
         totals=conversations.totals(conversation.id) if conversation else None,
         key_source=session_store.resolve_api_key()[1],
+        vehicle=vehicles.profile_for(owner),
     )
     return body, status
 
@@ -154,9 +157,7 @@ def send():
             conversation, draft=draft, error=rejected.message, status=rejected.status
         )
 
-    current_app.logger.info(
-        "chat request received: length=%d model=%s", len(text), session_store.chosen_model()
-    )
+    observability.log_chat_received(len(text), session_store.chosen_model())
     owner = session_store.owner_id()
     try:
         saved = conversations.save_user_message(owner, text, conversation, client_msg_id)
@@ -235,6 +236,10 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 
 
 def _conversation_event(conversation_id: str, message_id: int, title: str | None) -> str:
+    """The opening event: where the message is stored, and how it looks with its fact cards."""
+    message = db.session.get(Message, message_id)
+    html = render_template("chat/_message.html", message=message) if message else None
+    db.session.close()  # nothing is held while the model thinks
     return _sse(
         "conversation",
         {
@@ -242,6 +247,7 @@ def _conversation_event(conversation_id: str, message_id: int, title: str | None
             "message_id": message_id,
             "url": url_for("chat.conversation", conversation_id=conversation_id),
             "title": title,
+            "html": html,
         },
     )
 
@@ -269,6 +275,8 @@ def _turn_events(turn: conversations.PreparedTurn) -> Iterator[str]:
         for kind, payload in events:
             if kind == "delta":
                 yield _sse("delta", {"text": payload})
+            elif kind == "tools":
+                yield _sse("tools", {"names": [entry["name"] for entry in payload]})
             elif kind == "heartbeat":
                 yield ": keepalive\n\n"
             else:

@@ -184,7 +184,7 @@
     if (retry) retry.remove();
 
     var data = new FormData(form);
-    bubble("user", text);
+    var mine = bubble("user", text);
     var reply = bubble("assistant", "");
     var replyBody = reply.querySelector(".msg-body");
     scrollToEnd();
@@ -217,6 +217,14 @@
         if (name === "conversation") {
           saved = true;
           onConversation(payload);
+          // The stored message, with the fact cards decoded from it.
+          if (payload.html) replaceWithServerHtml(mine, payload.html);
+        }
+        else if (name === "tools") {
+          var note = document.createElement("p");
+          note.className = "tool-note muted";
+          note.textContent = "Looked up: " + payload.names.join(", ");
+          reply.insertBefore(note, replyBody);
         }
         else if (name === "delta") {
           replyBody.textContent += payload.text;

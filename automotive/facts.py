@@ -1,0 +1,197 @@
+"""Grounding: decode the VINs, trouble codes and tire sizes in a message into fact cards.
+
+The same facts are shown beside the message, added to the context sent to models
+that cannot call tools, and make up the offline answer when no model can be asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from automotive import dtc, tires
+from automotive.vin import decode_vin, find_vins
+
+# A message pasting a whole scan report still gets cards, but not hundreds of them.
+MAX_FACTS = 8
+
+
+@dataclass(frozen=True)
+class Fact:
+    kind: str  # vin | dtc | tire | tire_comparison
+    key: str  # what was decoded: the VIN, the code, the size(s)
+    title: str
+    lines: tuple[str, ...]
+    warning: str | None = None  # a safety line shown first (e.g. stop driving)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fact as JSON-able data (stored with the message)."""
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "title": self.title,
+            "lines": list(self.lines),
+            "warning": self.warning,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fact:
+        """Rebuild a stored fact."""
+        return cls(
+            kind=str(data.get("kind", "")),
+            key=str(data.get("key", "")),
+            title=str(data.get("title", "")),
+            lines=tuple(str(line) for line in data.get("lines") or ()),
+            warning=data.get("warning"),
+        )
+
+    def as_text(self) -> str:
+        """Render the fact as plain text for the model's context."""
+        body = [self.title]
+        if self.warning:
+            body.append(f"WARNING: {self.warning}")
+        body.extend(f"- {line}" for line in self.lines)
+        return "\n".join(body)
+
+
+# ---------------------------------------------------------------- each kind
+
+
+def vin_fact(vin_text: str) -> Fact:
+    """Decode a VIN into a fact card."""
+    decoded = decode_vin(vin_text)
+    title = f"VIN {decoded.vin}"
+    if decoded.decoded and decoded.make:
+        title += f": {decoded.summary}"
+    elif decoded.manufacturer:
+        title += f": {decoded.manufacturer}"
+    return Fact("vin", decoded.vin, title, tuple(decoded.facts()))
+
+
+def dtc_fact(code: str) -> Fact:
+    """Explain a trouble code as a fact card."""
+    explanation = dtc.explain_dtc(code)
+    entry = explanation.entry
+    structure = explanation.structure
+    origin = "generic (SAE)" if structure.generic else "manufacturer-specific"
+    lines = [f"System: {structure.system}; {origin} code"]
+    if structure.subsystem:
+        lines.append(f"Subsystem: {structure.subsystem}")
+    if entry is None:
+        lines.append(explanation.note)
+        return Fact("dtc", explanation.code, f"{explanation.code}: not in the table", tuple(lines))
+    lines.append(f"Meaning: {entry.meaning}")
+    lines.append("Likely causes, most likely first: " + "; ".join(entry.causes))
+    lines.append("Check first: " + "; ".join(entry.check_first))
+    lines.append(f"Severity: {entry.severity.label}")
+    warning = entry.drive_guidance if entry.severity is dtc.Severity.STOP else None
+    if warning is None:
+        lines.append(f"Can I keep driving? {entry.drive_guidance}")
+    return Fact(
+        "dtc", explanation.code, f"{explanation.code}: {entry.title}", tuple(lines), warning
+    )
+
+
+def _tire_lines(size: tires.TireSize) -> list[str]:
+    lines = []
+    if size.aspect_ratio is not None:
+        lines.append(
+            f"Width {size.width_mm:g} mm, sidewall {size.aspect_ratio:g}% of the width "
+            f"({size.sidewall_mm:.0f} mm), {size.construction.lower()} construction, "
+            f"for {size.rim_in:g}-inch rims"
+        )
+    else:
+        lines.append(
+            f"Flotation size: {size.diameter_in:.1f} in tall, {size.width_mm / 25.4:.2f} in wide, "
+            f"for {size.rim_in:g}-inch rims"
+        )
+    lines.append(
+        f"Overall diameter {size.diameter_mm:.0f} mm ({size.diameter_in:.1f} in), "
+        f"about {round(1_000_000 / size.circumference_mm)} revolutions per km"
+    )
+    service = tires.SERVICE_TYPES.get(size.service_type)
+    if size.service_type and service:
+        lines.append(f"Service type {size.service_type}: {service}")
+    if size.load_index is not None:
+        kg = size.max_load_kg
+        load = f"Load index {size.load_index}"
+        load += f": up to {kg} kg ({round(kg * 2.20462)} lb) per tire" if kg else ""
+        if size.dual_load_index is not None:
+            load += f" (dual fitment index {size.dual_load_index})"
+        lines.append(load)
+    if size.speed_rating:
+        kmh = size.max_speed_kmh
+        speed = f"Speed rating {size.speed_rating}"
+        speed += f": up to {kmh} km/h ({round(kmh / 1.609344)} mph)" if kmh else ""
+        lines.append(speed)
+    if size.zr:
+        lines.append("ZR: built for speeds above 240 km/h")
+    return lines
+
+
+def tire_fact(text: str) -> Fact:
+    """Explain a tire size as a fact card."""
+    size = tires.parse_tire_size(text)
+    return Fact("tire", size.text, f"Tire size {size.text}", tuple(_tire_lines(size)))
+
+
+def comparison_fact(current: str, new: str) -> Fact:
+    """Compare two tire sizes as a fact card."""
+    result = compare_tire_sizes(current, new)
+    old, replacement = result["current"], result["new"]
+    percent = result["diameter_difference_percent"]
+    taller = "taller" if percent > 0 else "shorter"
+    lines = [
+        f"{replacement['size']} is {abs(result['diameter_difference_mm']):g} mm "
+        f"({abs(percent):.1f}%) {taller} than {old['size']}",
+        "At an indicated 100 km/h (or mph) you would really be doing "
+        f"{result['actual_speed_when_speedometer_shows_100']:g}",
+        "Within the usual ±3% diameter tolerance"
+        if result["within_3_percent"]
+        else "Outside the usual ±3% diameter tolerance: speedometer, ABS and gearing are affected",
+    ]
+    key = f"{old['size']} → {replacement['size']}"
+    return Fact("tire_comparison", key, f"Tire sizes compared: {key}", tuple(lines))
+
+
+def compare_tire_sizes(current: str, new: str) -> dict[str, Any]:
+    """Compare two tire sizes (re-exported for the tools)."""
+    return tires.compare_tire_sizes(current, new)
+
+
+# ---------------------------------------------------------------- a message
+
+
+def facts_for(text: str) -> list[Fact]:
+    """Decode every VIN, trouble code and tire size in a message, at most MAX_FACTS."""
+    found: list[Fact] = []
+    found.extend(vin_fact(vin) for vin in find_vins(text)[:MAX_FACTS])
+    found.extend(dtc_fact(code) for code in dtc.find_dtcs(text)[: MAX_FACTS - len(found)])
+    sizes = list(dict.fromkeys(tires.find_tire_sizes(text)))
+    for size in sizes[: max(MAX_FACTS - len(found), 0)]:
+        found.append(tire_fact(size))
+    if len(sizes) == 2:
+        # Two sizes in one message are nearly always "can I fit this instead of that?".
+        found.append(comparison_fact(sizes[0], sizes[1]))
+    return found[:MAX_FACTS]
+
+
+def grounding_text(facts: list[Fact]) -> str:
+    """Introduce the facts for the model's context."""
+    return (
+        "Facts the app decoded from the user's latest message (from the built-in VIN "
+        "decoder, trouble-code table and tire calculator; rely on them over memory, and "
+        "say when something is not covered):\n\n" + "\n\n".join(f.as_text() for f in facts)
+    )
+
+
+def offline_answer(facts: list[Fact]) -> str:
+    """Answer from the facts alone, in Markdown, for when no model can be asked."""
+    parts = ["**Offline answer** from the built-in tools. No AI model was asked.\n"]
+    for fact in facts:
+        parts.append(f"### {fact.title}")
+        if fact.warning:
+            parts.append(f"**Stop: {fact.warning}**\n")
+        parts.extend(f"- {line}" for line in fact.lines)
+        parts.append("")
+    return "\n".join(parts).rstrip()

@@ -1,0 +1,58 @@
+"""My vehicle: the visitor's car, sent with every question."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+import session_store
+import vehicles
+from automotive.vehicle import MILEAGE_UNITS, VehicleError, fill_from_vin, validate_vehicle
+
+bp = Blueprint("vehicle", __name__, url_prefix="/vehicle")
+
+FIELDS = ("year", "make", "model", "engine", "mileage", "mileage_unit", "vin")
+
+
+def _render(form: dict[str, object], errors: dict[str, str] | None = None, status: int = 200):
+    return (
+        render_template(
+            "vehicle/index.html",
+            form=form,
+            errors=errors or {},
+            units=MILEAGE_UNITS,
+            saved=vehicles.profile_for(session_store.owner_id()),
+        ),
+        status,
+    )
+
+
+@bp.get("")
+def index():
+    """Show the saved vehicle in an editable form."""
+    profile = vehicles.profile_for(session_store.owner_id())
+    form = profile.__dict__.copy() if profile else {"mileage_unit": "mi"}
+    return _render(form)
+
+
+@bp.post("")
+def save():
+    """Save the vehicle; a VIN fills the year, make and model left empty."""
+    form = {name: request.form.get(name, "") for name in FIELDS}
+    try:
+        profile = validate_vehicle(form)
+    except VehicleError as rejected:
+        return _render(form, rejected.errors, 400)
+    if profile.is_empty:
+        return _render(form, {"make": "Fill in at least one field, or paste a VIN."}, 400)
+    profile, note = fill_from_vin(profile)
+    vehicles.save_profile(session_store.owner_id(), profile)
+    flash(" ".join(p for p in (f"Saved: {profile.label()}.", note) if p), "success")
+    return redirect(url_for("vehicle.index"), 303)
+
+
+@bp.post("/forget")
+def forget():
+    """Delete the saved vehicle."""
+    if vehicles.forget_profile(session_store.owner_id()):
+        flash("Your vehicle was removed.", "success")
+    return redirect(url_for("vehicle.index"), 303)
