@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,8 +74,7 @@ def create_app(
             app.config["DB_MAX_OVERFLOW"],
         ),
     )
-    if not app.debug:
-        logging.basicConfig(level=logging.INFO)
+    observability.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -99,15 +97,19 @@ def create_app(
             retry_after_cap=app.config["OPENROUTER_RETRY_AFTER_CAP"],
         ),
     )
+    observability.instrument_openrouter(app.extensions["openrouter"])
+    app.cli.add_command(session_store.sessions_cli)
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["per_million"] = per_million
     app.jinja_env.filters["timestamp"] = format_timestamp
 
     from views import chat, errors, ops
     from views import settings as settings_views
+    from views import vehicle as vehicle_views
 
     app.register_blueprint(chat.bp)
     app.register_blueprint(settings_views.bp)
+    app.register_blueprint(vehicle_views.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(errors.bp)
     return app

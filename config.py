@@ -27,6 +27,8 @@ CURATED_MODELS: tuple[tuple[str, str], ...] = (
 )
 
 MIN_SECRET_LENGTH = 32
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("json", "console")
 GUNICORN_TIMEOUT = 120  # seconds; gunicorn.conf.py reads the same default
 
 
@@ -57,6 +59,26 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be above 0, got {raw}")
+    return value
+
+
+def _choice(name: str, raw: str, default: str, choices: tuple[str, ...]) -> str:
+    value = raw.strip() or default
+    if value.lower() not in (choice.lower() for choice in choices):
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return next(choice for choice in choices if choice.lower() == value.lower())
+
+
+def _fraction(name: str, raw: str, default: float) -> float:
+    raw = raw.strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number from 0 to 1, got {raw!r}") from None
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{name} must be from 0 to 1, got {raw}")
     return value
 
 
@@ -172,4 +194,16 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "STREAM_KEEPALIVE": _float(env, "STREAM_KEEPALIVE", 10.0),
         "HEALTH_TIMEOUT": _float(env, "HEALTH_TIMEOUT", 3.0),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "LOG_LEVEL": _choice("LOG_LEVEL", env.get("LOG_LEVEL", ""), "INFO", LOG_LEVELS),
+        # JSON lines for log shippers in production; readable lines on a laptop.
+        "LOG_FORMAT": _choice(
+            "LOG_FORMAT",
+            env.get("LOG_FORMAT", ""),
+            "json" if production else "console",
+            LOG_FORMATS,
+        ),
+        "SENTRY_DSN": env.get("SENTRY_DSN", "").strip() or None,
+        "SENTRY_TRACES_SAMPLE_RATE": _fraction(
+            "SENTRY_TRACES_SAMPLE_RATE", env.get("SENTRY_TRACES_SAMPLE_RATE", ""), 0.0
+        ),
     }

@@ -1,26 +1,105 @@
 """Gunicorn settings for the Automotive Chat Assistant (`gunicorn -c gunicorn.conf.py main:app`).
 
 Every value can be set from the environment; see README.md, "Configuration".
+
+The app is preloaded: the master imports it once and forks ready workers (less memory,
+fast and fail-fast boots). Two consequences, both handled below:
+
+- gevent must patch the standard library before the app is imported, in the master
+  (see ``PatchedGeventWorker``);
+- HUP restarts the workers gracefully with the code loaded at start: to run new code,
+  restart the service (or upgrade in place with USR2, then QUIT the old master).
 """
 
+import atexit
 import os
+import shutil
+import signal
+import tempfile
+import warnings
+
+from gunicorn.workers.ggevent import GeventWorker
 
 from config import GUNICORN_TIMEOUT
 
 _production = os.environ.get("FLASK_ENV", "development") == "production"
 
+# ---------------------------------------------------------------- metrics directory
+
+# Every worker writes its Prometheus samples to files here and /metrics adds them up.
+# prometheus_client reads the variable when it is imported, which (preloading) happens
+# in this process right after this file: so it is set here, before anything imports it.
+# Kept across HUP (the variable is already set then); emptied when the server starts.
+
+
+def _remove_metrics_tmp(path: str, master_pid: int) -> None:
+    """At the master's exit (a failed start included), remove the folder made for it.
+
+    Workers inherit this exit hook; only the master that made the folder acts on it. A
+    master started by USR2 gets Gunicorn's original environment, so it makes its own.
+    """
+    if os.getpid() == master_pid:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="automotive-chat-metrics-")
+    atexit.register(_remove_metrics_tmp, os.environ["PROMETHEUS_MULTIPROC_DIR"], os.getpid())
+
+# ---------------------------------------------------------------- workers
+
 bind = os.environ.get("BIND") or ("0.0.0.0:8000" if _production else "127.0.0.1:8000")
 workers = int(os.environ.get("WORKERS", "2"))
-# An evented worker: a chat turn waits seconds on the model, and a sync worker
-# would be held for the whole wait. Chosen by bench/concurrency.py (README,
-# "Performance"): gevent held 500 streamed chats on 2 cores where 2 x 256 threads
-# fell behind. Sockets (requests, redis) are made cooperative by the worker;
-# psycopg2 by psycogreen in post_fork below.
-worker_class = "gevent"
+
+
+class PatchedGeventWorker(GeventWorker):
+    """The gevent worker, with the standard library patched in the master.
+
+    An evented worker: a chat turn waits seconds on the model, and a sync worker
+    would be held for the whole wait. Chosen by bench/concurrency.py (README,
+    "Performance"): gevent held 500 streamed chats on 2 cores where 2 x 256 threads
+    fell behind.
+
+    Gunicorn's gevent worker calls ``monkey.patch_all()`` in each worker after the
+    fork. With ``preload_app`` that is too late: the master has already imported the
+    app, so locks made at import (the catalog's refresh lock; SQLAlchemy's pool when it
+    runs dry) are real thread locks, and a request waiting on one freezes its whole
+    worker; and urllib3 keeps the unpatched ``ssl.SSLContext``, so HTTPS calls to
+    OpenRouter fail with RecursionError. Both failures were reproduced with Gunicorn's
+    plain gevent worker; tests/test_gunicorn.py checks neither happens.
+
+    Gunicorn calls ``setup()`` in the master while it reads its settings, before it
+    preloads the app, and only when this worker class is the one in use (a
+    ``--worker-class gthread`` on the command line never patches anything).
+
+    The master gets everything but ``os``, ``signal`` and ``subprocess``: it manages
+    workers with fork, SIGCHLD and waitpid, and gevent's versions of those only work
+    while its event loop runs, which the master's signal loop does not do (a killed
+    worker stayed a zombie and was never replaced). Each worker patches those three
+    itself after the fork, as Gunicorn's gevent worker always does.
+    """
+
+    @classmethod
+    def setup(cls) -> None:
+        from gevent import monkey
+
+        monkey.patch_all(os=False, signal=False, subprocess=False)
+
+    def patch(self) -> None:
+        from gevent.monkey import MonkeyPatchWarning
+
+        with warnings.catch_warnings():
+            # The union of both calls is what we want: the rest of the library, now.
+            warnings.filterwarnings("ignore", "Patching more than once", MonkeyPatchWarning)
+            super().patch()
+
+
+worker_class = PatchedGeventWorker
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
+preload_app = True
 # Above OPENROUTER_READ_TIMEOUT (90 s by default) so a slow reply is not killed.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", GUNICORN_TIMEOUT))
-# A worker recycled by max_requests (or reloaded by HUP) lets its streams finish.
+# A worker recycled by max_requests (or replaced on HUP) lets its streams finish.
 graceful_timeout = timeout
 keepalive = 5
 backlog = 2048
@@ -30,29 +109,62 @@ limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
 proc_name = "automotive_chat"
+# Gunicorn's control socket serves from a thread, which in the patched master is a
+# greenlet that would rarely run; and its default path (~/.gunicorn/gunicorn.ctl) is
+# shared by every Gunicorn of the user. Signals (HUP, TERM, TTIN, TTOU, USR2) remain.
+control_socket_disable = True
+
+# Drop privileges after binding, only when asked (a systemd unit sets User= instead).
+_user = os.environ.get("GUNICORN_USER", "").strip()
+_group = os.environ.get("GUNICORN_GROUP", "").strip()
+if _user:
+    user = _user
+if _group:
+    group = _group
+# No pid file unless asked: the systemd unit sets PIDFILE=/run/automotive-chat/gunicorn.pid
+# (its RuntimeDirectory); anywhere the running user can write works.
+pidfile = os.environ.get("PIDFILE", "").strip() or None
+
+# ---------------------------------------------------------------- logs
+
+loglevel = os.environ.get("LOG_LEVEL", "info").strip().lower() or "info"
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# Response time in ms, the request id the app answered with (the same id is in the
+# app's JSON log lines) and the worker's pid.
+access_log_format = (
+    '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s pid=%(p)s'
+)
 
 
-def when_ready(server):
-    """Print where the app can be opened."""
-    host, _, port = bind.rpartition(":")
-    # Only the URL printed, not a bind.
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104  # nosec B104
-    server.log.info("Automotive Chat Assistant is running at http://%s:%s/", shown, port)
+# ---------------------------------------------------------------- hooks
+
+# The signals a worker handles. From just before a worker is forked until it has
+# installed its own handlers, the child still runs the master's, which would swallow a
+# TERM (or HUP, QUIT...) sent at that moment: the worker then ignored the shutdown and
+# kept it waiting out graceful_timeout. Preloaded workers boot in milliseconds, so a
+# stop right after a (re)start hit that window every time. The signals are blocked
+# around the fork and delivered once the worker's handlers are in place.
+_WORKER_SIGNALS = frozenset(
+    {
+        signal.SIGABRT,
+        signal.SIGHUP,
+        signal.SIGQUIT,
+        signal.SIGINT,
+        signal.SIGTERM,
+        signal.SIGUSR1,
+        signal.SIGUSR2,
+        signal.SIGWINCH,
+    }
+)
 
 
-def post_fork(server, worker):
-    """Let PostgreSQL queries yield to other chats instead of blocking the worker."""
-    if "gevent" in server.cfg.worker_class_str:
-        from psycogreen.gevent import patch_psycopg
-
-        patch_psycopg()
+def _unblock_worker_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
 
 
 def on_starting(server):
-    """Refuse to start, in one line, when a required setting is missing."""
+    """Refuse to start, in one line, when a required setting is missing; reset metrics."""
     import sys
     from pathlib import Path
 
@@ -63,3 +175,67 @@ def on_starting(server):
         from_env(os.environ, str(instance))
     except ConfigError as exc:
         sys.exit(f"automotive-chat: configuration error: {exc}")
+    # Once per master (not again on HUP): the master takes its signals back after forking.
+    os.register_at_fork(after_in_parent=_unblock_worker_signals)
+    # Samples of a previous run would be added to this one's. A master started by
+    # USR2 (GUNICORN_PID set) shares a folder given in the environment with the old
+    # master's live workers: it is left as it is.
+    if "GUNICORN_PID" not in os.environ:
+        directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink(missing_ok=True)
+
+
+def when_ready(server):
+    """Let start-up greenlets finish in the master, then print where the app can be opened."""
+    if issubclass(server.worker_class, GeventWorker):
+        import gevent
+
+        # Preloading may start short-lived "threads" (greenlets here), such as the
+        # in-memory rate-limit storage's 10 ms timer: they finish now, not in a worker.
+        gevent.sleep(0.1)
+    host, _, port = bind.rpartition(":")
+    # Only the URL printed, not a bind.
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104  # nosec B104
+    server.log.info("Automotive Chat Assistant is running at http://%s:%s/", shown, port)
+
+
+def pre_fork(server, worker):
+    """Hold the worker's signals until its handlers exist (see _WORKER_SIGNALS)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
+
+
+def post_worker_init(worker):
+    """The worker's handlers are installed: let held signals in."""
+    _unblock_worker_signals()
+
+
+def post_fork(server, worker):
+    """Give the new worker its own database connections and cooperative PostgreSQL calls.
+
+    Redis clients need nothing: redis-py opens new connections when it sees a new pid.
+    The model catalog, rate-limit memory and metrics are per process already.
+    """
+    if isinstance(worker, GeventWorker):
+        # Let PostgreSQL queries yield to other chats instead of blocking the worker.
+        from psycogreen.gevent import patch_psycopg
+
+        patch_psycopg()
+    if server.cfg.preload_app:
+        app = server.app.wsgi()
+        if hasattr(app, "app_context"):
+            from models import db
+
+            with app.app_context():
+                for engine in db.engines.values():
+                    # Forget (never close) connections the master may have opened:
+                    # they belong to the master's sockets.
+                    engine.dispose(close=False)
+
+
+def child_exit(server, worker):
+    """Fold a finished worker's metrics into the archive and drop its live gauges."""
+    import observability
+
+    observability.retire_worker(worker.pid)

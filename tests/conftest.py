@@ -281,6 +281,7 @@ def _empty_tables(database_url: str) -> None:
                     CANARY_WATCH.leaks.append(f"{table} row {tuple(row)[:2]}")
         connection.execute(sa.text("DELETE FROM message"))
         connection.execute(sa.text("DELETE FROM conversation"))
+        connection.execute(sa.text("DELETE FROM vehicle"))
     engine.dispose()
 
 

@@ -1,0 +1,439 @@
+"""The production server as configured by gunicorn.conf.py, run for real.
+
+- Preloaded gevent workers stay cooperative: a slow HTTPS call upstream and a slow
+  catalog refresh never stop the same worker from answering others.
+- Metrics add up across workers (prometheus-client multiprocess mode).
+- HUP under steady load, with a streamed reply in flight, drops nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import ipaddress
+import json
+import os
+import re
+import runpy
+import signal
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import CANARY_KEY, ROOT, base_env, free_port
+from tests.fake_openrouter import FakeOpenRouter, Reply, Timed
+from tests.test_startup import _env, start_gunicorn
+
+pytestmark = pytest.mark.slow
+
+METRICS_TOKEN = "metrics-token-" + "m" * 24
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+ACCESS_PID = re.compile(r'"GET /health HTTP/1\.1" 200 .* pid=<(\d+)>')
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def server_env(make_app, tmp_path: Path, upstream_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a Gunicorn under test: this run's database, Redis prefix, fake."""
+    settings = base_env(
+        SimpleNamespace(url=upstream_url),
+        make_app.database_url,
+        SESSION_KEY_PREFIX=make_app.redis_prefix + "session:",
+        CATALOG_CACHE_PREFIX=make_app.catalog_prefix,
+        RATELIMIT_KEY_PREFIX=make_app.catalog_prefix + "limits",
+        OPENROUTER_API_KEY=CANARY_KEY,  # a server key: every chat goes upstream
+        METRICS_TOKEN=METRICS_TOKEN,
+        LOG_FORMAT="json",
+        **extra,
+    )
+    return _env(tmp_path, **settings)
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen, str, Path]]:
+    """Run gunicorn.conf.py on a free port; stop it (and wait) afterwards."""
+    port = free_port()
+    env = {**env, "BIND": f"127.0.0.1:{port}"}
+    log_path = tmp_path / "gunicorn.log"
+    with log_path.open("w") as log:
+        server, base = start_gunicorn(env, port, log)
+        try:
+            wait_for(lambda: len(workers(server)) == int(env.get("WORKERS", "2")))
+            yield server, base, log_path
+        finally:
+            children = workers(server)
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                # A stuck worker would outlive its killed master: kill both.
+                for pid in children | workers(server):
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                server.kill()
+                server.wait(timeout=10)
+
+
+def workers(server: subprocess.Popen) -> set[int]:
+    """The master's child processes (its workers)."""
+    try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
+    except OSError:
+        return set()
+    return {int(pid) for pid in children.split()}
+
+
+def wait_for(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.1)
+
+
+def scrape(base: str) -> dict[tuple[str, tuple], float]:
+    response = requests.get(
+        base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
+    )
+    assert response.status_code == 200
+    assert CANARY_KEY[-12:] not in response.text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def closing_get(url: str) -> requests.Response:
+    """A request on a connection of its own, so consecutive ones can reach other workers."""
+    return requests.get(url, headers={"Connection": "close"}, timeout=15)
+
+
+def health_checks(base: str, count: int) -> list[int]:
+    """Send health checks at once, each on a new connection; return the statuses."""
+    statuses: list[int] = []
+
+    def check() -> None:
+        statuses.append(closing_get(base + "/health").status_code)
+
+    threads = [threading.Thread(target=check) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def chat_session(base: str) -> tuple[requests.Session, str]:
+    browser = requests.Session()
+    page = browser.get(base + "/", timeout=15)
+    assert page.status_code == 200
+    return browser, CSRF_RE.search(page.text).group(1)
+
+
+# ---------------------------------------------------------------- an HTTPS upstream
+
+
+def _certificate(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "upstream.pem", directory / "upstream.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def https_fake(tmp_path) -> Iterator[tuple[FakeOpenRouter, str, Path]]:
+    """The fake OpenRouter behind TLS, as the real one is (HTTPS is what preloading broke)."""
+    cert_path, key_path = _certificate(tmp_path)
+    fake = FakeOpenRouter()
+    fake.server.shutdown()  # serve again once the listening socket speaks TLS
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    fake.server.socket = context.wrap_socket(
+        fake.server.socket, server_side=True, do_handshake_on_connect=False
+    )
+    fake.thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
+    fake.thread.start()
+    yield fake, f"https://127.0.0.1:{fake.server.server_address[1]}/api/v1", cert_path
+    fake.close()
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_settings_for_user_group_and_pidfile_apply_only_when_set(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # no temporary folder
+    for name in ("GUNICORN_USER", "GUNICORN_GROUP", "PIDFILE"):
+        monkeypatch.delenv(name, raising=False)
+    plain = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert "user" not in plain and "group" not in plain
+    assert plain["pidfile"] is None
+    assert plain["preload_app"] is True
+
+    monkeypatch.setenv("GUNICORN_USER", "autochat")
+    monkeypatch.setenv("GUNICORN_GROUP", "autochat")
+    monkeypatch.setenv("PIDFILE", "/run/automotive-chat/gunicorn.pid")
+    configured = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (configured["user"], configured["group"]) == ("autochat", "autochat")
+    assert configured["pidfile"] == "/run/automotive-chat/gunicorn.pid"
+
+
+def test_preloaded_gevent_worker_stays_cooperative_over_https(make_app, https_fake, tmp_path):
+    """One worker: a slow catalog refresh and a slow HTTPS reply never block its other requests.
+
+    Preloading without patching gevent first fails both ways (reproduced): the catalog's
+    refresh lock, made before patching, froze the worker; HTTPS calls raised RecursionError.
+    """
+    fake, url, cert = https_fake
+    fake.state.on_models = lambda: time.sleep(1.5)
+    env = server_env(make_app, tmp_path, url, WORKERS="1", REQUESTS_CA_BUNDLE=str(cert))
+    with gunicorn(env, tmp_path) as (_server, base, log_path):
+        results: dict[str, tuple[int, float]] = {}
+
+        def timed_get(name: str, path: str) -> None:
+            started = time.monotonic()
+            response = requests.get(base + path, timeout=15)
+            results[name] = (response.status_code, time.monotonic() - started)
+
+        # Two first page loads wait on the same catalog refresh (one refreshes, one
+        # waits on the lock); the health check must not wait with them.
+        pages = [threading.Thread(target=timed_get, args=(f"page{n}", "/")) for n in range(2)]
+        for thread in pages:
+            thread.start()
+        time.sleep(0.4)
+        timed_get("health", "/health")
+        for thread in pages:
+            thread.join()
+        assert results["page0"][0] == results["page1"][0] == 200
+        assert max(results["page0"][1], results["page1"][1]) < 10
+        assert results["health"] == (200, pytest.approx(0, abs=0.5))
+
+        # A chat whose reply takes 2 s over HTTPS; the worker answers others meanwhile.
+        fake.queue(Reply(delay=2))
+        browser, token = chat_session(base)
+        chat: dict[str, requests.Response] = {}
+        sender = threading.Thread(
+            target=lambda: chat.setdefault(
+                "reply",
+                browser.post(
+                    base + "/chat",
+                    data={"csrf_token": token, "message": "Timing belt interval?"},
+                    headers={"Accept": "application/json"},
+                    timeout=20,
+                ),
+            )
+        )
+        sender.start()
+        time.sleep(0.5)
+        timed_get("health_during_chat", "/health")
+        sender.join()
+        assert results["health_during_chat"] == (200, pytest.approx(0, abs=0.5))
+        assert chat["reply"].status_code == 200
+        assert chat["reply"].json()["status"] == "ok"
+        assert fake.chat_requests[-1].headers["Authorization"] == f"Bearer {CANARY_KEY}"
+
+    log = log_path.read_text()
+    for trouble in ("Traceback", "RecursionError", "MonkeyPatchWarning", "WORKER TIMEOUT"):
+        assert trouble not in log
+
+
+def test_metrics_add_up_across_workers(make_app, fake, tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = server_env(make_app, tmp_path, fake.url, WORKERS="2", TMPDIR=str(scratch))
+    with gunicorn(env, tmp_path) as (server, base, log_path):
+        before = scrape(base)
+
+        # Health checks, each on its own connection, until both workers have answered.
+        sent, pids = 0, set()
+        while len(pids) < 2:
+            assert sent < 2000, "every request went to the same worker"
+            assert health_checks(base, 40) == [200] * 40
+            sent += 40
+            time.sleep(0.3)  # the access log line is written after the response
+            pids = {int(pid) for pid in ACCESS_PID.findall(log_path.read_text())}
+
+        browser, token = chat_session(base)
+        for n in range(3):
+            reply = browser.post(
+                base + "/chat",
+                data={"csrf_token": token, "message": f"Question {n} about tyre pressure"},
+                headers={"Accept": "application/json"},
+                timeout=15,
+            )
+            assert reply.status_code == 200 and reply.json()["status"] == "ok"
+
+        traced = requests.get(
+            base + "/settings", headers={"X-Request-ID": "trace-0123456789abcdef"}, timeout=15
+        )
+        assert traced.headers["X-Request-ID"] == "trace-0123456789abcdef"
+        after = scrape(base)
+
+        def delta(name, **labels):
+            return value(after, name, **labels) - value(before, name, **labels)
+
+        health = {"method": "GET", "endpoint": "/health"}
+        assert delta("http_requests_total", status="200", **health) == sent
+        assert delta("http_request_duration_seconds_count", **health) == sent
+        assert delta("chat_messages_total", status="ok") == 3
+        assert delta("openrouter_api_calls_total", status="ok") == 3
+        assert delta("openrouter_tokens_total", kind="prompt") == 3 * 42
+        assert delta("openrouter_tokens_total", kind="completion") == 3 * 17
+        assert (
+            delta(
+                "openrouter_request_duration_seconds_count",
+                endpoint="chat/completions",
+                status="200",
+            )
+            == 3
+        )
+        assert value(after, "http_requests_in_progress") == 0
+        assert len(workers(server)) == 2
+
+        # Every worker keeps its samples in the server's own temporary folder.
+        [metrics_dir] = scratch.glob("automotive-chat-metrics-*")
+        for pid in pids:
+            assert (metrics_dir / f"counter_{pid}.db").exists()
+
+        # One request id ties the access log line to the app's JSON line.
+        time.sleep(0.3)
+        lines = log_path.read_text().splitlines()
+        access = [line for line in lines if '"GET /settings HTTP/1.1"' in line]
+        assert re.search(r" \d+ms .*request_id=trace-0123456789abcdef pid=<\d+>$", access[-1])
+        app_lines = [json.loads(line) for line in lines if line.startswith("{")]
+        [handled] = [
+            line
+            for line in app_lines
+            if line.get("request_id") == "trace-0123456789abcdef"
+            and line["event"] == "Request handled"
+        ]
+        assert handled["route"] == "/settings"
+        assert handled["status"] == 200
+
+    assert not list(scratch.glob("automotive-chat-metrics-*"))  # removed on exit
+
+
+def test_hup_under_steady_load_drops_nothing(make_app, fake, tmp_path):
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_1.db").write_bytes(b"a previous run's samples")
+    pidfile = tmp_path / "gunicorn.pid"
+    env = server_env(
+        make_app,
+        tmp_path,
+        fake.url,
+        WORKERS="2",
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+        PIDFILE=str(pidfile),
+    )
+    with gunicorn(env, tmp_path) as (server, base, log_path):
+        assert not (metrics_dir / "counter_1.db").exists()  # emptied at start
+        assert pidfile.read_text().strip() == str(server.pid)
+        before = scrape(base)
+
+        # A streamed reply of about 4.5 s, in flight across the reload.
+        fake.queue(Timed(seconds=4, pieces=8))
+        browser, token = chat_session(base)
+        stream: dict[str, str] = {}
+
+        def read_stream() -> None:
+            with browser.post(
+                base + "/chat",
+                data={"csrf_token": token, "message": "Why does my car shake at 100 km/h?"},
+                headers={"Accept": "text/event-stream"},
+                stream=True,
+                timeout=30,
+            ) as response:
+                stream["body"] = "".join(
+                    response.iter_content(chunk_size=None, decode_unicode=True)
+                )
+
+        stopping = threading.Event()
+        outcomes: list[tuple[str, object]] = []
+
+        def load() -> None:
+            while not stopping.is_set():
+                for path in ("/health", "/"):
+                    try:
+                        outcomes.append((path, closing_get(base + path).status_code))
+                    except requests.RequestException as exc:
+                        outcomes.append((path, repr(exc)))
+
+        streamer = threading.Thread(target=read_stream)
+        streamer.start()
+        loaders = [threading.Thread(target=load) for _ in range(4)]
+        for thread in loaders:
+            thread.start()
+        time.sleep(1.0)
+
+        old = workers(server)
+        os.kill(server.pid, signal.SIGHUP)
+        wait_for(lambda: len(workers(server)) == 2 and not workers(server) & old, timeout=30)
+        time.sleep(1.0)  # the new workers carry the load for a while
+        stopping.set()
+        for thread in loaders:
+            thread.join()
+        streamer.join()
+
+        failures = [outcome for outcome in outcomes if outcome[1] != 200]
+        assert failures == []
+        assert len(outcomes) > 40
+        assert "event: done" in stream["body"]
+        assert all(f"piece {n} " in stream["body"] for n in range(8))
+        assert "Hang up: Master" in log_path.read_text()
+
+        # Counts of the replaced workers are kept after the reload, folded into the
+        # archive instead of left in one file per dead worker.
+        after = scrape(base)
+        assert not [pid for pid in old if (metrics_dir / f"counter_{pid}.db").exists()]
+        assert (metrics_dir / "counter_archive.db").exists()
+        answered = sum(1 for path, _ in outcomes if path == "/health")
+        labels = {"method": "GET", "endpoint": "/health", "status": "200"}
+        assert (
+            value(after, "http_requests_total", **labels)
+            - value(before, "http_requests_total", **labels)
+            == answered
+        )
+
+    assert metrics_dir.is_dir()  # a folder given by the operator is kept
