@@ -42,3 +42,13 @@ def page(request, browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def js_page(browser):
+    """A page with JavaScript on, as most visitors have it."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

@@ -13,15 +13,6 @@ from tests.fake_openrouter import Stream
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def js_page(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
 def save_key(page, base: str) -> None:
     page.goto(base + "/settings")
     page.fill("#api_key", CANARY_KEY)

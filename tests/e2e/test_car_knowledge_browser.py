@@ -1,0 +1,71 @@
+"""Car knowledge in a real browser: My vehicle, fact cards while streaming, tool calls."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_streaming_browser import save_key
+from tests.fake_openrouter import Stream, ToolCalls
+
+pytestmark = pytest.mark.browser
+
+
+def test_vehicle_from_a_vin_shows_in_the_chat_header(js_page, live_server):
+    page = js_page
+    page.goto(live_server + "/vehicle")
+    page.fill("#vin", "JM1NDAB71G0100001")
+    page.fill("#mileage", "84000")
+    page.click("button:has-text('Save vehicle')")
+    page.locator(".flash", has_text="The VIN decodes to a 2016 Mazda MX-5").wait_for()
+    assert page.input_value("#make") == "Mazda"
+    page.click("nav >> text=Chat")
+    header = page.locator("#my-vehicle")
+    assert "2016 Mazda MX-5 Sport/GX · 84,000 mi" in header.inner_text()
+
+
+def test_a_bad_vehicle_field_is_named_and_nothing_typed_is_lost(js_page, live_server):
+    page = js_page
+    page.goto(live_server + "/vehicle")
+    page.fill("#make", "Honda")
+    page.fill("#year", "20O9")
+    page.click("button:has-text('Save vehicle')")
+    assert "four-digit model year" in page.locator("#year-error").inner_text()
+    assert page.input_value("#make") == "Honda"
+    assert page.input_value("#year") == "20O9"
+
+
+def test_fact_cards_appear_under_the_message_as_soon_as_it_is_stored(js_page, live_server, fake):
+    page = js_page
+    save_key(page, live_server)
+    fake.queue(Stream(["Misfire on cylinder 1: ", "check the coil first."], delay=0.2))
+    page.goto(live_server + "/")
+    page.fill("#message", "p0301 and my check engine light is flashing")
+    page.press("#message", "Enter")
+    card = page.locator(".msg-user .fact-dtc.fact-warning")
+    card.wait_for()
+    assert "P0301: Cylinder 1 Misfire Detected" in card.inner_text()
+    assert "Stop:" in card.inner_text()
+    page.locator(".msg-assistant .msg-body", has_text="check the coil first.").wait_for()
+    # The stored page shows the same card.
+    page.reload()
+    assert page.locator(".msg-user .fact-dtc").count() == 1
+
+
+def test_tool_calls_are_shown_on_the_reply(js_page, live_server, fake):
+    page = js_page
+    save_key(page, live_server)
+    page.goto(live_server + "/settings")
+    page.check("input[name=model][value='openai/gpt-4o-mini']")
+    page.click("button:has-text('Save')")
+    fake.queue(
+        ToolCalls([("decode_tire_size", '{"size": "LT265/75R16"}')]),
+        Stream(["That is a light-truck tire, ", "about 31.6 inches tall."], delay=0.2),
+    )
+    page.goto(live_server + "/")
+    page.fill("#message", "what does LT265/75R16 mean")
+    page.press("#message", "Enter")
+    page.locator(".msg-assistant .tool-note", has_text="Looked up: decode_tire_size").wait_for()
+    summary = page.locator(".msg-assistant .tool-calls summary")
+    summary.filter(has_text="Used 1 tool call: decode_tire_size").wait_for()
+    summary.click()
+    assert '"service_type"' in page.locator(".msg-assistant .tool-result").inner_text()
