@@ -8,7 +8,8 @@ fast and fail-fast boots). Two consequences, both handled below:
 - gevent must patch the standard library before the app is imported, in the master
   (see ``PatchedGeventWorker``);
 - HUP restarts the workers gracefully with the code loaded at start: to run new code,
-  restart the service (or upgrade in place with USR2, then QUIT the old master).
+  restart the service. Outside systemd, USR2 then QUIT of the old master also works;
+  under systemd it does not, because the new master is not the unit's main process.
 """
 
 import atexit

@@ -2,6 +2,7 @@
 
 import logging
 
+import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
@@ -14,6 +15,8 @@ config.set_main_option(
     "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
 )
 target_metadata = current_app.extensions["migrate"].db.metadata
+# Any fixed number, the same in every instance: the key of the upgrade's advisory lock.
+MIGRATION_LOCK = 7_420_420
 
 
 def run_migrations_offline() -> None:
@@ -41,9 +44,25 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", skip_empty)
     conf_args.setdefault("render_as_batch", True)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        locked = connection.dialect.name == "postgresql"
+        if locked:
+            # Several instances starting at once (Compose scale, ECS, Cloud Run) each run
+            # the upgrade; the lock lets one migrate while the others wait, then find
+            # nothing left to do.
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if locked:
+                # A pooled connection outlives this block; the lock must not.
+                connection.rollback()
+                connection.execute(
+                    sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK}
+                )
+                connection.commit()
 
 
 if context.is_offline_mode():

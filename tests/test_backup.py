@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 
 from tests.conftest import IN_CI, RUN_ID, SECRET, TEST_DATABASE_URL, free_port, with_database
 from tests.deploy_helpers import BIN, DEPLOY, clean_env, require_tool
@@ -319,3 +320,34 @@ def test_backup_file_names_sort_by_time(tmp_path):
     [dump] = tmp_path.glob("automotive-chat-*.sql.gz")
     stamp = datetime.strptime(dump.name[16:32], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     assert abs(datetime.now(UTC) - stamp) < timedelta(minutes=5)
+
+
+def test_instances_starting_together_migrate_once_and_all_start(admin, tmp_path):
+    """Three `flask db upgrade` at once on an empty database: one migrates, none fails."""
+    name = f"autochat_race_{RUN_ID}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = with_database(TEST_DATABASE_URL, name)
+    try:
+        upgrades = [
+            subprocess.Popen(
+                [str(BIN / "flask"), "--app", "main", "db", "upgrade"],
+                cwd=DEPLOY.parent,
+                env=clean_env(tmp_path / str(n), SESSION_SECRET=SECRET, DATABASE_URL=url),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(3)
+        ]
+        results = [(p.wait(timeout=120), p.communicate()[1]) for p in upgrades]
+        assert [code for code, _ in results] == [0, 0, 0], [err[-500:] for _, err in results]
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            version = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+            head = ScriptDirectory(str(DEPLOY.parent / "migrations")).get_current_head()
+            assert [row[0] for row in version] == [head]
+        engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -204,6 +204,8 @@ def test_chat_page_over_tls_with_security_headers(stack):
     assert "script-src 'self' 'nonce-" in page.headers["Content-Security-Policy"]
     # Production cookies: Secure with the __Host- prefix, set through the proxy.
     assert "__Host-session" in page.cookies
+    # Nginx names the request; the app takes that id and hands it back.
+    assert re.fullmatch(r"[0-9a-f]{32}", page.headers["X-Request-ID"])
 
 
 def test_static_files_are_served_by_nginx_with_long_caching(stack):
