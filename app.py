@@ -17,15 +17,19 @@ import security
 import session_store
 from models import db
 from openrouter import OpenRouterClient, RetryPolicy
-from rendering import format_timestamp, per_million, render_markdown
+from rendering import format_timestamp, per_million, pretty_json, render_markdown
 
 migrate = Migrate()
 ROOT = Path(__file__).resolve().parent
 
 
 def _engine_options(url: str, pool_size: int, max_overflow: int) -> dict[str, Any]:
+    # Database errors would otherwise quote the statement's values (a message's text)
+    # into logs and error reports.
+    hidden = {"hide_parameters": True}
     if url.startswith("postgresql"):
         return {
+            **hidden,
             "pool_pre_ping": True,
             # Room for every thread's short checkouts without opening and closing
             # overflow connections on each request.
@@ -34,7 +38,7 @@ def _engine_options(url: str, pool_size: int, max_overflow: int) -> dict[str, An
             # Fail fast when the database is unreachable instead of hanging a worker.
             "connect_args": {"connect_timeout": 5},
         }
-    return {}
+    return hidden
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -102,6 +106,7 @@ def create_app(
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["per_million"] = per_million
     app.jinja_env.filters["timestamp"] = format_timestamp
+    app.jinja_env.filters["pretty_json"] = pretty_json
 
     from views import chat, errors, ops
     from views import settings as settings_views

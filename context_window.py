@@ -37,13 +37,15 @@ def fit_history(
     new_message: dict[str, Any],
     context_length: int,
     max_reply_tokens: int,
+    reserve_tokens: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """Keep the newest turns that fit; return (kept history, number of messages left out).
 
     The system prompt and the new message are always sent, even when they alone
     exceed the window: the upstream then says so, which beats a silent truncation.
+    ``reserve_tokens`` is room kept for what the turn adds later (tool schemas and results).
     """
-    budget = context_length - reply_budget(context_length, max_reply_tokens)
+    budget = context_length - reply_budget(context_length, max_reply_tokens) - reserve_tokens
     budget -= message_tokens(system) + message_tokens(new_message)
     kept: list[dict[str, Any]] = []
     for message in reversed(history):

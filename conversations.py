@@ -6,11 +6,13 @@ connection is held while the model is thinking.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import queue
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
@@ -26,10 +28,11 @@ from automotive import facts as grounding
 from automotive.prompts import system_message
 from automotive.tools import TOOL_SCHEMAS, result_content, run_tool
 from automotive.vehicle import VehicleProfile
-from context_window import fit_history, reply_budget
+from context_window import estimate_tokens, fit_history, reply_budget
 from models import TITLE_LENGTH, Conversation, Message, db, utcnow
 from observability import record_reply
 from openrouter import (
+    APITimeoutError,
     ChatResult,
     Delta,
     InvalidResponseError,
@@ -47,6 +50,11 @@ RETRYABLE_STATUSES = ("error", "offline", "stopped")  # replies that may be aske
 # upstream call, so this also bounds what a runaway model can cost.
 MAX_TOOL_ROUNDS = 4
 MAX_CALLS_PER_ROUND = 8
+# All tool results of one reply together; the context budget keeps room for them.
+MAX_TOOL_OUTPUT_CHARS = 12_000
+TOOL_RESERVE_TOKENS = estimate_tokens(json.dumps(TOOL_SCHEMAS)) + estimate_tokens(
+    "x" * MAX_TOOL_OUTPUT_CHARS
+)
 
 
 class DuplicateMismatch(ValueError):
@@ -513,15 +521,13 @@ def _answered_before(conversation_id: str, before_id: int) -> int:
     return 2 * (answers or 0)
 
 
-def system_for(
-    vehicle: VehicleProfile | None, facts: list[grounding.Fact], *, with_facts: bool
-) -> dict[str, str]:
+def system_for(vehicle: VehicleProfile | None, facts: list[grounding.Fact]) -> dict[str, str]:
     """Build the system message: the mechanic's brief, the visitor's vehicle, the facts."""
     message = system_message()
     parts = [message["content"]]
     if vehicle is not None and not vehicle.is_empty:
         parts.append(vehicle.prompt_text())
-    if with_facts and facts:
+    if facts:
         parts.append(grounding.grounding_text(facts))
     return {**message, "content": "\n\n".join(parts)}
 
@@ -554,11 +560,19 @@ def prepare(
     vehicle = vehicles.profile_for(session_store.owner_id())
     if facts is None:
         facts = grounding.facts_for(text)
-    # Models that call tools look facts up themselves; the others are handed them.
     calls_tools = bool(info and "tools" in info.supported_parameters)
-    system = system_for(vehicle, facts, with_facts=not calls_tools)
+    # Every model is handed the facts already decoded: one that could call the tools
+    # may not, and would then answer from memory.
+    system = system_for(vehicle, facts)
     new = {"role": "user", "content": text}
-    kept, _trimmed = fit_history(system, window, new, context_length, config["MAX_REPLY_TOKENS"])
+    kept, _trimmed = fit_history(
+        system,
+        window,
+        new,
+        context_length,
+        config["MAX_REPLY_TOKENS"],
+        reserve_tokens=TOOL_RESERVE_TOKENS if calls_tools else 0,
+    )
     api_key, _source = session_store.resolve_api_key()
     # Hand the connection back to the pool before the model starts thinking.
     db.session.close()
@@ -597,17 +611,19 @@ def _failure(
     exc: OpenRouterError,
     partial: str = "",
     *,
-    tool_calls: list[dict[str, Any]] | None = None,
+    rounds: ToolRounds | None = None,
 ) -> tuple[Message, TurnError]:
     error = describe_error(exc, turn.model)
     current_app.logger.info("upstream call failed: kind=%s status=%s", exc.kind, exc.status_code)
+    # Rounds that finished before the failure were answered, and paid for.
+    extra: dict[str, Any] = {}
+    if rounds is not None:
+        extra = {"tool_calls": rounds.log or None, **rounds.usage()}
     if partial:
         # Keep what arrived; the error is shown under it.
-        reply = _record(
-            turn, partial, "error", error.kind, notice=error.message, tool_calls=tool_calls or None
-        )
+        reply = _record(turn, partial, "error", error.kind, notice=error.message, **extra)
     else:
-        reply = _record(turn, error.message, "error", error.kind, tool_calls=tool_calls or None)
+        reply = _record(turn, error.message, "error", error.kind, **extra)
     return reply, error
 
 
@@ -629,64 +645,89 @@ class ToolRounds:
         self.turn = turn
         self.messages: list[dict[str, Any]] = list(turn.upstream)
         self.log: list[dict[str, Any]] = []  # what the conversation shows
+        self.texts: list[str] = []  # what the model wrote in each round
         self.rounds = 0
+        self.output_chars = 0
         self.prompt_tokens: int | None = None
         self.completion_tokens: int | None = None
         self.cost: float | None = None
+        # All rounds share one read timeout, as retries do: a reply that waits for its
+        # whole body (a form post, JSON) then ends before any proxy in front gives up.
+        self.deadline = time.monotonic() + current_app.config["OPENROUTER_READ_TIMEOUT"]
 
     def request(self) -> dict[str, Any]:
-        """Return the tool arguments for the next upstream call."""
+        """Return the tool arguments and time budget for the next upstream call."""
         if not self.turn.tools:
             return {}
+        remaining = self.deadline - time.monotonic()
+        if remaining < 1:
+            limit = current_app.config["OPENROUTER_READ_TIMEOUT"]
+            raise APITimeoutError(f"{self.rounds} rounds of tool calls took over {limit:g} s")
         # The last round still describes the tools (the history holds calls to them)
         # but forbids new calls, so the model has to answer in words.
         choice = "none" if self.rounds >= MAX_TOOL_ROUNDS else None
-        return {"tools": self.turn.tools, "tool_choice": choice}
+        return {"tools": self.turn.tools, "tool_choice": choice, "budget": remaining}
 
     def add_usage(self, usage: Usage) -> None:
-        """Count one round's tokens and cost."""
+        """Count one round's tokens and cost (estimated from the catalog when not sent)."""
 
         def plus(total: Any, value: Any) -> Any:
-            return value if total is None else total + (value or 0)
+            if value is None:
+                return total
+            return value if total is None else total + value
 
+        cost = usage.cost
+        if cost is None:
+            cost = model_catalog.cost_of(
+                self.turn.model_info, usage.prompt_tokens, usage.completion_tokens
+            )
         self.prompt_tokens = plus(self.prompt_tokens, usage.prompt_tokens)
         self.completion_tokens = plus(self.completion_tokens, usage.completion_tokens)
-        self.cost = plus(self.cost, usage.cost)
+        self.cost = plus(self.cost, cost)
 
     def follow(self, result: ChatResult) -> list[dict[str, Any]]:
         """Run the tools a reply asked for; return the new log entries ([] when it answered)."""
+        if result.content.strip():
+            self.texts.append(result.content)
         calls = result.tool_calls if self.turn.tools else ()
         if not calls:
             return []
         if self.rounds >= MAX_TOOL_ROUNDS:
-            if result.content.strip():
+            if self.texts:
                 return []  # it answered after all; the stray calls are ignored
             raise ToolLoopError(f"still calling tools after {MAX_TOOL_ROUNDS} rounds")
         self.rounds += 1
-        self.messages.append(
-            {
-                "role": "assistant",
-                "content": result.content or None,
-                "tool_calls": [call.as_message_part() for call in calls],
-            }
-        )
+        assistant: dict[str, Any] = {
+            "role": "assistant",
+            "content": result.content or None,
+            "tool_calls": [call.as_message_part() for call in calls],
+        }
+        if result.reasoning_details:
+            assistant["reasoning_details"] = list(result.reasoning_details)
+        self.messages.append(assistant)
         entries = [self._run(call, n < MAX_CALLS_PER_ROUND) for n, call in enumerate(calls)]
         self.log.extend(entries)
         return entries
 
+    @property
+    def reply(self) -> str:
+        """The reply as the visitor reads it: each round's words, in order."""
+        if len(self.texts) == 1:
+            return self.texts[0]  # exactly as the model wrote it
+        return "\n\n".join(text.strip() for text in self.texts)
+
     def _run(self, call: ToolCall, allowed: bool) -> dict[str, Any]:
-        if allowed:
-            output = run_tool(call.name, call.arguments, self.turn.vehicle)
-        else:
+        if not allowed:
             output = {"error": f"At most {MAX_CALLS_PER_ROUND} tool calls per reply."}
+        elif self.output_chars >= MAX_TOOL_OUTPUT_CHARS:
+            output = {"error": "The tool budget for this reply is used up: answer now."}
+        else:
+            output = run_tool(call.name, call.arguments, self.turn.vehicle)
+        content = result_content(output)
+        self.output_chars += len(content)
         # Every call gets an answer, or the upstream rejects the next request.
         self.messages.append(
-            {
-                "role": "tool",
-                "tool_call_id": call.id,
-                "name": call.name,
-                "content": result_content(output),
-            }
+            {"role": "tool", "tool_call_id": call.id, "name": call.name, "content": content}
         )
         return {"name": call.name, "arguments": call.arguments[:1000], "result": output}
 
@@ -717,10 +758,10 @@ def answer(turn: PreparedTurn, client: OpenRouterClient) -> TurnResult:
             if not rounds.follow(result):
                 break
     except OpenRouterError as exc:
-        reply, error = _failure(turn, exc, tool_calls=rounds.log)
+        reply, error = _failure(turn, exc, rounds.reply, rounds=rounds)
         _remember(turn, reply)
         return turn.result(reply, error)
-    reply = _record_success(turn, result, rounds)
+    reply = _record_success(turn, rounds, result.model)
     _remember(turn, reply)
     return turn.result(reply)
 
@@ -740,7 +781,7 @@ def _pump(
 ) -> None:
     """Read the upstream stream(s) into a queue (runs beside the request)."""
     try:
-        while True:
+        while not holder.get("cancelled"):  # a Stop between rounds sends nothing more
             stream = client.stream(
                 turn.api_key,
                 turn.model,
@@ -758,10 +799,10 @@ def _pump(
             rounds.add_usage(result.usage)
             entries = rounds.follow(result)
             if not entries:
-                holder["result"] = result
-                break
+                holder["model"] = result.model
+                out.put(_END)
+                return
             out.put(ToolsUsed(entries))
-        out.put(_END)
     except OpenRouterError as exc:
         out.put(exc)
     except Exception:
@@ -793,6 +834,7 @@ def stream_answer(turn: PreparedTurn, client: OpenRouterClient) -> Iterator[tupl
     )
     reader.start()
     text = ""
+    pending_break = False  # a tool round ended after some text: the next words start a paragraph
     try:
         while True:
             try:
@@ -803,14 +845,21 @@ def stream_answer(turn: PreparedTurn, client: OpenRouterClient) -> Iterator[tupl
             if item is _END:
                 break
             if isinstance(item, OpenRouterError):
-                reply, error = _failure(turn, item, text, tool_calls=rounds.log)
+                reply, error = _failure(turn, item, text, rounds=rounds)
                 _remember(turn, reply)
                 yield "error", turn.result(reply, error)
                 return
             if isinstance(item, Delta):
-                text += item.text
-                yield "delta", item.text
+                piece = item.text
+                if pending_break and piece.strip():
+                    piece, pending_break = "\n\n" + piece.lstrip(), False
+                elif pending_break:
+                    continue  # whitespace between rounds is dropped, as the JSON reply drops it
+                text += piece
+                yield "delta", piece
             elif isinstance(item, ToolsUsed):
+                text = text.rstrip()
+                pending_break = bool(text)
                 yield "tools", item.entries
             else:
                 yield "heartbeat", None
@@ -824,29 +873,18 @@ def stream_answer(turn: PreparedTurn, client: OpenRouterClient) -> Iterator[tupl
             "stopped",
             notice="Stopped before the reply was finished.",
             tool_calls=rounds.log or None,
+            **rounds.usage(),
         )
         current_app.logger.info("reply stopped by the visitor after %d characters", len(text))
         raise
-    final = holder["result"]
-    # Text streamed before a round of tool calls belongs to the reply too.
-    reply = _record_success(turn, ChatResult(text, final.model, final.provider), rounds)
+    reply = _record_success(turn, rounds, holder.get("model"))
     _remember(turn, reply)
     yield "done", turn.result(reply)
 
 
-def _record_success(turn: PreparedTurn, result: ChatResult, rounds: ToolRounds) -> Message:
-    usage = rounds.usage()
-    if usage["cost"] is None:
-        usage["cost"] = model_catalog.cost_of(
-            turn.model_info, usage["prompt_tokens"], usage["completion_tokens"]
-        )
+def _record_success(turn: PreparedTurn, rounds: ToolRounds, model: str | None) -> Message:
     return _record(
-        turn,
-        result.content,
-        "ok",
-        model=result.model,
-        tool_calls=rounds.log or None,
-        **usage,
+        turn, rounds.reply, "ok", model=model, tool_calls=rounds.log or None, **rounds.usage()
     )
 
 

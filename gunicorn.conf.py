@@ -50,7 +50,7 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 # ---------------------------------------------------------------- workers
 
 bind = os.environ.get("BIND") or ("0.0.0.0:8000" if _production else "127.0.0.1:8000")
-workers = int(os.environ.get("WORKERS", "2"))
+workers = int(os.environ.get("WORKERS") or 2)  # an empty value means the default, as in config.py
 
 
 class PatchedGeventWorker(GeventWorker):
@@ -96,10 +96,10 @@ class PatchedGeventWorker(GeventWorker):
 
 
 worker_class = PatchedGeventWorker
-worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS") or 1000)
 preload_app = True
 # Above OPENROUTER_READ_TIMEOUT (90 s by default) so a slow reply is not killed.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", GUNICORN_TIMEOUT))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or GUNICORN_TIMEOUT)
 # A worker recycled by max_requests (or replaced on HUP) lets its streams finish.
 graceful_timeout = timeout
 keepalive = 5

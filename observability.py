@@ -27,6 +27,10 @@ import structlog
 from flask import Flask, Response, abort, g, has_request_context, request
 from flask.logging import default_handler
 
+# Any word is a valid method to Gunicorn and Nginx; labels take only these, so a
+# scanner's made-up methods cannot create new series.
+KNOWN_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+
 
 def _usable_metrics_dir() -> None:
     """Make PROMETHEUS_MULTIPROC_DIR safe before prometheus_client reads it at import.
@@ -329,8 +333,9 @@ def _record(response: Response) -> Response:
     elapsed = time.perf_counter() - started
     endpoint = _endpoint()
     if request.endpoint != "metrics":
-        HTTP_REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
-        HTTP_DURATION.labels(request.method, endpoint).observe(elapsed)
+        method = request.method if request.method in KNOWN_METHODS else "OTHER"
+        HTTP_REQUESTS.labels(method, endpoint, str(response.status_code)).inc()
+        HTTP_DURATION.labels(method, endpoint).observe(elapsed)
     level = logging.DEBUG if request.endpoint in _QUIET_ENDPOINTS else logging.INFO
     log.log(
         level,

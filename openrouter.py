@@ -282,6 +282,9 @@ class ChatResult:
     generation_id: str | None = None
     usage: Usage = field(default_factory=Usage)
     tool_calls: tuple[ToolCall, ...] = ()
+    # Reasoning models return these with their tool calls and need them sent back
+    # unchanged with the next request, or they lose the thread (OpenRouter's docs).
+    reasoning_details: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -487,9 +490,9 @@ class OpenRouterClient:
             retry_after=retry_after,
         )
 
-    def _with_retries(self, call: Callable[[float], Any]) -> Any:
-        """Run ``call(read_timeout)`` with retries, all within one read timeout."""
-        deadline = time.monotonic() + self.read_timeout
+    def _with_retries(self, call: Callable[[float], Any], budget: float | None = None) -> Any:
+        """Run ``call(read_timeout)`` with retries, all within one read timeout (or ``budget``)."""
+        deadline = time.monotonic() + min(self.read_timeout, budget or self.read_timeout)
         attempt = 0
         while True:
             remaining = deadline - time.monotonic()
@@ -506,7 +509,15 @@ class OpenRouterClient:
                 self._sleep(wait)
                 attempt += 1
 
-    def _json(self, method: str, path: str, api_key: str | None, body: Any = None) -> dict:
+    def _json(
+        self,
+        method: str,
+        path: str,
+        api_key: str | None,
+        body: Any = None,
+        *,
+        budget: float | None = None,
+    ) -> dict:
         def call(read_timeout: float) -> dict[str, Any]:
             response = self._attempt(
                 method, path, api_key, body, stream=False, read_timeout=read_timeout
@@ -524,7 +535,7 @@ class OpenRouterClient:
                 raise _error_from_body(data, 200, None)
             return data
 
-        return self._with_retries(call)
+        return self._with_retries(call, budget)
 
     # -------------------------------------------------------- API
 
@@ -537,10 +548,11 @@ class OpenRouterClient:
         max_tokens: int | None = None,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str | None = None,
+        budget: float | None = None,
     ) -> ChatResult:
-        """Send one non-streaming chat completion and return the reply."""
+        """Send one non-streaming chat completion and return the reply (within ``budget`` s)."""
         payload = _payload(model, messages, max_tokens, tools, tool_choice)
-        body = self._json("POST", "chat/completions", api_key, payload)
+        body = self._json("POST", "chat/completions", api_key, payload, budget=budget)
         try:
             return _chat_result(body)
         except (AttributeError, KeyError, TypeError, ValueError):
@@ -556,6 +568,7 @@ class OpenRouterClient:
         max_tokens: int | None = None,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str | None = None,
+        budget: float | None = None,
     ) -> ChatStream:
         """Open a streaming chat completion; failures before the first byte are retried."""
         payload = _payload(model, messages, max_tokens, tools, tool_choice)
@@ -567,7 +580,7 @@ class OpenRouterClient:
                 "POST", "chat/completions", api_key, payload, stream=True, read_timeout=read_timeout
             )
 
-        return ChatStream(self._with_retries(call), model, self.read_timeout)
+        return ChatStream(self._with_retries(call, budget), model, self.read_timeout)
 
     def key_info(self, api_key: str) -> KeyInfo:
         """Describe a key (label, limit, usage) without spending a completion."""
@@ -639,7 +652,15 @@ def _chat_result(body: dict[str, Any]) -> ChatResult:
         generation_id=body.get("id") if isinstance(body.get("id"), str) else None,
         usage=Usage.from_body(body.get("usage")),
         tool_calls=calls,
+        reasoning_details=_reasoning_details(message if isinstance(message, dict) else {}),
     )
+
+
+def _reasoning_details(part: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    details = part.get("reasoning_details")
+    if not isinstance(details, list):
+        return ()
+    return tuple(item for item in details if isinstance(item, dict))
 
 
 def _tool_calls(parts: Any) -> tuple[ToolCall, ...]:
@@ -701,6 +722,8 @@ class ChatStream:
         # Tool calls arrive in pieces keyed by index: id and name first, then the
         # arguments' JSON text a fragment at a time.
         self._tool_parts: dict[int, dict[str, str]] = {}
+        self._reasoning: list[dict[str, Any]] = []
+        self._slot_of: dict[int, int] = {}  # the index a piece names -> its call's slot
 
     def __enter__(self) -> ChatStream:
         return self
@@ -733,6 +756,7 @@ class ChatStream:
             generation_id=self.generation_id,
             usage=self.usage,
             tool_calls=self.tool_calls,
+            reasoning_details=tuple(self._reasoning),
         )
 
     @property
@@ -848,6 +872,7 @@ class ChatStream:
             self.finished = True
         delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
         self._add_tool_parts(delta.get("tool_calls"))
+        self._reasoning.extend(_reasoning_details(delta))
         text = delta.get("content")
         if finish == "error":
             self.text += text or ""
@@ -857,13 +882,28 @@ class ChatStream:
     def _add_tool_parts(self, parts: Any) -> None:
         if not isinstance(parts, list):
             return
-        for position, part in enumerate(parts):
+        for part in parts:
             if not isinstance(part, dict):
                 continue
-            index = part.get("index") if isinstance(part.get("index"), int) else position
-            slot = self._tool_parts.setdefault(index, {"id": "", "name": "", "arguments": ""})
-            if isinstance(part.get("id"), str):
-                slot["id"] = part["id"]
+            call_id = part.get("id") if isinstance(part.get("id"), str) else ""
+            raw = part.get("index")
+            last = max(self._tool_parts, default=-1)
+            if isinstance(raw, int):
+                index = self._slot_of.get(raw, raw if raw not in self._tool_parts else last + 1)
+            else:
+                # No index (some OpenAI-compatible servers): a new id starts a new call,
+                # a piece without one continues the last call.
+                index = last + 1 if call_id or last < 0 else last
+            slot = self._tool_parts.get(index)
+            if slot is not None and call_id and slot["id"] and call_id != slot["id"]:
+                # A server that numbers every call 0: a different id is a different call.
+                index, slot = last + 1, None
+            if isinstance(raw, int):
+                self._slot_of[raw] = index
+            if slot is None:
+                slot = self._tool_parts[index] = {"id": "", "name": "", "arguments": ""}
+            if call_id:
+                slot["id"] = call_id
             function = part.get("function") if isinstance(part.get("function"), dict) else {}
             name = function.get("name")
             # Most providers send the name once; some repeat it in every piece.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import nh3
@@ -69,3 +70,8 @@ def format_timestamp(epoch: float | None) -> str:
     if not epoch:
         return "never"
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def pretty_json(value: object) -> str:
+    """Indent data for reading; a plain str, so the template still escapes it."""
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)

@@ -167,7 +167,11 @@ def facts_for(text: str) -> list[Fact]:
     found: list[Fact] = []
     found.extend(vin_fact(vin) for vin in find_vins(text)[:MAX_FACTS])
     found.extend(dtc_fact(code) for code in dtc.find_dtcs(text)[: MAX_FACTS - len(found)])
-    sizes = list(dict.fromkeys(tires.find_tire_sizes(text)))
+    # One card per size, however it was spelled ("225/45 R17" and "225/45R17" are one).
+    by_size: dict[str, str] = {}
+    for size in tires.find_tire_sizes(text):
+        by_size.setdefault(tires.parse_tire_size(size).text.replace(" ", ""), size)
+    sizes = list(by_size.values())
     for size in sizes[: max(MAX_FACTS - len(found), 0)]:
         found.append(tire_fact(size))
     if len(sizes) == 2:

@@ -58,7 +58,7 @@ _FLOTATION = re.compile(
 # on ASCII letters and digits rather than \b, because Python counts CJK characters as
 # word characters: "轮胎225/45R17" has no word boundary before the size.
 FIND_PATTERN = re.compile(
-    r"(?<![A-Za-z0-9/])(?:P|LT|ST|T)?\d{3}\s*/\s*\d{2,3}\s*Z?[RDB]?\s*-?\d{2}"
+    r"(?<![A-Za-z0-9/])(?:P|LT|ST|T)?\d{3}\s*/\s*\d{2,3}\s*Z?[RDB]?\s*-?\d{2}(?:\.\d)?"
     r"(?:\s*\d{2,3}(?:/\d{2,3})?\s*[A-Z](?![A-Za-z0-9]))?(?![0-9/])"
     r"|(?<![A-Za-z0-9.])\d{2}(?:\.\d{1,2})?\s*[xX×]\s*\d{1,2}(?:\.\d{1,2})?\s*[RDB]?\s*-?\d{2}"
     r"(?:\s*LT(?![A-Za-z0-9]))?(?![0-9])",
@@ -178,7 +178,7 @@ def parse_tire_size(text: str) -> TireSize:
         diameter_in = float(match["diameter"])
         width_in = float(match["width"])
         rim = float(match["rim"])
-        if diameter_in <= rim or not 20 <= diameter_in <= 60:
+        if diameter_in <= rim or not 20 <= diameter_in <= 60 or not 3 <= width_in <= 25:
             raise TireSizeError(f"{text!r} has an overall diameter no tire has.")
         load, dual = _load(match["load"])
         return TireSize(

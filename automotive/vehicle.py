@@ -75,7 +75,8 @@ class VehicleProfile:
 
 
 def _text(value: object, field: str, errors: dict[str, str]) -> str | None:
-    text = " ".join(str(value or "").split())
+    # NUL and other control characters are dropped: no database column stores NUL.
+    text = " ".join("".join(c for c in str(value or "") if c.isprintable()).split())
     if len(text) > TEXT_LIMIT:
         errors[field] = f"{field.capitalize()} is limited to {TEXT_LIMIT} characters."
         return None
@@ -99,7 +100,8 @@ def _mileage(value: object, errors: dict[str, str]) -> int | None:
     text = re.sub(r"[\s,._']", "", str(value or ""))  # 84,000 / 84.000 / 84 000
     if not text:
         return None
-    if not text.isdigit() or int(text) > MAX_MILEAGE:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) > MAX_MILEAGE:
         errors["mileage"] = f"Mileage must be a whole number from 0 to {MAX_MILEAGE:,}."
         return None
     return int(text)

@@ -73,6 +73,7 @@ class ToolCalls:
     text: str = ""  # some models say something before calling
     prompt_tokens: int = 30
     completion_tokens: int = 8
+    delay: float = 0.0
 
 
 @dataclass

@@ -610,6 +610,8 @@ def test_app_yaml_matches_the_app():
     assert sorted(set(env) - known_settings()) == []
     assert not set(env) & SECRET_NAMES
     assert env["FLASK_ENV"] == "production"
+    # The app writes under its instance folder, and App Engine lets it write only to /tmp.
+    assert env["INSTANCE_PATH"].startswith("/tmp/")
     # app-engine.sh appends the secrets to the end of the file: it must end in env_variables.
     assert list(config)[-1] == "env_variables"
     static = next(h for h in config["handlers"] if h["url"] == "/static")

@@ -226,7 +226,7 @@ def test_preloaded_gevent_worker_stays_cooperative_over_https(make_app, https_fa
     refresh lock, made before patching, froze the worker; HTTPS calls raised RecursionError.
     """
     fake, url, cert = https_fake
-    fake.state.on_models = lambda: time.sleep(1.5)
+    fake.state.on_models = lambda: time.sleep(5)
     env = server_env(make_app, tmp_path, url, WORKERS="1", REQUESTS_CA_BUNDLE=str(cert))
     with gunicorn(env, tmp_path) as (_server, base, log_path):
         results: dict[str, tuple[int, float]] = {}
@@ -243,14 +243,15 @@ def test_preloaded_gevent_worker_stays_cooperative_over_https(make_app, https_fa
             thread.start()
         time.sleep(0.4)
         timed_get("health", "/health")
+        # The health check was answered while both pages were still waiting.
+        blocked_meanwhile = all(thread.is_alive() for thread in pages)
         for thread in pages:
             thread.join()
         assert results["page0"][0] == results["page1"][0] == 200
-        assert max(results["page0"][1], results["page1"][1]) < 10
-        assert results["health"] == (200, pytest.approx(0, abs=0.5))
+        assert results["health"][0] == 200 and blocked_meanwhile
 
-        # A chat whose reply takes 2 s over HTTPS; the worker answers others meanwhile.
-        fake.queue(Reply(delay=2))
+        # A chat whose reply takes 4 s over HTTPS; the worker answers others meanwhile.
+        fake.queue(Reply(delay=4))  # under the suite's 5 s read timeout
         browser, token = chat_session(base)
         chat: dict[str, requests.Response] = {}
         sender = threading.Thread(
@@ -267,8 +268,9 @@ def test_preloaded_gevent_worker_stays_cooperative_over_https(make_app, https_fa
         sender.start()
         time.sleep(0.5)
         timed_get("health_during_chat", "/health")
+        chat_still_waiting = sender.is_alive()
         sender.join()
-        assert results["health_during_chat"] == (200, pytest.approx(0, abs=0.5))
+        assert results["health_during_chat"][0] == 200 and chat_still_waiting
         assert chat["reply"].status_code == 200
         assert chat["reply"].json()["status"] == "ok"
         assert fake.chat_requests[-1].headers["Authorization"] == f"Bearer {CANARY_KEY}"

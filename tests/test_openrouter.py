@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 
 import pytest
@@ -172,3 +173,69 @@ def test_timeouts_are_explicit_connect_and_read():
     adapter = client.http.get_adapter("https://openrouter.ai")
     assert adapter._pool_maxsize == 200
     client.close()
+
+
+def _sse(*events: dict | str) -> bytes:
+    return b"".join(
+        f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n".encode() for e in events
+    )
+
+
+def _calls(*deltas: list[dict]) -> bytes:
+    chunks = [{"choices": [{"index": 0, "delta": {"tool_calls": d}}]} for d in deltas]
+    end = {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+    return _sse(*chunks, end, "[DONE]")
+
+
+def fn(name: str | None = None, arguments: str = "") -> dict:
+    return {"name": name, "arguments": arguments} if name else {"arguments": arguments}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # The usual shape: each call has its own index; arguments arrive in pieces.
+        _calls(
+            [{"index": 0, "id": "a", "function": fn("decode_vin", '{"vin": ')}],
+            [{"index": 0, "function": fn(None, '"X"}')}],
+            [{"index": 1, "id": "b", "function": fn("explain_dtc", '{"code": "P0420"}')}],
+        ),
+        # No index at all: a new id starts a new call.
+        _calls(
+            [{"id": "a", "function": fn("decode_vin", '{"vin": ')}],
+            [{"function": fn(None, '"X"}')}],
+            [{"id": "b", "function": fn("explain_dtc", '{"code": "P0420"}')}],
+        ),
+        # Every call numbered 0.
+        _calls(
+            [{"index": 0, "id": "a", "function": fn("decode_vin", '{"vin": ')}],
+            [{"index": 0, "function": fn(None, '"X"}')}],
+            [{"index": 0, "id": "b", "function": fn("explain_dtc", '{"code": ')}],
+            [{"index": 0, "function": fn(None, '"P0420"}')}],
+        ),
+    ],
+    ids=["indexed", "no-index", "all-zero"],
+)
+def test_streamed_tool_calls_are_assembled_whatever_the_numbering(api, fake, body):
+    fake.queue(Raw(200, body, "text/event-stream"))
+    with api.stream(CANARY_KEY, "m", [{"role": "user", "content": "hi"}]) as stream:
+        list(stream)
+    assert stream.result.tool_calls == (
+        openrouter.ToolCall("a", "decode_vin", '{"vin": "X"}'),
+        openrouter.ToolCall("b", "explain_dtc", '{"code": "P0420"}'),
+    )
+
+
+def test_reasoning_details_come_back_with_tool_calls(api, fake):
+    details = [{"type": "reasoning.encrypted", "data": "opaque", "id": "r1"}]
+    message = {
+        "role": "assistant",
+        "content": None,
+        "reasoning_details": details,
+        "tool_calls": [{"id": "a", "type": "function", "function": fn("get_my_vehicle", "{}")}],
+    }
+    choice = {"index": 0, "finish_reason": "tool_calls", "message": message}
+    fake.queue(Raw(200, json.dumps({"choices": [choice]}).encode(), "application/json"))
+    result = api.chat(CANARY_KEY, "m", [{"role": "user", "content": "hi"}])
+    assert result.reasoning_details == tuple(details)
+    assert result.tool_calls[0].name == "get_my_vehicle"

@@ -269,6 +269,17 @@ def test_metrics_use_route_templates_and_hold_no_key(keyed_visitor, fake, app):
     assert re.search(r"chat_messages_total\{status=\"ok\"\} [1-9]", text)
 
 
+def test_made_up_methods_cannot_create_metric_series(app):
+    client = app.test_client()
+    for method in ("FOOBARA", "FOOBARB", "ZZZQQQ"):
+        assert client.open("/", method=method).status_code == 405
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "FOOBAR" not in text and "ZZZQQQ" not in text
+    assert re.search(
+        r'http_requests_total\{endpoint="unmatched",method="OTHER",status="405"\} [3-9]', text
+    )
+
+
 def test_debug_routes_do_not_exist(app):
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert not any("debug" in rule or "console" in rule for rule in rules)

@@ -75,3 +75,19 @@ def test_unreadable_sizes_say_why(text):
 def test_sizes_are_found_in_a_message():
     message = "Can I swap my 225/45R17 94W for 235/40 R18, or go to 31x10.50R15 LT?"
     assert find_tire_sizes(message) == ["225/45R17 94W", "235/40 R18", "31x10.50R15 LT"]
+
+
+def test_truck_rims_in_half_inches_are_found_whole():
+    assert find_tire_sizes("215/75R17.5 on my box truck") == ["215/75R17.5"]
+
+
+def test_a_flotation_size_needs_a_real_width():
+    with pytest.raises(TireSizeError):
+        parse_tire_size("31x0R15")
+
+
+def test_one_size_spelled_two_ways_is_one_card_and_no_comparison():
+    from automotive.facts import facts_for
+
+    titles = [fact.title for fact in facts_for("is 225/45 R17 the same as 225/45R17?")]
+    assert titles == ["Tire size 225/45 R17"]

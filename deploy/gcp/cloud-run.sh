@@ -31,8 +31,9 @@ args=(
   --set-env-vars "FLASK_ENV=production,BIND=0.0.0.0:8000,PROXY_COUNT=1,WORKERS=2,VERSION=$version"
   --set-secrets "SESSION_SECRET=automotive-chat-session-secret:latest,DATABASE_URL=automotive-chat-database-url:latest,REDIS_URL=automotive-chat-redis-url:latest,OPENROUTER_API_KEY=automotive-chat-openrouter-api-key:latest"
   --add-cloudsql-instances "$cloud_sql"
-  # Above Gunicorn's 120 s: the app ends a slow reply itself, with a message.
-  --timeout 180
+  # Cloud Run limits a whole request, streams included: a long streamed reply keeps
+  # going as long as tokens arrive, so leave it far more than Gunicorn's 120 s.
+  --timeout 900
   # Gevent workers hold many waiting chats per instance.
   --concurrency 200
   --cpu 1
