@@ -50,6 +50,12 @@ def render_site(text: str, *, http: int, https: int, app: int, cert: Path, key: 
             (r"^(\s*)ssl_certificate /etc/letsencrypt/\S+;$", rf"\1ssl_certificate {cert};"),
             (r"^(\s*)ssl_certificate_key /etc/letsencrypt/\S+;$", rf"\1ssl_certificate_key {key};"),
             (r"alias /srv/automotive-chat/static/;", f"alias {ROOT / 'static'}/;"),
+            # The app's own "X-Accel-Buffering: no" is ignored here, so the streaming test
+            # shows what the site's proxy_buffering setting does by itself.
+            (
+                r"^(\s*)proxy_buffering off;$",
+                r"\1proxy_buffering off;\n\1proxy_ignore_headers X-Accel-Buffering;",
+            ),
         ],
     )
 
