@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from automotive.vehicle import VehicleProfile
-from models import Vehicle, db, utcnow
+from models import Vehicle, db
 
 
 def _row(owner_id: str) -> Vehicle | None:
@@ -35,8 +35,7 @@ def save_profile(owner_id: str, profile: VehicleProfile) -> None:
     row.engine = profile.engine
     row.mileage = profile.mileage
     row.mileage_unit = profile.mileage_unit
-    row.vin = profile.vin
-    row.updated_at = utcnow()
+    row.vin = profile.vin  # updated_at follows by itself (onupdate)
     db.session.add(row)
     db.session.commit()
 

@@ -206,48 +206,34 @@ class DtcExplanation:
             "note": self.note,
         }
 
-    def facts(self) -> str:
-        """Write the explanation as short plain text, for a fact card or model grounding."""
-        structure = self.structure
-        origin = SCOPES[structure.scope]
-        subsystem = f"; subsystem: {structure.subsystem}" if structure.subsystem else ""
-        kind = f"Code type: {structure.system}, {origin}{subsystem}."
+    @property
+    def heading(self) -> str:
+        """Name the code and what it is, e.g. "P0420: Catalyst System Efficiency …"."""
         if self.entry is None:
-            return "\n".join((f"{self.code}: not in the curated table.", kind, self.note or ""))
-        entry = self.entry
-        lines = [
-            f"{self.code}: {entry.title}",
-            kind,
-            f"What it means: {entry.meaning}",
-            "Most likely causes: " + "; ".join(entry.causes) + ".",
-            "Check first: " + "; ".join(entry.check_first) + ".",
-            f"Severity: {entry.severity.label}.",
-            f"Can I keep driving? {entry.drive_guidance}",
-        ]
+            return f"{self.code}: not in the curated table"
+        return f"{self.code}: {self.entry.title}"
+
+    def lines(self) -> list[str]:
+        """List what is known about the code, one fact a line, drive guidance excepted."""
+        structure = self.structure
+        subsystem = f"; subsystem: {structure.subsystem}" if structure.subsystem else ""
+        lines = [f"Code type: {structure.system}, {SCOPES[structure.scope]}{subsystem}."]
+        if self.entry is not None:
+            entry = self.entry
+            lines += [
+                f"What it means: {entry.meaning}",
+                "Most likely causes: " + "; ".join(entry.causes) + ".",
+                "Check first: " + "; ".join(entry.check_first) + ".",
+                f"Severity: {entry.severity.label}.",
+            ]
         if self.note:
             lines.append(f"Note: {self.note}")
-        return "\n".join(lines)
+        return lines
 
-    def to_markdown(self) -> str:
-        """Write the explanation as Markdown, for a chat reply or an offline answer."""
-        structure = self.structure
-        subsystem = f", {structure.subsystem.lower()}" if structure.subsystem else ""
-        kind = f"*{structure.system}, {SCOPES[structure.scope]}{subsystem}.*"
-        if self.entry is None:
-            return f"**{self.code}**: not in the curated table.\n\n{kind}\n\n{self.note}"
-        entry = self.entry
-        parts = [
-            f"**{self.code}: {entry.title}**",
-            kind,
-            entry.meaning,
-            "**Most likely causes**\n" + "\n".join(f"- {cause}" for cause in entry.causes),
-            "**Check first**\n" + "\n".join(f"- {check}" for check in entry.check_first),
-            f"**Severity:** {entry.severity.label}.",
-            f"**Can I keep driving?** {entry.drive_guidance}",
-        ]
-        if self.note:
-            parts.append(f"*{self.note}*")
-        return "\n\n".join(parts)
+    def facts(self) -> str:
+        """Write the explanation as short plain text, for a fact card or model grounding."""
+        guidance = [f"Can I keep driving? {self.entry.drive_guidance}"] if self.entry else []
+        return "\n".join([self.heading, *self.lines(), *guidance])
 
 
 def _load_table() -> Mapping[str, DtcEntry]:
@@ -335,8 +321,3 @@ def explain_dtc(code: str) -> DtcExplanation:
     """Explain a trouble code: its structure and, when curated, what it means and how urgent."""
     structure = decode_structure(code)
     return DtcExplanation(structure.code, structure, DTC_TABLE.get(structure.code))
-
-
-def explain_dtcs(text: str) -> list[DtcExplanation]:
-    """Explain every trouble code written in a message, in order of appearance."""
-    return [explain_dtc(code) for code in find_dtcs(text)]

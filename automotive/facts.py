@@ -69,27 +69,16 @@ def vin_fact(vin_text: str) -> Fact:
 
 
 def dtc_fact(code: str) -> Fact:
-    """Explain a trouble code as a fact card."""
+    """Explain a trouble code as a fact card; a stop-driving code leads with the warning."""
     explanation = dtc.explain_dtc(code)
+    lines = explanation.lines()
     entry = explanation.entry
-    structure = explanation.structure
-    origin = "generic (SAE)" if structure.generic else "manufacturer-specific"
-    lines = [f"System: {structure.system}; {origin} code"]
-    if structure.subsystem:
-        lines.append(f"Subsystem: {structure.subsystem}")
-    if entry is None:
-        lines.append(explanation.note)
-        return Fact("dtc", explanation.code, f"{explanation.code}: not in the table", tuple(lines))
-    lines.append(f"Meaning: {entry.meaning}")
-    lines.append("Likely causes, most likely first: " + "; ".join(entry.causes))
-    lines.append("Check first: " + "; ".join(entry.check_first))
-    lines.append(f"Severity: {entry.severity.label}")
-    warning = entry.drive_guidance if entry.severity is dtc.Severity.STOP else None
-    if warning is None:
+    warning = None
+    if entry is not None and entry.severity is dtc.Severity.STOP:
+        warning = entry.drive_guidance
+    elif entry is not None:
         lines.append(f"Can I keep driving? {entry.drive_guidance}")
-    return Fact(
-        "dtc", explanation.code, f"{explanation.code}: {entry.title}", tuple(lines), warning
-    )
+    return Fact("dtc", explanation.code, explanation.heading, tuple(lines), warning)
 
 
 def _tire_lines(size: tires.TireSize) -> list[str]:
@@ -137,7 +126,7 @@ def tire_fact(text: str) -> Fact:
 
 def comparison_fact(current: str, new: str) -> Fact:
     """Compare two tire sizes as a fact card."""
-    result = compare_tire_sizes(current, new)
+    result = tires.compare_tire_sizes(current, new)
     old, replacement = result["current"], result["new"]
     percent = result["diameter_difference_percent"]
     taller = "taller" if percent > 0 else "shorter"
@@ -152,11 +141,6 @@ def comparison_fact(current: str, new: str) -> Fact:
     ]
     key = f"{old['size']} → {replacement['size']}"
     return Fact("tire_comparison", key, f"Tire sizes compared: {key}", tuple(lines))
-
-
-def compare_tire_sizes(current: str, new: str) -> dict[str, Any]:
-    """Compare two tire sizes (re-exported for the tools)."""
-    return tires.compare_tire_sizes(current, new)
 
 
 # ---------------------------------------------------------------- a message

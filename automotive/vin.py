@@ -86,6 +86,7 @@ def check_vin(text: str) -> VinCheck:
 # hang the process, so every call into it holds this lock.
 _DECODE_LOCK = threading.Lock()
 _MODEL_YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"
+WMI_SOURCE = "World manufacturer identifier (vininfo)"
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,12 @@ def decode_vin(text: str) -> VinDecode:
             "registration and type it again."
         )
         return VinDecode(
-            vin_text, check, False, source=_source(fallback), reason=reason, **fallback
+            vin_text,
+            check,
+            False,
+            source=WMI_SOURCE if fallback else None,
+            reason=reason,
+            **fallback,
         )
     details = _vpic(vin_text, check)
     if details and details.get("make"):
@@ -267,7 +273,7 @@ def decode_vin(text: str) -> VinDecode:
             vin_text,
             check,
             True,
-            source="World manufacturer identifier (vininfo)",
+            source=WMI_SOURCE,
             plant_code=plant,
             serial=serial,
             reason=reason,
@@ -278,7 +284,3 @@ def decode_vin(text: str) -> VinDecode:
         "so the VIN may be mistyped or from a small manufacturer."
     )
     return VinDecode(vin_text, check, False, reason=reason)
-
-
-def _source(fallback: dict[str, object]) -> str | None:
-    return "World manufacturer identifier (vininfo)" if fallback else None

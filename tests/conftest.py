@@ -13,8 +13,10 @@ import logging
 import os
 import re
 import socket
+import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
+import requests
 import sqlalchemy as sa
 from flask import request as flask_request
 from werkzeug.serving import make_server
@@ -125,6 +128,19 @@ def with_database(url: str, name: str) -> str:
     """Return the same server URL pointing at another database."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + name))
+
+
+def wait_until_serving(server: subprocess.Popen, base: str, seconds: float) -> bool:
+    """Wait until a server we started answers /health; False if it exited or never did."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            requests.get(f"{base}/health", timeout=2)
+            return True
+        except (requests.ConnectionError, requests.Timeout):
+            if time.monotonic() > deadline or server.poll() is not None:
+                return False
+            time.sleep(0.2)
 
 
 def free_port() -> int:

@@ -9,13 +9,11 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.conftest import IN_CI, ROOT
+from tests.conftest import IN_CI, ROOT, wait_until_serving
 
 BIN = Path(sys.executable).parent
 DEPLOY = ROOT / "deploy"
@@ -58,16 +56,10 @@ def start_app(env: dict[str, str], port: int, log_path: Path) -> tuple[subproces
     )
     log.close()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"{base}/health", timeout=2)
-            return server, base
-        except (requests.ConnectionError, requests.Timeout):
-            if time.monotonic() > deadline or server.poll() is not None:
-                stop(server)
-                raise AssertionError(f"the app did not start:\n{log_path.read_text()}") from None
-            time.sleep(0.2)
+    if not wait_until_serving(server, base, 60):
+        stop(server)
+        raise AssertionError(f"the app did not start:\n{log_path.read_text()}")
+    return server, base
 
 
 def stop(process: subprocess.Popen, timeout: float = 30) -> None:

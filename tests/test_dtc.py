@@ -16,9 +16,9 @@ from automotive.dtc import (
     Severity,
     decode_structure,
     explain_dtc,
-    explain_dtcs,
     find_dtcs,
 )
+from automotive.facts import dtc_fact, facts_for
 
 AUTOMOTIVE = Path(__file__).resolve().parent.parent / "automotive"
 ENTRIES = list(DTC_TABLE.values())
@@ -274,9 +274,9 @@ def test_explain_known_code():
     assert facts.startswith("P0420: Catalyst System Efficiency Below Threshold (Bank 1)")
     assert "Can I keep driving?" in facts
     assert "Severity: MONITOR" in facts
-    markdown = explanation.to_markdown()
-    assert markdown.startswith("**P0420: Catalyst System Efficiency Below Threshold (Bank 1)**")
-    assert "- Worn-out catalytic converter" in markdown
+    card = dtc_fact("P0420")
+    assert card.title == "P0420: Catalyst System Efficiency Below Threshold (Bank 1)"
+    assert any("Worn-out catalytic converter" in line for line in card.lines)
 
 
 def test_explain_unknown_generic_code_says_the_table_has_no_entry():
@@ -285,7 +285,7 @@ def test_explain_unknown_generic_code_says_the_table_has_no_entry():
     assert "The curated table has no entry for P0999." in explanation.note
     assert "no entry" in explanation.facts()
     assert "Transmission" in explanation.facts()
-    assert "no entry" in explanation.to_markdown()
+    assert any("no entry" in line for line in dtc_fact("P0999").lines)
 
 
 def test_explain_manufacturer_code_points_to_the_make():
@@ -320,10 +320,10 @@ def test_to_dict_is_json_ready():
     assert "no entry" in unknown["note"]
 
 
-def test_explain_dtcs_follows_the_message():
-    explanations = explain_dtcs("P0171 and P1456, then p0171")
-    assert [item.code for item in explanations] == ["P0171", "P1456"]
-    assert [item.entry is not None for item in explanations] == [True, False]
+def test_cards_follow_the_message():
+    cards = [fact for fact in facts_for("P0171 and P1456, then p0171") if fact.kind == "dtc"]
+    assert [card.key for card in cards] == ["P0171", "P1456"]
+    assert [card.title.endswith("not in the curated table") for card in cards] == [False, True]
 
 
 def test_severity_is_json_friendly_and_labelled():

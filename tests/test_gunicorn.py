@@ -9,8 +9,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime
-import ipaddress
 import json
 import os
 import re
@@ -26,13 +24,10 @@ from types import SimpleNamespace
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import CANARY_KEY, ROOT, base_env, free_port
+from tests.deploy_helpers import self_signed_certificate
 from tests.fake_openrouter import FakeOpenRouter, Reply, Timed
 from tests.test_startup import _env, start_gunicorn
 
@@ -151,41 +146,10 @@ def chat_session(base: str) -> tuple[requests.Session, str]:
 # ---------------------------------------------------------------- an HTTPS upstream
 
 
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "upstream.pem", directory / "upstream.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture
 def https_fake(tmp_path) -> Iterator[tuple[FakeOpenRouter, str, Path]]:
     """The fake OpenRouter behind TLS, as the real one is (HTTPS is what preloading broke)."""
-    cert_path, key_path = _certificate(tmp_path)
+    cert_path, key_path = self_signed_certificate(tmp_path)
     fake = FakeOpenRouter()
     fake.server.shutdown()  # serve again once the listening socket speaks TLS
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -6,14 +6,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from config import ConfigError, from_env, normalize_database_url
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, wait_until_serving
 
 BIN = Path(sys.executable).parent
 
@@ -28,16 +27,10 @@ def start_gunicorn(env: dict[str, str], port: int, log=subprocess.DEVNULL):
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{base}/health", timeout=2)
-            return server, base
-        except (requests.ConnectionError, requests.Timeout):
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise AssertionError("gunicorn did not start") from None
-            time.sleep(0.2)
+    if not wait_until_serving(server, base, 30):
+        server.kill()
+        raise AssertionError("gunicorn did not start")
+    return server, base
 
 
 def test_embedded_defaults_need_no_environment(tmp_path):

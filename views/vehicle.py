@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 import session_store
 import vehicles
-from automotive.vehicle import MILEAGE_UNITS, VehicleError, fill_from_vin, validate_vehicle
+from automotive.vehicle import (
+    MILEAGE_UNITS,
+    VehicleError,
+    VehicleProfile,
+    fill_from_vin,
+    validate_vehicle,
+)
 
 bp = Blueprint("vehicle", __name__, url_prefix="/vehicle")
 
 FIELDS = ("year", "make", "model", "engine", "mileage", "mileage_unit", "vin")
 
 
-def _render(form: dict[str, object], errors: dict[str, str] | None = None, status: int = 200):
+def _render(
+    form: dict[str, object],
+    saved: VehicleProfile | None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+):
     return (
         render_template(
-            "vehicle/index.html",
-            form=form,
-            errors=errors or {},
-            units=MILEAGE_UNITS,
-            saved=vehicles.profile_for(session_store.owner_id()),
+            "vehicle/index.html", form=form, errors=errors or {}, units=MILEAGE_UNITS, saved=saved
         ),
         status,
     )
@@ -29,9 +38,12 @@ def _render(form: dict[str, object], errors: dict[str, str] | None = None, statu
 @bp.get("")
 def index():
     """Show the saved vehicle in an editable form."""
-    profile = vehicles.profile_for(session_store.owner_id())
-    form = profile.__dict__.copy() if profile else {"mileage_unit": "mi"}
-    return _render(form)
+    saved = _saved()
+    return _render(asdict(saved) if saved else {"mileage_unit": "mi"}, saved)
+
+
+def _saved() -> VehicleProfile | None:
+    return vehicles.profile_for(session_store.owner_id())
 
 
 @bp.post("")
@@ -41,9 +53,10 @@ def save():
     try:
         profile = validate_vehicle(form)
     except VehicleError as rejected:
-        return _render(form, rejected.errors, 400)
+        return _render(form, _saved(), rejected.errors, 400)
     if profile.is_empty:
-        return _render(form, {"make": "Fill in at least one field, or paste a VIN."}, 400)
+        errors = {"make": "Fill in at least one field, or paste a VIN."}
+        return _render(form, _saved(), errors, 400)
     profile, note = fill_from_vin(profile)
     vehicles.save_profile(session_store.owner_id(), profile)
     flash(" ".join(p for p in (f"Saved: {profile.label()}.", note) if p), "success")
