@@ -3,11 +3,16 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := main
+# make run PORT=8080 serves on 127.0.0.1:8080. BIND=host:port (command line or
+# environment) wins over PORT; with neither, gunicorn.conf.py picks 127.0.0.1:8000
+# (0.0.0.0:8000 with FLASK_ENV=production).
+PORT ?=
 
 .PHONY: help install dev migrate run test lint format clean
 
 help:
 	@echo "make run     install, migrate and serve with Gunicorn (http://127.0.0.1:8000)"
+	@echo "             another port: make run PORT=8080 (or BIND=host:port)"
 	@echo "make test    install dev requirements and run the whole suite"
 	@echo "make lint    ruff format check and lint, bandit security scan"
 
@@ -31,7 +36,7 @@ migrate: install
 	$(BIN)/flask db upgrade
 
 run: migrate
-	$(BIN)/gunicorn -c gunicorn.conf.py main:app
+	$(if $(BIND),BIND='$(BIND)' ,$(if $(PORT),BIND='127.0.0.1:$(PORT)' ))$(BIN)/gunicorn -c gunicorn.conf.py main:app
 
 test: dev
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -14,6 +14,7 @@ from sqlalchemy import event
 import config as settings
 import observability
 import security
+import session_backup
 import session_store
 from models import db
 from openrouter import OpenRouterClient, RetryPolicy
@@ -52,24 +53,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def create_app(
-    config: Mapping[str, Any] | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    instance_path: str | None = None,
-) -> Flask:
-    """Build the app from the environment, then apply explicit overrides."""
-    env = os.environ if env is None else env
+def _new_app(instance_path: str) -> Flask:
+    """The Flask object, with this checkout's templates and static files."""
     app = Flask(
         __name__,
-        instance_path=instance_path or env.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=instance_path,
         static_folder=str(ROOT / "static"),
         template_folder=str(ROOT / "templates"),
     )
     os.makedirs(app.instance_path, exist_ok=True)
+    return app
+
+
+def _load_config(app: Flask, env: Mapping[str, str], overrides: Mapping[str, Any] | None) -> None:
+    """Settings from the environment, then explicit overrides, then derived engine options."""
     app.config.from_mapping(settings.from_env(env, app.instance_path))
-    if config:
-        app.config.from_mapping(config)
+    if overrides:
+        app.config.from_mapping(overrides)
     app.config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS",
         _engine_options(
@@ -78,16 +78,19 @@ def create_app(
             app.config["DB_MAX_OVERFLOW"],
         ),
     )
-    observability.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
+
+def _init_database(app: Flask) -> None:
+    """SQLAlchemy, Alembic migrations, and SQLite's pragmas on each new connection."""
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
-    security.init_app(app)
-    observability.init_app(app)
-    session_store.init_app(app)
+
+
+def _init_provider(app: Flask) -> None:
+    """The model provider's client (one per process, pooled), instrumented for metrics."""
     app.extensions["openrouter"] = OpenRouterClient(
         app.config["OPENROUTER_BASE_URL"],
         connect_timeout=app.config["OPENROUTER_CONNECT_TIMEOUT"],
@@ -100,14 +103,19 @@ def create_app(
             base_delay=app.config["OPENROUTER_RETRY_BASE_DELAY"],
             retry_after_cap=app.config["OPENROUTER_RETRY_AFTER_CAP"],
         ),
+        name=app.config["UPSTREAM_NAME"],
     )
     observability.instrument_openrouter(app.extensions["openrouter"])
-    app.cli.add_command(session_store.sessions_cli)
+
+
+def _register_template_filters(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["per_million"] = per_million
     app.jinja_env.filters["timestamp"] = format_timestamp
     app.jinja_env.filters["pretty_json"] = pretty_json
 
+
+def _register_blueprints(app: Flask) -> None:
     from views import chat, errors, ops
     from views import settings as settings_views
     from views import vehicle as vehicle_views
@@ -117,4 +125,25 @@ def create_app(
     app.register_blueprint(vehicle_views.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(errors.bp)
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    instance_path: str | None = None,
+) -> Flask:
+    """Build the app from the environment, then apply explicit overrides."""
+    env = os.environ if env is None else env
+    app = _new_app(instance_path or env.get("INSTANCE_PATH") or str(ROOT / "instance"))
+    _load_config(app, env, config)
+    observability.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    _init_database(app)
+    security.init_app(app)
+    observability.init_app(app)
+    session_store.init_app(app)
+    _init_provider(app)
+    app.cli.add_command(session_backup.sessions_cli)
+    _register_template_filters(app)
+    _register_blueprints(app)
     return app

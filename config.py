@@ -15,7 +15,9 @@ from typing import Any
 DEFAULT_MODEL = "deepseek/deepseek-chat-v3-0324:free"
 FALLBACK_MODEL = "meta-llama/llama-3.3-70b-instruct:free"
 
-# A short, hand-picked list shown in Settings until the live catalog is wired in.
+# The fallback for the live model catalog (catalog.py): when no copy of it can be
+# fetched (none cached, the refresh failed), Settings offers these models instead, and
+# only these (plus DEFAULT_MODEL) may be chosen. See views/settings.py.
 CURATED_MODELS: tuple[tuple[str, str], ...] = (
     ("deepseek/deepseek-chat-v3-0324:free", "DeepSeek V3 (free)"),
     ("meta-llama/llama-3.3-70b-instruct:free", "Llama 3.3 70B Instruct (free)"),
@@ -104,10 +106,35 @@ def _instance_secret(instance_path: str) -> str:
 
 
 def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
-    """Build the Flask config mapping from environment variables."""
+    """Build the Flask config mapping from environment variables.
+
+    Each helper below reads one concern and raises ConfigError naming the variable at
+    fault; the checks run in this order, so the first problem found is the one reported.
+    """
     flask_env = (env.get("FLASK_ENV", "development").strip() or "development").lower()
     production = flask_env == "production"
+    secrets_and_database = _secrets_and_database(env, instance_path, production)
+    if flask_env not in ("development", "production"):
+        raise ConfigError(f"FLASK_ENV must be development or production, got {flask_env!r}")
+    return {
+        "ENV_NAME": flask_env,
+        "PRODUCTION": production,
+        "VERSION": env.get("VERSION", "dev").strip() or "dev",
+        **secrets_and_database,
+        **_timeouts(env),
+        **_session_settings(env, instance_path, production),
+        **_rate_limits(env),
+        **_proxy_and_metrics(env, production),
+        **_upstream_settings(env),
+        **_message_limits(env),
+        **_logging_settings(env, production),
+    }
 
+
+def _secrets_and_database(
+    env: Mapping[str, str], instance_path: str, production: bool
+) -> dict[str, Any]:
+    """The signing secret and where data lives; both required in production."""
     secret = env.get("SESSION_SECRET", "").strip()
     database_url = env.get("DATABASE_URL", "").strip()
     if production:
@@ -121,9 +148,17 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         secret = _instance_secret(instance_path)
     if not database_url:
         database_url = f"sqlite:///{Path(instance_path) / 'automotive_chat.db'}"
+    return {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
+        "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
+        "DB_POOL_SIZE": _int(env, "DB_POOL_SIZE", 20),
+        "DB_MAX_OVERFLOW": _int(env, "DB_MAX_OVERFLOW", 10, minimum=0),
+    }
 
-    if flask_env not in ("development", "production"):
-        raise ConfigError(f"FLASK_ENV must be development or production, got {flask_env!r}")
+
+def _timeouts(env: Mapping[str, str]) -> dict[str, Any]:
+    """How long the upstream, streams and health checks may take."""
     connect_timeout = _float(env, "OPENROUTER_CONNECT_TIMEOUT", 10.0)
     read_timeout = _float(env, "OPENROUTER_READ_TIMEOUT", 90.0)
     gunicorn_timeout = _int(env, "GUNICORN_TIMEOUT", GUNICORN_TIMEOUT)
@@ -133,17 +168,20 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
             f"OPENROUTER_READ_TIMEOUT ({read_timeout:g}) must be below GUNICORN_TIMEOUT "
             f"({gunicorn_timeout})"
         )
-    session_lifetime = _int(env, "SESSION_LIFETIME", 3600, minimum=60)
-
     return {
-        "ENV_NAME": flask_env,
-        "PRODUCTION": production,
-        "SECRET_KEY": secret,
-        "VERSION": env.get("VERSION", "dev").strip() or "dev",
-        "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
-        "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
-        "DB_POOL_SIZE": _int(env, "DB_POOL_SIZE", 20),
-        "DB_MAX_OVERFLOW": _int(env, "DB_MAX_OVERFLOW", 10, minimum=0),
+        "OPENROUTER_CONNECT_TIMEOUT": connect_timeout,
+        "OPENROUTER_READ_TIMEOUT": read_timeout,
+        "STREAM_KEEPALIVE": _float(env, "STREAM_KEEPALIVE", 10.0),
+        "HEALTH_TIMEOUT": _float(env, "HEALTH_TIMEOUT", 3.0),
+    }
+
+
+def _session_settings(
+    env: Mapping[str, str], instance_path: str, production: bool
+) -> dict[str, Any]:
+    """The server-side session, its cookies, the owner cookie and the CSRF token's life."""
+    session_lifetime = _int(env, "SESSION_LIFETIME", 3600, minimum=60)
+    return {
         "SESSION_FILE_DIR": str(Path(instance_path) / "sessions"),
         "SESSION_KEY_PREFIX": env.get("SESSION_KEY_PREFIX", "autochat:session:"),
         "PERMANENT_SESSION_LIFETIME": timedelta(seconds=session_lifetime),
@@ -151,13 +189,29 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # __Host- cookies are only accepted over HTTPS, for this host and path "/".
         "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
         "OWNER_COOKIE_NAME": "__Host-owner" if production else "owner",
-        "PROXY_COUNT": _int(env, "PROXY_COUNT", 0, minimum=0),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "OWNER_COOKIE_DAYS": _int(env, "OWNER_COOKIE_DAYS", 365),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    }
+
+
+def _rate_limits(env: Mapping[str, str]) -> dict[str, Any]:
+    """Flask-Limiter's storage (shared through Redis when there is one) and the limits."""
+    return {
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "").strip() or "memory://",
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "autochat-limits"),
         "RATE_LIMIT_CHAT": env.get("RATE_LIMIT_CHAT", "").strip() or "20 per minute",
         "RATE_LIMIT_CHAT_IP": env.get("RATE_LIMIT_CHAT_IP", "").strip() or "60 per minute",
         "RATE_LIMIT_KEY_TEST": env.get("RATE_LIMIT_KEY_TEST", "").strip() or "5 per minute",
         "RATE_LIMIT_KEY_TEST_IP": env.get("RATE_LIMIT_KEY_TEST_IP", "").strip() or "20 per minute",
+    }
+
+
+def _proxy_and_metrics(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    """Which client addresses are trusted: proxy hops, and who may read /metrics."""
+    return {
+        "PROXY_COUNT": _int(env, "PROXY_COUNT", 0, minimum=0),
         "METRICS_TOKEN": env.get("METRICS_TOKEN", "").strip() or None,
         # In production nobody reads /metrics without the token unless allowed by name:
         # behind a local proxy every visitor would otherwise look like 127.0.0.1.
@@ -166,15 +220,19 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
             for part in env.get("METRICS_ALLOW", "" if production else "127.0.0.1,::1").split(",")
             if part.strip()
         ],
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "OWNER_COOKIE_DAYS": _int(env, "OWNER_COOKIE_DAYS", 365),
+    }
+
+
+def _upstream_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The model provider: address, key, connection pool, retries, models and catalog."""
+    return {
         "OPENROUTER_API_KEY": env.get("OPENROUTER_API_KEY", "").strip() or None,
         "OPENROUTER_BASE_URL": (
             env.get("OPENROUTER_BASE_URL", "").strip() or "https://openrouter.ai/api/v1"
         ).rstrip("/"),
-        "OPENROUTER_CONNECT_TIMEOUT": connect_timeout,
-        "OPENROUTER_READ_TIMEOUT": read_timeout,
+        # How sentences name the upstream; by default "OpenRouter" for openrouter.ai,
+        # else the base URL's host (a local model server is not called OpenRouter).
+        "UPSTREAM_NAME": env.get("UPSTREAM_NAME", "").strip()[:60] or None,
         "OPENROUTER_POOL_SIZE": _int(env, "OPENROUTER_POOL_SIZE", 200),
         "OPENROUTER_MAX_RETRIES": _int(env, "OPENROUTER_MAX_RETRIES", 2, minimum=0),
         "OPENROUTER_RETRY_BASE_DELAY": _float(env, "OPENROUTER_RETRY_BASE_DELAY", 0.5),
@@ -187,13 +245,22 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "CATALOG_TIMEOUT": _float(env, "CATALOG_TIMEOUT", 10.0),
         "CATALOG_CACHE_PREFIX": env.get("CATALOG_CACHE_PREFIX", "autochat:"),
         "DEFAULT_CONTEXT_LENGTH": _int(env, "DEFAULT_CONTEXT_LENGTH", 8192, minimum=512),
+    }
+
+
+def _message_limits(env: Mapping[str, str]) -> dict[str, Any]:
+    """How long a message, a request body, a reply and the kept history may be."""
+    return {
         "MAX_MESSAGE_LENGTH": _int(env, "MAX_MESSAGE_LENGTH", 8000),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 256 * 1024),
         "MAX_REPLY_TOKENS": _int(env, "MAX_REPLY_TOKENS", 2048),
         "HISTORY_WINDOW": _int(env, "HISTORY_WINDOW", 50, minimum=2),
-        "STREAM_KEEPALIVE": _float(env, "STREAM_KEEPALIVE", 10.0),
-        "HEALTH_TIMEOUT": _float(env, "HEALTH_TIMEOUT", 3.0),
-        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    }
+
+
+def _logging_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    """Log level and format, and error reporting to Sentry."""
+    return {
         "LOG_LEVEL": _choice("LOG_LEVEL", env.get("LOG_LEVEL", ""), "INFO", LOG_LEVELS),
         # JSON lines for log shippers in production; readable lines on a laptop.
         "LOG_FORMAT": _choice(

@@ -13,12 +13,16 @@ fast and fail-fast boots). Two consequences, both handled below:
 """
 
 import atexit
+import errno
 import os
 import shutil
 import signal
+import socket
+import sys
 import tempfile
 import warnings
 
+from gunicorn.util import is_ipv6
 from gunicorn.workers.ggevent import GeventWorker
 
 from config import GUNICORN_TIMEOUT
@@ -164,9 +168,79 @@ def _unblock_worker_signals() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
 
 
+# ---------------------------------------------------------------- a taken port
+
+# Handed-over sockets: systemd socket activation, and the old master's on USR2.
+_INHERITED_SOCKETS = ("LISTEN_FDS", "GUNICORN_FD")
+
+
+def _shown_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if is_ipv6(host) else f"{host}:{port}"
+
+
+def _port_is_taken(host: str, port: int, reuse_port: bool) -> bool:
+    """Whether binding (host, port) as Gunicorn does would fail with "address in use".
+
+    The same options as Gunicorn's listening sockets (gunicorn/sock.py): SO_REUSEADDR,
+    so a port left in TIME_WAIT by a previous run counts as free, and SO_REUSEPORT with
+    ``--reuse-port``, so a port shared on purpose with another such server is free too.
+    Any other error (an unknown host, a privileged port) is left to Gunicorn to report.
+    """
+    family = socket.AF_INET6 if is_ipv6(host) else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port and hasattr(socket, "SO_REUSEPORT"):
+            try:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOPROTOOPT, errno.EINVAL):
+                    raise
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
+
+
+def _addresses_in_use(cfg) -> list[tuple[str, int]]:
+    """The configured TCP addresses another process already listens on.
+
+    Only addresses Gunicorn will bind itself: not sockets handed over in the environment,
+    not ``fd://N`` binds, and not ``unix:/path`` binds (Gunicorn replaces a stale socket
+    file; a path that is not a socket gets Gunicorn's own error).
+    """
+    if any(os.environ.get(name) for name in _INHERITED_SOCKETS):
+        return []
+    return [
+        address
+        for address in cfg.address
+        if isinstance(address, tuple) and _port_is_taken(*address, cfg.reuse_port)
+    ]
+
+
+def _free_port_near(host: str, reuse_port: bool) -> int:
+    """A port from 8080 up that is free on this host right now (8080 if none of 20 is)."""
+    for port in range(8080, 8100):
+        if not _port_is_taken(host, port, reuse_port):
+            return port
+    return 8080
+
+
+def _refuse_to_start(server, reason: str) -> None:
+    """Exit with one line on stderr (status 1), leaving no pid file behind."""
+    if server.pidfile is not None:
+        server.pidfile.unlink()
+    sys.exit(reason)
+
+
 def on_starting(server):
-    """Refuse to start, in one line, when a required setting is missing; reset metrics."""
-    import sys
+    """Refuse to start, in one line, on a missing setting or a taken port; reset metrics.
+
+    Gunicorn itself retries a taken address five times, one second apart, logging
+    "Connection in use" each time, before it gives up: checked here first instead.
+    HUP does not come here (only a new master does), so a running server never trips
+    over its own listening socket.
+    """
     from pathlib import Path
 
     from config import ConfigError, from_env
@@ -175,7 +249,16 @@ def on_starting(server):
         instance = os.environ.get("INSTANCE_PATH") or Path(__file__).resolve().parent / "instance"
         from_env(os.environ, str(instance))
     except ConfigError as exc:
-        sys.exit(f"automotive-chat: configuration error: {exc}")
+        _refuse_to_start(server, f"automotive-chat: configuration error: {exc}")
+    taken = _addresses_in_use(server.cfg)
+    if taken:
+        shown = ", ".join(_shown_address(host, port) for host, port in taken)
+        free = _free_port_near(taken[0][0], server.cfg.reuse_port)
+        _refuse_to_start(
+            server,
+            f"error: {shown} {'is' if len(taken) == 1 else 'are'} already in use; "
+            f"pick another port: make run PORT={free} (or set BIND=host:port)",
+        )
     # Once per master (not again on HUP): the master takes its signals back after forking.
     os.register_at_fork(after_in_parent=_unblock_worker_signals)
     # Samples of a previous run would be added to this one's. A master started by

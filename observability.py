@@ -66,6 +66,7 @@ from prometheus_client import values as prometheus_values  # noqa: E402
 from prometheus_client.mmap_dict import MmapedDict  # noqa: E402
 
 import security  # noqa: E402
+from states import MessageStatus  # noqa: E402
 
 # ---------------------------------------------------------------- metrics
 
@@ -113,10 +114,11 @@ def record_reply(
 ) -> None:
     """Count a recorded chat reply, its upstream outcome and the tokens it used.
 
-    Called by conversations._record for every reply saved (ok, error, stopped, offline).
+    Called by chat.record for every reply saved (each ``MessageStatus``); ``error_kind``
+    is a ``FailureKind``.
     """
     CHAT_MESSAGES.labels(status).inc()
-    if status != "offline":
+    if status != MessageStatus.OFFLINE:
         OPENROUTER_CALLS.labels(error_kind or status).inc()
     if isinstance(prompt_tokens, int) and prompt_tokens > 0:
         OPENROUTER_TOKENS.labels("prompt").inc(prompt_tokens)

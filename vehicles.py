@@ -6,13 +6,9 @@ from automotive.vehicle import VehicleProfile
 from models import Vehicle, db
 
 
-def _row(owner_id: str) -> Vehicle | None:
-    return db.session.scalar(db.select(Vehicle).where(Vehicle.owner_id == owner_id))
-
-
 def profile_for(owner_id: str) -> VehicleProfile | None:
     """Return the owner's saved vehicle, or None when there is none."""
-    row = _row(owner_id)
+    row = Vehicle.of_owner(owner_id)
     if row is None:
         return None
     return VehicleProfile(
@@ -28,7 +24,7 @@ def profile_for(owner_id: str) -> VehicleProfile | None:
 
 def save_profile(owner_id: str, profile: VehicleProfile) -> None:
     """Store the owner's vehicle, replacing the one saved before."""
-    row = _row(owner_id) or Vehicle(owner_id=owner_id)
+    row = Vehicle.of_owner(owner_id) or Vehicle(owner_id=owner_id)
     row.year = profile.year
     row.make = profile.make
     row.model = profile.model
@@ -42,7 +38,7 @@ def save_profile(owner_id: str, profile: VehicleProfile) -> None:
 
 def forget_profile(owner_id: str) -> bool:
     """Delete the owner's vehicle; tell whether there was one."""
-    row = _row(owner_id)
+    row = Vehicle.of_owner(owner_id)
     if row is None:
         return False
     db.session.delete(row)

@@ -219,6 +219,8 @@ def base_env(fake: FakeOpenRouter, database_url: str, **extra: str) -> dict[str,
         "SESSION_SECRET": SECRET,
         "DATABASE_URL": database_url,
         "OPENROUTER_BASE_URL": fake.url,
+        # The fake plays OpenRouter, and is named as it would be.
+        "UPSTREAM_NAME": "OpenRouter",
         "OPENROUTER_READ_TIMEOUT": "5",
         "OPENROUTER_CONNECT_TIMEOUT": "2",
         # Error-display tests see each failure once; retry tests turn retries back on.

@@ -9,7 +9,7 @@ import pytest
 
 from automotive.prompts import SYSTEM_PROMPT
 from automotive.tools import TOOL_NAMES
-from conversations import MAX_TOOL_ROUNDS
+from chat.tool_rounds import MAX_TOOL_ROUNDS
 from tests.conftest import conversation_id_from
 from tests.fake_openrouter import Error, Raw, Reply, Stream, ToolCalls
 

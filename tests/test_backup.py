@@ -109,7 +109,7 @@ def seed(url: str, tmp_path: Path) -> None:
                     error_kind=None if n else "provider_unavailable",
                     model="fake/model",
                     reply_to_id=question.id,
-                    notice=None if n else "Provider disconnected",
+                    error_detail=None if n else {"reason": "Provider disconnected"},
                     prompt_tokens=50 + n,
                     completion_tokens=12,
                     cost=0.00123 * n,

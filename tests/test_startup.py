@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -119,6 +123,85 @@ def test_production_start_without_secret_prints_one_line_and_exits(tmp_path):
             "SESSION_SECRET is required when FLASK_ENV=production"
         ], result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_taken_port_stops_start_up_with_one_line_and_no_retries(tmp_path):
+    """Gunicorn alone logs "Connection in use" five times over five seconds, then exits."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        started = time.monotonic()
+        result = subprocess.run(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "main:app"],
+            cwd=ROOT,
+            env=_env(tmp_path, BIND=f"127.0.0.1:{port}", PIDFILE=str(tmp_path / "gunicorn.pid")),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=60,
+        )
+        elapsed = time.monotonic() - started
+    assert result.returncode != 0, result.stdout
+    lines = [line for line in result.stdout.splitlines() if "already in use" in line]
+    assert len(lines) == 1, result.stdout
+    assert re.fullmatch(
+        rf"error: 127\.0\.0\.1:{port} is already in use; pick another port: "
+        r"make run PORT=\d+ \(or set BIND=host:port\)",
+        lines[0],
+    ), lines[0]
+    assert "Connection in use" not in result.stdout
+    assert "Retrying" not in result.stdout
+    assert "Traceback" not in result.stdout
+    assert not (tmp_path / "gunicorn.pid").exists()
+    # The app's import (preloaded) is all it waits for: Gunicorn's retries alone take 5 s.
+    assert elapsed < 10, elapsed
+
+
+@pytest.fixture
+def gunicorn_conf(monkeypatch, tmp_path):
+    """gunicorn.conf.py's names, loaded as Gunicorn loads it (no temporary metrics folder)."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    for name in ("LISTEN_FDS", "LISTEN_PID", "GUNICORN_FD"):
+        monkeypatch.delenv(name, raising=False)
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+def _listening(reuse_port: bool = False) -> socket.socket:
+    holder = socket.socket()
+    if reuse_port:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    return holder
+
+
+def test_the_port_check_skips_what_gunicorn_does_not_bind_itself(
+    gunicorn_conf, monkeypatch, tmp_path
+):
+    in_use = gunicorn_conf["_addresses_in_use"]
+    with _listening() as holder:
+        taken = ("127.0.0.1", holder.getsockname()[1])
+        free = ("127.0.0.1", free_port())
+        # Unix sockets (Gunicorn replaces a stale file) and fd:// binds are never checked.
+        cfg = SimpleNamespace(
+            address=[free, str(tmp_path / "app.sock"), 5, taken], reuse_port=False
+        )
+        assert in_use(cfg) == [taken]
+        # Sockets handed over by systemd, or by the old master on USR2, are already bound.
+        for name in ("LISTEN_FDS", "GUNICORN_FD"):
+            monkeypatch.setenv(name, "3")
+            assert in_use(cfg) == []
+            monkeypatch.delenv(name)
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="no SO_REUSEPORT here")
+def test_the_port_check_lets_reuse_port_share_a_port(gunicorn_conf):
+    in_use = gunicorn_conf["_addresses_in_use"]
+    with _listening(reuse_port=True) as holder:
+        address = ("127.0.0.1", holder.getsockname()[1])
+        assert in_use(SimpleNamespace(address=[address], reuse_port=True)) == []
+        assert in_use(SimpleNamespace(address=[address], reuse_port=False)) == [address]
 
 
 def test_migrations_match_the_models(app):

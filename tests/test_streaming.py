@@ -49,7 +49,10 @@ def messages_in_db(url: str) -> list[tuple]:
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(
-            sa.text("SELECT role, status, content, notice, error_kind FROM message ORDER BY id")
+            sa.text(
+                "SELECT role, status, content, CAST(error_detail AS TEXT), error_kind "
+                "FROM message ORDER BY id"
+            )
         ).all()
     engine.dispose()
     return [tuple(row) for row in rows]

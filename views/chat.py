@@ -22,12 +22,15 @@ from flask import (
 from sqlalchemy.exc import SQLAlchemyError
 
 import catalog as model_catalog
-import conversations
 import observability
 import session_store
 import vehicles
+from chat import ask, context, failures, intake, stream
+from chat.failures import TurnError
+from chat.turn import PreparedTurn, TurnResult
 from models import Conversation, Message, db
 from security import chat_limits, rate_limited
+from states import FailureKind, MessageStatus, Role
 from views import FieldRejected, error_body, wants_json, wants_stream
 
 bp = Blueprint("chat", __name__)
@@ -57,11 +60,12 @@ def render_chat(
         session_store.chosen_model(), model_catalog.get_catalog()
     )
     owner = session_store.owner_id()
-    retry_target = conversations.retryable_message(conversation) if conversation else None
+    pending = context.pending_seconds()
+    retry_target = conversation.retryable_message(pending) if conversation else None
     body = render_template(
         "chat/index.html",
         conversation=conversation,
-        conversations=conversations.conversations_for(owner),
+        conversations=Conversation.for_owner(owner),
         draft=draft,
         error=error,
         retry_target=retry_target,
@@ -69,7 +73,7 @@ def render_chat(
         max_length=current_app.config["MAX_MESSAGE_LENGTH"],
         model=model,
         model_notice=model_notice,
-        totals=conversations.totals(conversation.id) if conversation else None,
+        totals=conversation.totals() if conversation else None,
         key_source=session_store.resolve_api_key()[1],
         vehicle=vehicles.profile_for(owner),
     )
@@ -79,7 +83,7 @@ def render_chat(
 def render_draft(error: str, status: int = 400):
     """Re-render the page a chat form came from, with its text kept in the box."""
     try:
-        conversation = conversations.owned_conversation(
+        conversation = Conversation.owned(
             session_store.owner_id(), request.form.get("conversation_id")
         )
         return render_chat(
@@ -98,7 +102,7 @@ def render_draft(error: str, status: int = 400):
 
 
 def _owned_or_404(conversation_id: str) -> Conversation:
-    conversation = conversations.owned_conversation(session_store.owner_id(), conversation_id)
+    conversation = Conversation.owned(session_store.owner_id(), conversation_id)
     if conversation is None:
         abort(404)
     return conversation
@@ -148,9 +152,9 @@ def send():
     conversation_id = (fields.get("conversation_id") or "").strip() or None
     conversation = _owned_or_404(conversation_id) if conversation_id else None
     try:
-        text = conversations.validate_message(draft, current_app.config["MAX_MESSAGE_LENGTH"])
-        client_msg_id = conversations.validate_client_msg_id(fields.get("client_msg_id"))
-    except conversations.MessageRejected as rejected:
+        text = intake.validate_message(draft, current_app.config["MAX_MESSAGE_LENGTH"])
+        client_msg_id = intake.validate_client_msg_id(fields.get("client_msg_id"))
+    except intake.MessageRejected as rejected:
         if wants_json():
             return jsonify(error_body(rejected.kind, rejected.message)), rejected.status
         return render_chat(
@@ -160,17 +164,17 @@ def send():
     observability.log_chat_received(len(text), session_store.chosen_model())
     owner = session_store.owner_id()
     try:
-        saved = conversations.save_user_message(owner, text, conversation, client_msg_id)
-    except conversations.DuplicateMismatch as mismatch:
+        saved = intake.save_user_message(owner, text, conversation, client_msg_id)
+    except intake.DuplicateMismatch as mismatch:
         if wants_json():
             return jsonify(error_body("duplicate_client_msg_id", str(mismatch))), 409
         return render_chat(conversation, draft=draft, error=str(mismatch), status=409)
-    if isinstance(saved, conversations.TurnResult):
+    if isinstance(saved, TurnResult):
         result = saved
     elif wants_stream():
-        return _event_stream(_turn_events(saved.prepare()))
+        return _event_stream(_turn_events(context.prepare(saved)))
     else:
-        result = conversations.answer(saved.prepare(), _client())
+        result = ask.answer(context.prepare(saved), _client())
     if wants_stream():
         return _event_stream(_replay(result))
     if wants_json():
@@ -183,7 +187,7 @@ def send():
 def retry(conversation_id: str):
     """Ask again for the last message whose answer failed."""
     conversation = _owned_or_404(conversation_id)
-    turn = conversations.retry_target(conversation)
+    turn = context.retry_target(conversation)
     if turn is None:
         message = "There is no failed message to retry in this conversation."
         if wants_json():
@@ -191,7 +195,7 @@ def retry(conversation_id: str):
         return render_chat(conversation, error=message, status=409)
     if wants_stream():
         return _event_stream(_turn_events(turn))
-    result = conversations.answer(turn, _client())
+    result = ask.answer(turn, _client())
     if wants_json():
         return _json_result(result)
     return redirect(url_for("chat.conversation", conversation_id=conversation_id), 303)
@@ -200,12 +204,42 @@ def retry(conversation_id: str):
 # ---------------------------------------------------------------- responses
 
 
-def _result_body(result: conversations.TurnResult) -> dict[str, Any]:
+@bp.app_template_global()
+def turn_failure(message: Message) -> TurnError | None:
+    """The failure a stored reply records, for the page to word (None if it did not fail)."""
+    if message.status != MessageStatus.ERROR:
+        return None
+    return TurnError(message.error_kind or FailureKind.UPSTREAM_ERROR, message.error_detail or {})
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    # Globals, not context: macros imported from _macros.html do not see the context.
+    state.app.jinja_env.globals.update(
+        MessageStatus=MessageStatus,
+        Role=Role,
+        offline_notice=lambda: failures.offline_notice(_client().name),
+        STOPPED_NOTICE=failures.STOPPED_NOTICE,
+        STOPPED_EMPTY=failures.STOPPED_EMPTY,
+    )
+
+
+def _reply_text(result: TurnResult) -> str | None:
+    """The reply as a JSON caller reads it: the notice stands in when no text arrived."""
+    if result.status == MessageStatus.OFFLINE:
+        notice = failures.offline_notice(_client().name)
+        return "\n\n".join(part for part in (result.reply, notice) if part)
+    if result.error is not None and not result.reply:
+        return result.error.message
+    return result.reply
+
+
+def _result_body(result: TurnResult) -> dict[str, Any]:
     body: dict[str, Any] = {
         "conversation_id": result.conversation_id,
         "message_id": result.message_id,
         "reply_id": result.reply_id,
-        "reply": result.reply,
+        "reply": _reply_text(result),
         "status": result.status,
         "model": result.model,
         "duplicate": result.duplicate,
@@ -222,7 +256,7 @@ def _result_body(result: conversations.TurnResult) -> dict[str, Any]:
     return body
 
 
-def _json_result(result: conversations.TurnResult):
+def _json_result(result: TurnResult):
     response = jsonify(_result_body(result))
     if result.error is not None:
         response.status_code = result.error.status
@@ -252,7 +286,7 @@ def _conversation_event(conversation_id: str, message_id: int, title: str | None
     )
 
 
-def _final_event(result: conversations.TurnResult) -> str:
+def _final_event(result: TurnResult) -> str:
     """The closing event: the stored message, rendered by the server, with usage."""
     body = _result_body(result)
     reply = db.session.get(Message, result.reply_id) if result.reply_id else None
@@ -260,17 +294,17 @@ def _final_event(result: conversations.TurnResult) -> str:
         body["html"] = render_template(
             "chat/_message.html",
             message=reply,
-            show_retry=reply.status in conversations.RETRYABLE_STATUSES,
+            show_retry=MessageStatus(reply.status).retryable,
             conversation_id=result.conversation_id,
         )
-        body["totals"] = conversations.totals(result.conversation_id)
+        body["totals"] = Message.totals(result.conversation_id)
     db.session.close()  # the client may read slowly; hold no connection meanwhile
     return _sse("error" if result.error else "done", body)
 
 
-def _turn_events(turn: conversations.PreparedTurn) -> Iterator[str]:
+def _turn_events(turn: PreparedTurn) -> Iterator[str]:
     yield _conversation_event(turn.conversation_id, turn.message_id, turn.title)
-    events = conversations.stream_answer(turn, _client())
+    events = stream.stream_answer(turn, _client(), current_app.config["STREAM_KEEPALIVE"])
     try:
         for kind, payload in events:
             if kind == "delta":
@@ -286,7 +320,7 @@ def _turn_events(turn: conversations.PreparedTurn) -> Iterator[str]:
         events.close()
 
 
-def _replay(result: conversations.TurnResult) -> Iterator[str]:
+def _replay(result: TurnResult) -> Iterator[str]:
     conversation = db.session.get(Conversation, result.conversation_id)
     yield _conversation_event(
         result.conversation_id, result.message_id, conversation.title if conversation else None

@@ -16,6 +16,7 @@ from flask import (
 
 import catalog as model_catalog
 import session_store
+from chat import failures
 from config import CURATED_MODELS
 from openrouter import KeyInfo, ModelInfo, OpenRouterError
 from security import key_test_limits, rate_limited
@@ -144,17 +145,10 @@ def describe_key_info(info: KeyInfo) -> str:
 
 
 def describe_key_error(exc: OpenRouterError) -> str:
-    """Say exactly why a key test failed."""
-    detail = f" ({exc.status_code}: {exc.reason})" if exc.status_code else ""
-    if exc.kind == "invalid_key":
-        return f"OpenRouter rejected the key{detail}. Paste a new key and save it."
-    if exc.kind == "insufficient_credits":
-        return f"The key works but the account is out of credits{detail}."
-    if exc.kind == "rate_limited":
-        return f"OpenRouter is rate limiting this key{detail}. Try again shortly."
-    if exc.kind in ("timeout", "connection_error"):
-        return f"Could not reach OpenRouter to test the key ({exc.reason})."
-    return f"The key test failed{detail or f' ({exc.reason})'}."
+    """Say exactly why a key test failed (worded by the one failure table)."""
+    provider = current_app.extensions["openrouter"]
+    detail = failures.detail_of(exc, "", getattr(provider, "name", "OpenRouter"))
+    return failures.sentence(exc.kind, detail, key_test=True)
 
 
 @bp.post("/test-key")

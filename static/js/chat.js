@@ -162,125 +162,202 @@
     return rest;
   }
 
-  function send(event) {
-    if (!canStream || !list) return; // plain form post
-    event.preventDefault();
-    if (form.dataset.sending === "1") return;
-    var text = box.value;
-    if (!text.trim()) {
-      showError("Type a message before sending.");
-      return;
-    }
+  // ------------------------------------------------------------ one chat turn
+
+  // Why the message cannot be sent as it is, or "" when it can.
+  function messageProblem(text) {
+    if (!text.trim()) return "Type a message before sending.";
     if (max && text.length > max) {
-      showError("The message is " + text.length.toLocaleString() + " characters long; the limit is " +
-        max.toLocaleString() + ". Shorten it and send again.");
-      return;
+      return "The message is " + text.length.toLocaleString() + " characters long; the limit is " +
+        max.toLocaleString() + ". Shorten it and send again.";
     }
+    return "";
+  }
+
+  // Notices about the previous turn (an error, the welcome, a Retry form) go.
+  function clearNotices() {
     var old = form.querySelector(".form-error");
     if (old) old.remove();
     var welcome = document.getElementById("welcome");
     if (welcome) welcome.remove();
     var retry = document.querySelector("form.retry");
     if (retry) retry.remove();
+  }
 
+  // The form's fields, both bubbles on the page, the Stop button on.
+  function startTurn(text) {
     var data = new FormData(form);
     var mine = bubble("user", text);
     var reply = bubble("assistant", "");
-    var replyBody = reply.querySelector(".msg-body");
+    var turn = {
+      text: text,
+      data: data,
+      mine: mine,
+      reply: reply,
+      replyBody: reply.querySelector(".msg-body"),
+      finished: false,
+      saved: false, // the server confirmed it stored the message
+    };
     scrollToEnd();
     setBusy(true);
     controller = new AbortController();
-    var finished = false;
-    var saved = false; // the server confirmed it stored the message
+    return turn;
+  }
 
-    fetch(form.action, {
+  // The same form post as without JavaScript, asking for a stream of the reply.
+  function postMessage(data) {
+    return fetch(form.action, {
       method: "POST",
       body: data,
       headers: { Accept: "text/event-stream", "X-CSRFToken": tokenMeta ? tokenMeta.content : "" },
       signal: controller.signal,
       credentials: "same-origin",
-    }).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      if (type.indexOf("text/event-stream") !== 0) {
-        return response.json().then(function (body) {
-          throw new Error((body.error && body.error.message) || "The message could not be sent.");
-        }, function () {
-          throw new Error("The message could not be sent (HTTP " + response.status + ").");
-        });
-      }
-      box.value = "";
+    });
+  }
+
+  // A refusal (not a stream) becomes an error carrying the server's sentence.
+  function refusal(response) {
+    return response.json().then(function (body) {
+      throw new Error((body.error && body.error.message) || "The message could not be sent.");
+    }, function () {
+      throw new Error("The message could not be sent (HTTP " + response.status + ").");
+    });
+  }
+
+  // Hand each Server-Sent Event of the body to handle(name, payload) until it ends.
+  function readEvents(response, handle) {
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) return;
+        buffer = parseEvents(buffer + decoder.decode(chunk.value, { stream: true }), handle);
+        return pump();
+      });
+    }
+    return pump();
+  }
+
+  function readReply(turn, response) {
+    var type = response.headers.get("Content-Type") || "";
+    if (type.indexOf("text/event-stream") !== 0) return refusal(response);
+    box.value = "";
+    updateCounter();
+    return readEvents(response, function (name, payload) {
+      handleEvent(turn, name, payload);
+    });
+  }
+
+  // The message is stored: the conversation exists, and the user's bubble is the
+  // server's (with the fact cards decoded from it).
+  function onConversationEvent(turn, payload) {
+    turn.saved = true;
+    onConversation(payload);
+    if (payload.html) replaceWithServerHtml(turn.mine, payload.html);
+  }
+
+  function onToolsEvent(turn, payload) {
+    var note = document.createElement("p");
+    note.className = "tool-note muted";
+    note.textContent = "Looked up: " + payload.names.join(", ");
+    turn.reply.insertBefore(note, turn.replyBody);
+  }
+
+  function onDeltaEvent(turn, payload) {
+    turn.replyBody.textContent += payload.text;
+    scrollToEnd();
+  }
+
+  // "done" and "error": the stored reply (or failure), rendered by the server.
+  function onLastEvent(turn, payload) {
+    turn.finished = true;
+    if (payload.html) replaceWithServerHtml(turn.reply, payload.html);
+    else turn.replyBody.textContent = payload.reply || (payload.error && payload.error.message) || "";
+    updateTotals(payload.totals);
+  }
+
+  // The server could not stream this one: its page will show the outcome.
+  function onPendingEvent(turn, payload) {
+    turn.finished = true;
+    window.location.assign(payload.conversation_id ? "/c/" + payload.conversation_id : "/");
+  }
+
+  var eventHandlers = {
+    conversation: onConversationEvent,
+    tools: onToolsEvent,
+    delta: onDeltaEvent,
+    done: onLastEvent,
+    error: onLastEvent,
+    pending: onPendingEvent,
+  };
+
+  function handleEvent(turn, name, payload) {
+    if (Object.prototype.hasOwnProperty.call(eventHandlers, name)) {
+      eventHandlers[name](turn, payload);
+    }
+  }
+
+  function markStopped(reply) {
+    reply.classList.remove("status-streaming");
+    reply.classList.add("status-stopped");
+    var badge = document.createElement("span");
+    badge.className = "badge badge-stopped";
+    badge.textContent = "stopped";
+    reply.querySelector(".msg-meta").appendChild(badge);
+  }
+
+  function failTurn(turn, error) {
+    if (!turn.saved) {
+      // Not stored: take the bubbles back and give the text back, with the same
+      // idempotency key, so sending again cannot store it twice.
+      turn.reply.remove();
+      list.lastElementChild && list.lastElementChild.remove();
+      box.value = turn.text;
       updateCounter();
-      var reader = response.body.getReader();
-      var decoder = new TextDecoder();
-      var buffer = "";
-      function handle(name, payload) {
-        if (name === "conversation") {
-          saved = true;
-          onConversation(payload);
-          // The stored message, with the fact cards decoded from it.
-          if (payload.html) replaceWithServerHtml(mine, payload.html);
-        }
-        else if (name === "tools") {
-          var note = document.createElement("p");
-          note.className = "tool-note muted";
-          note.textContent = "Looked up: " + payload.names.join(", ");
-          reply.insertBefore(note, replyBody);
-        }
-        else if (name === "delta") {
-          replyBody.textContent += payload.text;
-          scrollToEnd();
-        } else if (name === "done" || name === "error") {
-          finished = true;
-          if (payload.html) replaceWithServerHtml(reply, payload.html);
-          else replyBody.textContent = payload.reply || (payload.error && payload.error.message) || "";
-          updateTotals(payload.totals);
-        } else if (name === "pending") {
-          finished = true;
-          window.location.assign(payload.conversation_id ? "/c/" + payload.conversation_id : "/");
-        }
-      }
-      function pump() {
-        return reader.read().then(function (chunk) {
-          if (chunk.done) return;
-          buffer = parseEvents(buffer + decoder.decode(chunk.value, { stream: true }), handle);
-          return pump();
-        });
-      }
-      return pump();
+      if (error.name !== "AbortError") showError(error.message);
+      return;
+    }
+    if (error.name === "AbortError") {
+      turn.finished = true;
+      markStopped(turn.reply);
+    }
+  }
+
+  function finishTurn(turn) {
+    if (turn.saved && !turn.finished && turn.reply.isConnected) {
+      // The stream broke off: the message is stored; the page has the rest.
+      turn.reply.classList.remove("status-streaming");
+      showInterrupted();
+    }
+    setBusy(false);
+    controller = null;
+    if (turn.saved) {
+      // A fresh idempotency key for the next message.
+      var key = form.querySelector('input[name="client_msg_id"]');
+      if (key) key.value = newKey();
+    }
+    box.focus();
+  }
+
+  function send(event) {
+    if (!canStream || !list) return; // plain form post
+    event.preventDefault();
+    if (form.dataset.sending === "1") return;
+    var text = box.value;
+    var problem = messageProblem(text);
+    if (problem) {
+      showError(problem);
+      return;
+    }
+    clearNotices();
+    var turn = startTurn(text);
+    postMessage(turn.data).then(function (response) {
+      return readReply(turn, response);
     }).catch(function (error) {
-      if (!saved) {
-        // Not stored: take the bubbles back and give the text back, with the same
-        // idempotency key, so sending again cannot store it twice.
-        reply.remove();
-        list.lastElementChild && list.lastElementChild.remove();
-        box.value = text;
-        updateCounter();
-        if (error.name !== "AbortError") showError(error.message);
-        return;
-      }
-      if (error.name === "AbortError") {
-        finished = true;
-        reply.classList.remove("status-streaming");
-        reply.classList.add("status-stopped");
-        var badge = document.createElement("span");
-        badge.className = "badge badge-stopped";
-        badge.textContent = "stopped";
-        reply.querySelector(".msg-meta").appendChild(badge);
-      }
+      failTurn(turn, error);
     }).then(function () {
-      if (saved && !finished && reply.isConnected) {
-        // The stream broke off: the message is stored; the page has the rest.
-        reply.classList.remove("status-streaming");
-        showInterrupted();
-      }
-      setBusy(false);
-      controller = null;
-      if (saved) {
-        // A fresh idempotency key for the next message.
-        var key = form.querySelector('input[name="client_msg_id"]');
-        if (key) key.value = newKey();
-      }
-      box.focus();
+      finishTurn(turn);
     });
   }
 

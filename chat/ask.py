@@ -1,0 +1,32 @@
+"""Step 3, whole: ask the model and wait for the complete reply (form posts and JSON callers)."""
+
+from __future__ import annotations
+
+from chat.record import record_failure, record_offline, record_success
+from chat.tool_rounds import ToolRounds
+from chat.turn import PreparedTurn, TurnResult
+from openrouter import OpenRouterError
+from provider.base import ChatProvider
+
+
+def answer(turn: PreparedTurn, provider: ChatProvider) -> TurnResult:
+    """Ask the model and wait for the whole reply, running its tool calls on the way."""
+    if not turn.api_key:
+        return turn.result(record_offline(turn))
+    rounds = ToolRounds(turn)
+    try:
+        while True:
+            result = provider.chat(
+                turn.api_key,
+                turn.model,
+                rounds.messages,
+                max_tokens=turn.max_tokens,
+                **rounds.request(),
+            )
+            rounds.add_usage(result.usage)
+            if not rounds.follow(result):
+                break
+    except OpenRouterError as exc:
+        reply, error = record_failure(turn, exc, rounds.reply, rounds)
+        return turn.result(reply, error)
+    return turn.result(record_success(turn, rounds, result.model))

@@ -1,0 +1,115 @@
+"""Step 2 of a turn: what the model is sent — history window, context budget, brief and facts.
+
+Everything is read inside the request, then the database connection goes back to the
+pool before the model starts thinking.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+import catalog as model_catalog
+import session_store
+import vehicles
+from automotive import facts as grounding
+from automotive.prompts import system_message
+from automotive.tools import TOOL_SCHEMAS
+from automotive.vehicle import VehicleProfile
+from chat.tool_rounds import TOOL_RESERVE_TOKENS
+from chat.turn import PreparedTurn, SavedMessage
+from context_window import fit_history, reply_budget
+from models import Conversation, Message, db
+from states import Role
+
+
+def system_for(vehicle: VehicleProfile | None, facts: list[grounding.Fact]) -> dict[str, str]:
+    """Build the system message: the mechanic's brief, the visitor's vehicle, the facts."""
+    message = system_message()
+    parts = [message["content"]]
+    if vehicle is not None and not vehicle.is_empty:
+        parts.append(vehicle.prompt_text())
+    if facts:
+        parts.append(grounding.grounding_text(facts))
+    return {**message, "content": "\n\n".join(parts)}
+
+
+def history_for(conversation_id: str, message_id: int) -> list[dict[str, Any]]:
+    """Return the turns before this message: the session's window, else the database's."""
+    last_id = Message.latest_id_before(conversation_id, message_id)
+    history = session_store.cached_history(conversation_id, last_id)
+    if history is None:
+        history = Message.answered_turns_before(
+            conversation_id, message_id, current_app.config["HISTORY_WINDOW"]
+        )
+    return history
+
+
+def prepare(saved: SavedMessage) -> PreparedTurn:
+    """Gather key, model, history and budget, then hand the connection back to the pool."""
+    config = current_app.config
+    # The catalog first: a refresh may call the upstream, and no connection may wait on it.
+    db.session.close()
+    catalog = model_catalog.get_catalog()
+    if saved.first:  # a new conversation has no history to read
+        window, available = [], 0
+    else:
+        window = history_for(saved.conversation_id, saved.message_id)
+        available = Message.count_answered_before(saved.conversation_id, saved.message_id)
+    model, _why = model_catalog.resolve_model(session_store.chosen_model(), catalog)
+    info = catalog.get(model)
+    context_length = (info.context_length if info else None) or config["DEFAULT_CONTEXT_LENGTH"]
+    vehicle = vehicles.profile_for(session_store.owner_id())
+    calls_tools = bool(info and "tools" in info.supported_parameters)
+    # Every model is handed the facts already decoded: one that could call the tools
+    # may not, and would then answer from memory.
+    system = system_for(vehicle, saved.facts)
+    new = {"role": Role.USER.value, "content": saved.text}
+    kept, _trimmed = fit_history(
+        system,
+        window,
+        new,
+        context_length,
+        config["MAX_REPLY_TOKENS"],
+        reserve_tokens=TOOL_RESERVE_TOKENS if calls_tools else 0,
+    )
+    api_key, _source = session_store.resolve_api_key()
+    provider = current_app.extensions["openrouter"]
+    # Hand the connection back to the pool before the model starts thinking.
+    db.session.close()
+    return PreparedTurn(
+        conversation_id=saved.conversation_id,
+        message_id=saved.message_id,
+        text=saved.text,
+        title=saved.title,
+        api_key=api_key,
+        model=model,
+        model_info=info,
+        window=window,
+        upstream=[system, *kept, new],
+        context_dropped=max(0, available - len(kept)),
+        max_tokens=reply_budget(context_length, config["MAX_REPLY_TOKENS"]),
+        facts=saved.facts,
+        read_timeout=config["OPENROUTER_READ_TIMEOUT"],
+        upstream_name=getattr(provider, "name", "OpenRouter"),
+        vehicle=vehicle,
+        tools=TOOL_SCHEMAS if calls_tools else None,
+    )
+
+
+def retry_target(conversation: Conversation) -> PreparedTurn | None:
+    """Prepare a new answer to the last unanswered message; None if there is none."""
+    message = conversation.retryable_message(pending_seconds())
+    if message is None:
+        return None
+    facts = [grounding.Fact.from_dict(fact) for fact in message.facts or []]
+    saved = SavedMessage(
+        conversation.id, message.id, message.content, conversation.title, False, facts
+    )
+    return prepare(saved)
+
+
+def pending_seconds() -> float:
+    """How long a message without a reply may still be answering (the longest upstream call)."""
+    return current_app.config["OPENROUTER_READ_TIMEOUT"] + 30

@@ -1,0 +1,218 @@
+"""What a visitor is told when a turn delivers no reply: one table, kind -> status -> sentence.
+
+Stored replies keep the failure's kind and the upstream's own detail (reason, status
+code, provider, wait); the sentence is worded here when it is shown, so a page, a JSON
+body, an SSE event, the key test and a replayed request all say the same thing. Links
+are the page's business: an entry names its ``action`` ("settings", "retry") and the
+template draws it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from openrouter import OpenRouterError
+from states import FailureKind
+
+SETTINGS = "settings"
+RETRY = "retry"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One kind of failure as a visitor meets it.
+
+    ``sentence`` is a ``str.format`` template over the detail's fields: ``upstream``
+    (who was asked: "OpenRouter" or the model server's host), ``model``, ``code`` and
+    ``detail`` (the upstream's status and reason, ready to print), ``via`` (the
+    provider, in brackets), ``wait`` (seconds) and ``limit`` (a timeout's reason).
+    """
+
+    status: int  # what a JSON caller gets
+    sentence: str
+    action: str | None = None
+    # The same failure met while testing a key in Settings, where no message was sent.
+    on_key_test: str = "The key test failed{code_or_reason}."
+
+
+FAILURES: dict[FailureKind, Failure] = {
+    FailureKind.INVALID_KEY: Failure(
+        401,
+        "{upstream} rejected the API key{code_detail}. Check it or paste a new one in "
+        "Settings, then retry.",
+        SETTINGS,
+        on_key_test="{upstream} rejected the key{code_detail}. Paste a new key and save it.",
+    ),
+    FailureKind.INSUFFICIENT_CREDITS: Failure(
+        402,
+        "The {upstream} account behind this key is out of credits{code_detail}. Add credits "
+        "at openrouter.ai, or pick a free model (ending in `:free`) in Settings, then retry.",
+        SETTINGS,
+        on_key_test="The key works but the account is out of credits{code_detail}.",
+    ),
+    FailureKind.MODERATION: Failure(
+        403,
+        "The request was blocked by moderation{via}{code_detail}. Rephrase the message and "
+        "send it again.",
+    ),
+    FailureKind.NOT_FOUND: Failure(
+        404,
+        "The model `{model}` is not available{code_detail}. Pick another model in Settings, "
+        "then retry.",
+        SETTINGS,
+    ),
+    FailureKind.RATE_LIMITED: Failure(
+        429,
+        "{upstream} is rate limiting requests{via}{code_detail}. {when}",
+        RETRY,
+        on_key_test="{upstream} is rate limiting this key{code_detail}. Try again shortly.",
+    ),
+    FailureKind.BAD_REQUEST: Failure(400, "{upstream} refused the request{code_detail}."),
+    FailureKind.TIMEOUT: Failure(
+        504,
+        "The model did not answer in time{limit}. The provider may be busy: try again in a moment.",
+        RETRY,
+        on_key_test="Could not reach {upstream} to test the key{limit}.",
+    ),
+    FailureKind.UPSTREAM_TIMEOUT: Failure(
+        504,
+        "The model did not answer in time{limit}. The provider may be busy: try again in a moment.",
+        RETRY,
+    ),
+    FailureKind.PROVIDER_UNAVAILABLE: Failure(
+        502,
+        "The model provider{via} is unavailable right now ({unavailable}). Try again in a "
+        "moment, or pick another model in Settings.",
+        SETTINGS,
+    ),
+    FailureKind.CONNECTION_ERROR: Failure(
+        502,
+        "Could not reach {upstream}{limit}. Check the server's network connection, then try again.",
+        RETRY,
+        on_key_test="Could not reach {upstream} to test the key{limit}.",
+    ),
+    FailureKind.EMPTY_REPLY: Failure(
+        502, "The model returned an empty reply. Try again, or pick another model.", RETRY
+    ),
+    FailureKind.TOOL_LOOP: Failure(
+        502,
+        "The model kept calling tools without answering, so it was stopped. Try again, or "
+        "pick another model in Settings.",
+        SETTINGS,
+    ),
+    FailureKind.INVALID_RESPONSE: Failure(
+        502, "{upstream} sent an answer that could not be used{colon_detail}. Try again.", RETRY
+    ),
+    FailureKind.UPSTREAM_ERROR: Failure(
+        502, "{upstream} sent an answer that could not be used{colon_detail}. Try again.", RETRY
+    ),
+}
+UNKNOWN = FAILURES[FailureKind.UPSTREAM_ERROR]
+# A rate-limited visitor is told a wait even when the upstream named none.
+DEFAULT_WAIT = 10
+
+
+def failure(kind: str) -> Failure:
+    """Return the table entry for a kind (unknown kinds read as an unusable answer)."""
+    try:
+        return FAILURES[FailureKind(kind)]
+    except ValueError:
+        return UNKNOWN
+
+
+@dataclass(frozen=True)
+class TurnError:
+    """A failed turn: its kind and what the upstream said (the ``detail`` stored with it)."""
+
+    kind: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> int:
+        """The HTTP status a JSON caller gets."""
+        detail_status = self.detail.get("status_code")
+        if self.kind == FailureKind.PROVIDER_UNAVAILABLE and detail_status == 503:
+            return 503
+        return failure(self.kind).status
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds to wait before retrying, for rate limits (None otherwise)."""
+        if self.kind != FailureKind.RATE_LIMITED:
+            return None
+        wait = self.detail.get("retry_after")
+        return wait if isinstance(wait, int) else DEFAULT_WAIT
+
+    @property
+    def action(self) -> str | None:
+        """What the page offers beside the sentence: "settings", "retry" or None."""
+        return failure(self.kind).action
+
+    @property
+    def message(self) -> str:
+        """The one sentence a visitor reads."""
+        return sentence(self.kind, self.detail)
+
+
+def detail_of(exc: OpenRouterError, model: str, upstream: str) -> dict[str, Any]:
+    """Keep what an upstream failure said, to store with the reply and word later."""
+    wait = None
+    if exc.kind == FailureKind.RATE_LIMITED and exc.retry_after is not None:
+        wait = math.ceil(exc.retry_after)
+    return {
+        "reason": (exc.reason or "").strip()[:1000],
+        "status_code": exc.status_code,
+        "provider": exc.provider,
+        "retry_after": wait,
+        "model": model,
+        "upstream": upstream,
+    }
+
+
+def error_of(exc: OpenRouterError, model: str, upstream: str) -> TurnError:
+    """Describe an upstream failure as a turn error."""
+    return TurnError(exc.kind, detail_of(exc, model, upstream))
+
+
+def sentence(kind: str, detail: dict[str, Any] | None = None, *, key_test: bool = False) -> str:
+    """Word a failure for the visitor from its kind and stored detail.
+
+    ``key_test`` words it for the Settings page's key test instead of a chat turn.
+    """
+    detail = detail or {}
+    reason = str(detail.get("reason") or "").strip()
+    code = detail.get("status_code")
+    provider = detail.get("provider")
+    wait = detail.get("retry_after")
+    fields = {
+        "upstream": detail.get("upstream") or "OpenRouter",
+        "model": detail.get("model") or "chosen",
+        "via": f" ({provider})" if provider else "",
+        "code_detail": f" ({code}: {reason})" if code and reason else f" ({code})" if code else "",
+        "colon_detail": f": {reason}" if reason else "",
+        "limit": f" ({reason})" if reason else "",
+        "unavailable": (
+            f"{code}: {reason}" if code and reason else str(code or reason or "unavailable")
+        ),
+        "when": f"Retry in {wait} s." if wait is not None else "Wait a little, then retry.",
+    }
+    fields["code_or_reason"] = fields["code_detail"] or fields["limit"]
+    entry = failure(kind)
+    return (entry.on_key_test if key_test else entry.sentence).format(**fields)
+
+
+def offline_notice(upstream: str = "OpenRouter") -> str:
+    """Explain (in Markdown) that no key is set, so nothing was sent; the page links Settings."""
+    whose = (
+        f"no {upstream} API key" if upstream == "OpenRouter" else "no API key for the model server"
+    )
+    return (
+        f"**The assistant is offline:** {whose} is set, so your message was saved but not "
+        "sent to a model. Add your key in Settings, then press Retry."
+    )
+
+
+STOPPED_NOTICE = "Stopped before the reply was finished."
+STOPPED_EMPTY = "Stopped before any text arrived."

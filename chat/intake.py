@@ -1,0 +1,125 @@
+"""Step 1 of a turn: check the message, then commit it before anything is asked upstream.
+
+``client_msg_id`` makes a send idempotent: the database's unique index on
+(conversation, client_msg_id) decides, so a double submit answers the first request's
+result instead of asking twice.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.exc import IntegrityError
+
+from automotive import facts as grounding
+from chat.failures import TurnError
+from chat.turn import PENDING, SavedMessage, TurnResult
+from models import TITLE_LENGTH, Conversation, Message, clean_text, db, utcnow
+from states import FailureKind, MessageStatus, Role
+
+CLIENT_MSG_ID_LENGTH = 64
+
+
+class DuplicateMismatch(ValueError):
+    """A client_msg_id was reused for a different message or conversation."""
+
+
+class MessageRejected(ValueError):
+    """The message cannot be sent as it is; nothing was saved or called."""
+
+    def __init__(self, kind: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+
+
+def validate_message(text: str | None, max_length: int) -> str:
+    """Return the message to send, or raise MessageRejected with the reason."""
+    text = clean_text(text or "").replace("\r\n", "\n")
+    if not text.strip():
+        raise MessageRejected("empty_message", "Type a message before sending.")
+    if len(text) > max_length:
+        raise MessageRejected(
+            "message_too_long",
+            f"The message is {len(text):,} characters long; the limit is "
+            f"{max_length:,}. Shorten it and send again.",
+        )
+    return text.strip()
+
+
+def validate_client_msg_id(value: str | None) -> str | None:
+    """Return the idempotency key, or raise MessageRejected if it is unusable."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > CLIENT_MSG_ID_LENGTH or not re.fullmatch(r"[\w.:-]+", value):
+        raise MessageRejected(
+            "bad_client_msg_id",
+            f"client_msg_id must be 1-{CLIENT_MSG_ID_LENGTH} letters, digits or -_.:",
+        )
+    return value
+
+
+def make_title(text: str) -> str:
+    """Title a conversation after its first message."""
+    line = " ".join(text.split())
+    limit = min(80, TITLE_LENGTH)
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def save_user_message(
+    owner_id: str,
+    text: str,
+    conversation: Conversation | None,
+    client_msg_id: str | None,
+) -> SavedMessage | TurnResult:
+    """Commit the user's message (before any upstream call); a repeat returns its result."""
+    if client_msg_id:
+        existing = Message.sent_with_id(owner_id, client_msg_id)
+        if existing is not None:
+            return _replay(existing, text, conversation)
+    first = conversation is None
+    if conversation is None:
+        conversation = Conversation(owner_id=owner_id, title=make_title(text))
+        db.session.add(conversation)
+    conversation.updated_at = utcnow()
+    # Decoded before the commit, so the cards are stored with the message they explain.
+    facts = grounding.facts_for(text)
+    message = Message(
+        conversation=conversation,
+        role=Role.USER,
+        content=text,
+        client_msg_id=client_msg_id,
+        facts=[fact.to_dict() for fact in facts] or None,
+    )
+    db.session.add(message)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same message arrived twice at once (a double submit): answer the first.
+        db.session.rollback()
+        existing = Message.sent_with_id(owner_id, client_msg_id) if client_msg_id else None
+        if existing is None:
+            raise
+        return _replay(existing, text, None)
+    return SavedMessage(conversation.id, message.id, text, conversation.title, first, facts)
+
+
+def _replay(existing: Message, text: str, conversation: Conversation | None) -> TurnResult:
+    if existing.content != text or (
+        conversation is not None and conversation.id != existing.conversation_id
+    ):
+        raise DuplicateMismatch(
+            "This client_msg_id was already used for a different message; "
+            "send a new id with each new message."
+        )
+    reply = existing.latest_reply()
+    if reply is None:
+        return TurnResult(
+            existing.conversation_id, existing.id, None, None, PENDING, duplicate=True
+        )
+    error = None
+    if reply.status == MessageStatus.ERROR:
+        error = TurnError(reply.error_kind or FailureKind.UPSTREAM_ERROR, reply.error_detail or {})
+    return TurnResult.of(existing.conversation_id, existing.id, reply, error, duplicate=True)

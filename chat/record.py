@@ -1,0 +1,120 @@
+"""The last step of a turn: store the reply, the failure or the partial text, and remember it.
+
+Rows keep facts (status, failure kind and the upstream's detail, usage); the page
+words them. The session's history window is updated after each turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import session_store
+from automotive import facts as grounding
+from chat.failures import TurnError, error_of
+from chat.tool_rounds import ToolRounds
+from chat.turn import PreparedTurn
+from models import Conversation, Message, db
+from observability import record_reply
+from openrouter import OpenRouterError
+from states import MessageStatus, Role
+
+log = logging.getLogger(__name__)
+
+
+def record(
+    turn: PreparedTurn,
+    content: str,
+    status: MessageStatus,
+    *,
+    error: TurnError | None = None,
+    model: str | None = None,
+    **usage: Any,
+) -> Message:
+    """Store one reply to the turn's message and mark the conversation active."""
+    if not isinstance(model, str) or not model:
+        model = turn.model
+    reply = Message(
+        conversation_id=turn.conversation_id,
+        role=Role.ASSISTANT,
+        content=content,
+        status=status,
+        error_kind=error.kind if error else None,
+        error_detail=error.detail if error else None,
+        model=model[:200],
+        reply_to_id=turn.message_id,
+        context_dropped=turn.context_dropped or None,
+        **usage,
+    )
+    kind = error.kind if error else None
+    record_reply(status, kind, usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    db.session.add(reply)
+    Conversation.touch(turn.conversation_id)
+    db.session.commit()
+    return reply
+
+
+def record_success(turn: PreparedTurn, rounds: ToolRounds, model: str | None) -> Message:
+    """Store a delivered reply with its tool calls and usage."""
+    reply = record(
+        turn,
+        rounds.reply,
+        MessageStatus.OK,
+        model=model,
+        tool_calls=rounds.log or None,
+        **rounds.usage(),
+    )
+    remember(turn, reply)
+    return reply
+
+
+def record_failure(
+    turn: PreparedTurn, exc: OpenRouterError, partial: str, rounds: ToolRounds
+) -> tuple[Message, TurnError]:
+    """Store a failed reply: the kind, the upstream's detail and any text that arrived."""
+    error = error_of(exc, turn.model, turn.upstream_name)
+    log.info("upstream call failed: kind=%s status=%s", exc.kind, exc.status_code)
+    # Rounds that finished before the failure were answered, and paid for.
+    reply = record(
+        turn,
+        partial,
+        MessageStatus.ERROR,
+        error=error,
+        tool_calls=rounds.log or None,
+        **rounds.usage(),
+    )
+    remember(turn, reply)
+    return reply, error
+
+
+def record_stopped(turn: PreparedTurn, partial: str, rounds: ToolRounds) -> Message:
+    """Store what had arrived when the visitor stopped the reply."""
+    reply = record(
+        turn,
+        partial,
+        MessageStatus.STOPPED,
+        tool_calls=rounds.log or None,
+        **rounds.usage(),
+    )
+    log.info("reply stopped by the visitor after %d characters", len(partial))
+    return reply
+
+
+def record_offline(turn: PreparedTurn) -> Message:
+    """Record the no-key answer: the built-in tools' facts (the page adds the notice)."""
+    content = grounding.offline_answer(turn.facts) if turn.facts else ""
+    reply = record(turn, content, MessageStatus.OFFLINE)
+    remember(turn, reply)
+    return reply
+
+
+def remember(turn: PreparedTurn, reply: Message) -> None:
+    """Update the session's history window after a turn."""
+    window = turn.window
+    if reply.status == MessageStatus.OK:
+        window = [
+            *window,
+            {"role": Role.USER.value, "content": turn.text},
+            {"role": Role.ASSISTANT.value, "content": reply.content},
+        ]
+    session_store.store_history(turn.conversation_id, window, reply.id)

@@ -1,0 +1,138 @@
+"""Step 3, streamed: the reply as it arrives, read beside the request, and Stop.
+
+A reader runs beside the request and puts upstream events on a queue, so during a
+silence the request still sends a heartbeat every STREAM_KEEPALIVE seconds: that is
+how a closed tab is noticed even before the first token. Closing the generator early
+(Stop, or the tab went away) closes the upstream request and keeps the partial reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from chat.record import record_failure, record_offline, record_stopped, record_success
+from chat.tool_rounds import ToolRounds
+from chat.turn import PreparedTurn
+from openrouter import Delta, InvalidResponseError, OpenRouterError
+from provider.base import ChatProvider
+
+log = logging.getLogger(__name__)
+
+_END = object()
+
+
+@dataclass(frozen=True)
+class ToolsUsed:
+    """The tools one round called, for the page to show while the reply continues."""
+
+    entries: list[dict[str, Any]]
+
+
+class _Reader:
+    """Reads the upstream stream(s) of one reply into a queue, round after round."""
+
+    def __init__(self, provider: ChatProvider, turn: PreparedTurn, rounds: ToolRounds) -> None:
+        self.provider = provider
+        self.turn = turn
+        self.rounds = rounds
+        self.events: queue.Queue = queue.Queue()
+        self.cancelled = False
+        self.stream: Any = None
+        self.model: str | None = None
+        self.thread = threading.Thread(target=self._run, name="upstream-stream", daemon=True)
+
+    def start(self) -> None:
+        """Start reading beside the request."""
+        self.thread.start()
+
+    def cancel(self) -> None:
+        """Stop reading: nothing more is asked, the open upstream request is closed."""
+        self.cancelled = True
+        if self.stream is not None:
+            self.stream.close()
+
+    def _run(self) -> None:
+        turn, rounds, out = self.turn, self.rounds, self.events
+        try:
+            while not self.cancelled:  # a Stop between rounds sends nothing more
+                stream = self.provider.stream(
+                    turn.api_key,
+                    turn.model,
+                    rounds.messages,
+                    max_tokens=turn.max_tokens,
+                    **rounds.request(),
+                )
+                self.stream = stream
+                if self.cancelled:
+                    stream.close()
+                    return
+                for event in stream:
+                    out.put(event)
+                result = stream.result
+                rounds.add_usage(result.usage)
+                entries = rounds.follow(result)
+                if not entries:
+                    self.model = result.model
+                    out.put(_END)
+                    return
+                out.put(ToolsUsed(entries))
+        except OpenRouterError as exc:
+            out.put(exc)
+        except Exception:
+            log.exception("stream reader failed")
+            out.put(InvalidResponseError("the stream could not be read"))
+
+
+def stream_answer(
+    turn: PreparedTurn, provider: ChatProvider, keepalive: float
+) -> Iterator[tuple[str, Any]]:
+    """Yield ("delta", text), ("tools", entries) and ("heartbeat", None), then the end.
+
+    The end is ("done", TurnResult) or ("error", TurnResult). A heartbeat comes at least
+    every ``keepalive`` seconds while the upstream is silent.
+    """
+    if not turn.api_key:
+        yield "done", turn.result(record_offline(turn))
+        return
+    rounds = ToolRounds(turn)
+    reader = _Reader(provider, turn, rounds)
+    reader.start()
+    text = ""
+    pending_break = False  # a tool round ended after some text: the next words start a paragraph
+    try:
+        while True:
+            try:
+                item = reader.events.get(timeout=keepalive)
+            except queue.Empty:
+                yield "heartbeat", None
+                continue
+            if item is _END:
+                break
+            if isinstance(item, OpenRouterError):
+                reply, error = record_failure(turn, item, text, rounds)
+                yield "error", turn.result(reply, error)
+                return
+            if isinstance(item, Delta):
+                piece = item.text
+                if pending_break and piece.strip():
+                    piece, pending_break = "\n\n" + piece.lstrip(), False
+                elif pending_break:
+                    continue  # whitespace between rounds is dropped, as the JSON reply drops it
+                text += piece
+                yield "delta", piece
+            elif isinstance(item, ToolsUsed):
+                text = text.rstrip()
+                pending_break = bool(text)
+                yield "tools", item.entries
+            else:
+                yield "heartbeat", None
+    except GeneratorExit:
+        reader.cancel()
+        record_stopped(turn, text, rounds)
+        raise
+    yield "done", turn.result(record_success(turn, rounds, reader.model))

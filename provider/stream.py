@@ -1,0 +1,242 @@
+"""A streamed reply: read the SSE events, assemble tool calls, close the upstream on stop.
+
+Yields ``Delta`` and ``Heartbeat`` events; the finished reply is ``ChatStream.result``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+import urllib3
+from urllib3.exceptions import ReadTimeoutError
+
+from provider.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    EmptyReplyError,
+    InvalidResponseError,
+    ProviderError,
+    error_from_body,
+)
+from provider.types import ChatResult, Delta, Heartbeat, ToolCall, Usage
+from provider.wire import reasoning_details_of
+
+__all__ = ["ChatStream"]
+
+
+class ChatStream:
+    """Iterate a streaming reply as Delta and Heartbeat events.
+
+    Raises an OpenRouterError if the stream fails; ``text`` then holds the partial
+    reply. ``close()`` (or leaving the ``with`` block) closes the upstream request,
+    which is how a stopped reply stops costing tokens.
+    """
+
+    def __init__(self, response: requests.Response, model: str, read_timeout: float) -> None:
+        self._response = response
+        self._read_timeout = read_timeout
+        self.model = response.headers.get("X-Model") or model
+        self.provider: str | None = None
+        self.generation_id: str | None = response.headers.get("X-Generation-Id")
+        self.finish_reason: str | None = None
+        self.usage = Usage()
+        self.text = ""
+        self.closed = False
+        self.finished = False  # [DONE] or a finish_reason arrived
+        # Tool calls arrive in pieces keyed by index: id and name first, then the
+        # arguments' JSON text a fragment at a time.
+        self._tool_parts: dict[int, dict[str, str]] = {}
+        self._reasoning: list[dict[str, Any]] = []
+        self._slot_of: dict[int, int] = {}  # the index a piece names -> its call's slot
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the upstream connection (idempotent), even while another thread reads it."""
+        if not self.closed:
+            self.closed = True
+            # A read blocked in another thread holds the response's buffer lock, so a
+            # plain close would wait for the next byte; shutting the socket down first
+            # wakes that read at once.
+            connection = getattr(self._response.raw, "_connection", None)
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            self._response.close()
+
+    @property
+    def result(self) -> ChatResult:
+        """The finished reply, once iteration ended without an error."""
+        return ChatResult(
+            content=self.text,
+            model=self.model,
+            provider=self.provider,
+            finish_reason=self.finish_reason,
+            generation_id=self.generation_id,
+            usage=self.usage,
+            tool_calls=self.tool_calls,
+            reasoning_details=tuple(self._reasoning),
+        )
+
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        """The tool calls assembled from the stream so far."""
+        return tuple(
+            ToolCall(part["id"] or f"call_{index}", part["name"], part["arguments"])
+            for index, part in sorted(self._tool_parts.items())
+            if part["name"]
+        )
+
+    def _raw_chunks(self) -> Iterator[bytes]:
+        raw = self._response.raw
+        try:
+            while True:
+                # read1 hands over whatever arrived, so text is not held back.
+                chunk = raw.read1(65536)
+                if not chunk:
+                    return
+                yield chunk
+        except (ReadTimeoutError, TimeoutError):
+            raise APITimeoutError(
+                f"the stream stalled for {self._read_timeout:g} seconds"
+            ) from None
+        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
+            raise APIConnectionError(f"the stream broke ({type(exc).__name__})") from None
+
+    def _events(self) -> Iterator[str | None]:
+        """Yield each SSE data payload, and None for each comment line."""
+        buffer = b""
+        data: list[str] = []
+        for chunk in self._raw_chunks():
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for raw_line in lines:
+                line = raw_line.rstrip(b"\r").decode("utf-8", errors="replace")
+                if not line:
+                    if data:
+                        yield "\n".join(data)
+                        data = []
+                elif line.startswith(":"):
+                    yield None
+                elif line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+                # event:, id: and retry: fields carry nothing we use.
+        if data:
+            yield "\n".join(data)
+
+    def _release(self) -> None:
+        """Hand a fully read connection back to the pool instead of closing it."""
+        raw = self._response.raw
+        try:
+            while raw.read1(65536):  # the end of the chunked body follows [DONE]
+                pass
+        except (urllib3.exceptions.HTTPError, OSError):
+            return  # close() will drop it
+        raw.release_conn()
+        self.closed = True
+
+    def __iter__(self) -> Iterator[Delta | Heartbeat]:
+        try:
+            for payload in self._events():
+                if payload is None:
+                    yield Heartbeat()
+                    continue
+                if payload.strip() == "[DONE]":
+                    self.finished = True
+                    self._release()
+                    break
+                try:
+                    delta = self._read_chunk(payload)
+                except (AttributeError, KeyError, TypeError, ValueError):
+                    raise InvalidResponseError("a stream chunk had an unexpected shape") from None
+                if delta:
+                    self.text += delta
+                    yield Delta(delta)
+        finally:
+            self.close()
+        if not self.text.strip() and not self.tool_calls:
+            raise EmptyReplyError("the model streamed no text", provider=self.provider)
+        if not self.finished:
+            # The body ended without [DONE] or a finish reason: the reply was cut off.
+            raise APIConnectionError("the stream ended before the reply was finished")
+
+    def _read_chunk(self, payload: str) -> str:
+        try:
+            chunk = json.loads(payload)
+        except ValueError:
+            raise InvalidResponseError("a stream chunk was not JSON") from None
+        if not isinstance(chunk, dict):
+            return ""
+        for attribute, key in (
+            ("provider", "provider"),
+            ("model", "model"),
+            ("generation_id", "id"),
+        ):
+            value = chunk.get(key)
+            if isinstance(value, str) and value:
+                setattr(self, attribute, value)
+        if chunk.get("usage"):
+            self.usage = Usage.from_body(chunk["usage"])
+        if chunk.get("error"):
+            error = error_from_body(chunk, 200, None)
+            error.provider = error.provider or self.provider
+            raise error
+        choices = chunk.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            return ""  # e.g. the final usage chunk with empty choices
+        choice = choices[0]
+        finish = choice.get("finish_reason")
+        if finish:
+            self.finish_reason = finish
+            self.finished = True
+        delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+        self._add_tool_parts(delta.get("tool_calls"))
+        self._reasoning.extend(reasoning_details_of(delta))
+        text = delta.get("content")
+        if finish == "error":
+            self.text += text or ""
+            raise ProviderError("the model stopped with an error", provider=self.provider)
+        return text if isinstance(text, str) else ""
+
+    def _add_tool_parts(self, parts: Any) -> None:
+        if not isinstance(parts, list):
+            return
+        for part in parts:
+            if not isinstance(part, dict):
+                continue
+            call_id = part.get("id") if isinstance(part.get("id"), str) else ""
+            raw = part.get("index")
+            last = max(self._tool_parts, default=-1)
+            if isinstance(raw, int):
+                index = self._slot_of.get(raw, raw if raw not in self._tool_parts else last + 1)
+            else:
+                # No index (some OpenAI-compatible servers): a new id starts a new call,
+                # a piece without one continues the last call.
+                index = last + 1 if call_id or last < 0 else last
+            slot = self._tool_parts.get(index)
+            if slot is not None and call_id and slot["id"] and call_id != slot["id"]:
+                # A server that numbers every call 0: a different id is a different call.
+                index, slot = last + 1, None
+            if isinstance(raw, int):
+                self._slot_of[raw] = index
+            if slot is None:
+                slot = self._tool_parts[index] = {"id": "", "name": "", "arguments": ""}
+            if call_id:
+                slot["id"] = call_id
+            function = part.get("function") if isinstance(part.get("function"), dict) else {}
+            name = function.get("name")
+            # Most providers send the name once; some repeat it in every piece.
+            if isinstance(name, str) and name != slot["name"]:
+                slot["name"] += name
+            if isinstance(function.get("arguments"), str):
+                slot["arguments"] += function["arguments"]

@@ -1,0 +1,132 @@
+"""What a provider hands back: replies, their pieces and usage, catalog entries, key facts.
+
+Plain frozen dataclasses; the ``from_body`` readers tolerate missing or mistyped fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ChatResult", "Delta", "Heartbeat", "KeyInfo", "ModelInfo", "ToolCall", "Usage"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    cost: float | None = None
+
+    @classmethod
+    def from_body(cls, data: Any) -> Usage:
+        """Read the ``usage`` object, tolerating missing fields."""
+        if not isinstance(data, dict):
+            return cls()
+
+        def number(key: str) -> Any:
+            value = data.get(key)
+            return value if isinstance(value, int | float) else None
+
+        return cls(
+            prompt_tokens=number("prompt_tokens"),
+            completion_tokens=number("completion_tokens"),
+            total_tokens=number("total_tokens"),
+            cost=number("cost"),
+        )
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A function the model asked to call; ``arguments`` is the JSON text it wrote."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def as_message_part(self) -> dict[str, Any]:
+        """Return the call as it goes back upstream in the assistant message."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    content: str
+    model: str | None = None
+    provider: str | None = None
+    finish_reason: str | None = None
+    generation_id: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    tool_calls: tuple[ToolCall, ...] = ()
+    # Reasoning models return these with their tool calls and need them sent back
+    # unchanged with the next request, or they lose the thread (OpenRouter's docs).
+    reasoning_details: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of reply text as it arrives."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """The upstream is still working (an SSE comment such as ``: OPENROUTER PROCESSING``)."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    name: str
+    context_length: int | None
+    prompt_price: float | None  # USD per token
+    completion_price: float | None
+    supported_parameters: tuple[str, ...] = ()
+
+    @property
+    def is_free(self) -> bool:
+        """Tell whether both prompt and completion cost nothing."""
+        return self.id.endswith(":free") or (self.prompt_price == 0 and self.completion_price == 0)
+
+    @classmethod
+    def from_body(cls, data: dict[str, Any]) -> ModelInfo | None:
+        """Read one entry of ``GET /models``; None when it has no id."""
+        model_id = data.get("id")
+        if not isinstance(model_id, str) or not model_id:
+            return None
+        pricing = data.get("pricing") if isinstance(data.get("pricing"), dict) else {}
+
+        def price(key: str) -> float | None:
+            try:
+                value = float(pricing.get(key))
+            except (TypeError, ValueError):
+                return None
+            return value if value >= 0 else None
+
+        context = data.get("context_length")
+        top = data.get("top_provider")
+        if not isinstance(context, int) and isinstance(top, dict):
+            context = top.get("context_length")
+        params = data.get("supported_parameters")
+        return cls(
+            id=model_id,
+            name=str(data.get("name") or model_id),
+            context_length=context if isinstance(context, int) and context > 0 else None,
+            prompt_price=price("prompt"),
+            completion_price=price("completion"),
+            supported_parameters=tuple(p for p in params or () if isinstance(p, str)),
+        )
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    label: str | None
+    limit: float | None
+    usage: float | None
+    limit_remaining: float | None
+    is_free_tier: bool | None
