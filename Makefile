@@ -8,12 +8,13 @@ export FLASK_APP := main
 # (0.0.0.0:8000 with FLASK_ENV=production).
 PORT ?=
 
-.PHONY: help install dev migrate run test lint format clean
+.PHONY: help install dev migrate run test test-fast lint format clean
 
 help:
 	@echo "make run     install, migrate and serve with Gunicorn (http://127.0.0.1:8000)"
 	@echo "             another port: make run PORT=8080 (or BIND=host:port)"
 	@echo "make test    install dev requirements and run the whole suite"
+	@echo "make test-fast  only tests/unit and tests/app: no servers, no browser, no deploy tools"
 	@echo "make lint    ruff format check and lint, bandit security scan"
 
 $(BIN)/activate:
@@ -40,6 +41,9 @@ run: migrate
 
 test: dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: dev
+	$(BIN)/pytest tests/unit tests/app $(PYTEST_ARGS)
 
 lint: dev
 	$(BIN)/ruff format --check .

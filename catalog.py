@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import redis
 from flask import current_app
@@ -165,3 +166,64 @@ def cost_of(
     if prompt_tokens is None and completion is None:
         return None
     return (prompt_tokens or 0) * model.prompt_price + (completion or 0) * model.completion_price
+
+
+# ---------------------------------------------------------------- learned from refusals
+
+LEARNED_TTL = 7 * 24 * 3600  # seconds; a server's window or a model's routing may change
+
+
+def _learned_key(model_id: str) -> str:
+    return f"{current_app.config['CATALOG_CACHE_PREFIX']}catalog:learned:{model_id}"
+
+
+def learned(model_id: str) -> dict[str, Any]:
+    """What upstream refusals taught about a model: ``context_length``, ``no_tools``.
+
+    Kept per process and shared through Redis, so every worker stops repeating a
+    request the upstream already refused.
+    """
+    memory = current_app.extensions.setdefault("catalog_learned", {})
+    if model_id in memory:
+        return memory[model_id]
+    client = current_app.extensions.get("redis")
+    facts: dict[str, Any] = {}
+    if client is not None:
+        try:
+            raw = client.get(_learned_key(model_id))
+            facts = json.loads(raw) if raw else {}
+        except (redis.RedisError, ValueError):
+            facts = {}
+    if not isinstance(facts, dict):
+        facts = {}
+    memory[model_id] = facts
+    return facts
+
+
+def learn(model_id: str, facts: dict[str, Any]) -> None:
+    """Remember what a refusal taught (merged with what was known)."""
+    if not facts:
+        return
+    merged = {**learned(model_id), **facts}
+    current_app.extensions["catalog_learned"][model_id] = merged
+    log.info("catalog: learned about %s: %s", model_id, sorted(facts))
+    client = current_app.extensions.get("redis")
+    if client is None:
+        return
+    try:
+        client.set(_learned_key(model_id), json.dumps(merged), ex=LEARNED_TTL)
+    except redis.RedisError as exc:
+        log.warning("catalog: could not share what was learned: %s", type(exc).__name__)
+
+
+def context_length_for(model: ModelInfo | None, model_id: str, default: int) -> int:
+    """The window to fit a turn into: the catalog's, else the default, lowered by refusals."""
+    window = (model.context_length if model else None) or default
+    told = learned(model_id).get("context_length")
+    return min(window, told) if isinstance(told, int) and told > 0 else window
+
+
+def takes_tools(model: ModelInfo | None, model_id: str) -> bool:
+    """Tell whether to offer tools: the catalog lists them and no upstream refused them."""
+    listed = bool(model and "tools" in model.supported_parameters)
+    return listed and not learned(model_id).get("no_tools")

@@ -103,6 +103,9 @@ class Conversation(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     title: Mapped[str] = mapped_column(CleanText(TITLE_LENGTH))
+    # The idempotency key of the message that opened it: unique per owner, so two
+    # copies of a first message cannot open two conversations.
+    client_msg_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -113,7 +116,10 @@ class Conversation(db.Model):
         passive_deletes=True,
     )
 
-    __table_args__ = (Index("ix_conversation_owner_updated", "owner_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_conversation_owner_updated", "owner_id", "updated_at"),
+        Index("uq_conversation_owner_client_msg", "owner_id", "client_msg_id", unique=True),
+    )
 
     @classmethod
     def owned(cls, owner_id: str, conversation_id: Any) -> Conversation | None:
@@ -159,7 +165,7 @@ class Conversation(db.Model):
         if last.role == Role.USER:
             age = (utcnow() - as_utc(last.created_at)).total_seconds()
             return last if age > pending_seconds else None
-        if MessageStatus(last.status).retryable and last.reply_to_id:
+        if (MessageStatus(last.status).retryable or last.cut_off) and last.reply_to_id:
             return db.session.get(Message, last.reply_to_id)
         return None
 
@@ -193,6 +199,10 @@ class Message(db.Model):
     completion_tokens: Mapped[int | None]
     cost: Mapped[float | None]
     context_dropped: Mapped[int | None]
+    # Assistant replies: what a reasoning model thought (shown collapsed, never the answer)
+    # and why the reply ended ("length": cut off at the reply budget).
+    reasoning: Mapped[str | None] = mapped_column(CleanText())
+    finish_reason: Mapped[str | None] = mapped_column(String(32))
     # User messages: the fact cards decoded from the text (VINs, codes, tire sizes).
     facts: Mapped[list | None] = mapped_column(JSON)
     # Assistant replies: the tool calls made on the way, each with its result.
@@ -212,7 +222,19 @@ class Message(db.Model):
         CheckConstraint(_one_of("role", Role), name="role"),
     )
 
-    @validates("content", "model")
+    @property
+    def cut_off(self) -> bool:
+        """Tell whether the reply stopped at the length limit (its text is incomplete)."""
+        return self.finish_reason == "length"
+
+    @property
+    def may_retry(self) -> bool:
+        """Tell whether the page offers Retry under this reply."""
+        return self.role == Role.ASSISTANT and (
+            MessageStatus(self.status).retryable or self.cut_off
+        )
+
+    @validates("content", "model", "reasoning")
     def _clean(self, _key: str, value: Any) -> Any:
         # The object says what the row holds: a reply shown from memory matches the page.
         return clean_text(value) if isinstance(value, str) else value

@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+import redis
 from flask import Flask, Response, current_app, g, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -169,3 +170,17 @@ def store_history(
     current_app.session_interface.write_extra(
         _history_key(), window, current_app.permanent_session_lifetime
     )
+
+
+# ---------------------------------------------------------------- health
+
+
+def store_reachable() -> bool:
+    """Tell whether the session store answers (files always do; Redis is pinged)."""
+    client = current_app.extensions.get("redis")
+    if client is None:
+        return True
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False

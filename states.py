@@ -45,6 +45,9 @@ class FailureKind(StrEnum):
     NOT_FOUND = "not_found"
     UPSTREAM_TIMEOUT = "upstream_timeout"
     RATE_LIMITED = "rate_limited"
+    DAILY_LIMIT = "daily_limit"  # a 429 for the free models' daily cap: no retry helps today
+    CONTEXT_LENGTH = "context_length_exceeded"  # a 400 saying the prompt is over the window
+    TOOLS_UNSUPPORTED = "tools_unsupported"  # a 404: no provider of the model takes tools
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     UPSTREAM_ERROR = "upstream_error"
     # The exchange itself went wrong.
@@ -53,3 +56,4 @@ class FailureKind(StrEnum):
     INVALID_RESPONSE = "invalid_response"
     EMPTY_REPLY = "empty_reply"
     TOOL_LOOP = "tool_loop"
+    LENGTH_LIMIT = "length_limit"  # the reply budget ran out before any answer text

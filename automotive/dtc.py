@@ -144,11 +144,6 @@ class DtcStructure:
         """Tell whether the standard, not the vehicle maker, controls the code."""
         return self.scope != "manufacturer"
 
-    def describe(self) -> str:
-        """Say in one sentence what the code's characters tell."""
-        subsystem = f"; subsystem: {self.subsystem}" if self.subsystem else ""
-        return f"{self.code}: {self.system} code, {SCOPES[self.scope]}{subsystem}."
-
     def to_dict(self) -> dict[str, object]:
         """Return the structure as JSON-able data."""
         return {
@@ -229,11 +224,6 @@ class DtcExplanation:
         if self.note:
             lines.append(f"Note: {self.note}")
         return lines
-
-    def facts(self) -> str:
-        """Write the explanation as short plain text, for a fact card or model grounding."""
-        guidance = [f"Can I keep driving? {self.entry.drive_guidance}"] if self.entry else []
-        return "\n".join([self.heading, *self.lines(), *guidance])
 
 
 def _load_table() -> Mapping[str, DtcEntry]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from automotive import dtc, tires
@@ -18,64 +19,36 @@ from automotive.vin import decode_vin
 MAX_RESULT_CHARS = 4000
 
 
-def _function(name: str, description: str, properties: dict, required: list[str]) -> dict:
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": description,
-            "parameters": {
-                "type": "object",
-                "properties": properties,
-                "required": required,
-                "additionalProperties": False,
+Runner = Callable[[dict[str, Any], VehicleProfile | None], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool: what the model is told (name, description, JSON-schema properties) and
+    the function that answers a call (arguments, the visitor's vehicle) -> result."""
+
+    name: str
+    description: str
+    properties: dict[str, Any]
+    required: tuple[str, ...]
+    run: Runner
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The OpenAI/OpenRouter ``tools`` entry for this function."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": {
+                    "type": "object",
+                    "properties": self.properties,
+                    "required": list(self.required),
+                    "additionalProperties": False,
+                },
             },
-        },
-    }
-
-
-TOOL_SCHEMAS: list[dict[str, Any]] = [
-    _function(
-        "decode_vin",
-        "Decode a 17-character Vehicle Identification Number: model year, make, model, "
-        "trim, body, manufacturer and country, and whether the check digit is right.",
-        {"vin": {"type": "string", "description": "The VIN, 17 characters."}},
-        ["vin"],
-    ),
-    _function(
-        "explain_dtc",
-        "Explain an OBD-II diagnostic trouble code (e.g. P0420, C0035, U0100): meaning, "
-        "likely causes in order, what to check first, and whether it is safe to drive.",
-        {"code": {"type": "string", "description": "The code, a letter and 4 characters."}},
-        ["code"],
-    ),
-    _function(
-        "decode_tire_size",
-        "Explain a tire size such as 225/45R17 94W, LT265/75R16 or 31x10.50R15: width, "
-        "aspect ratio, rim, overall diameter, load index and speed rating.",
-        {"size": {"type": "string", "description": "The size as printed on the sidewall."}},
-        ["size"],
-    ),
-    _function(
-        "compare_tire_sizes",
-        "Compare two tire sizes: overall diameter difference and the speedometer error "
-        "when the new size replaces the current one.",
-        {
-            "current": {"type": "string", "description": "The size fitted now."},
-            "new": {"type": "string", "description": "The size being considered."},
-        },
-        ["current", "new"],
-    ),
-    _function(
-        "get_my_vehicle",
-        "Return the user's saved vehicle (year, make, model, engine, mileage, VIN), or "
-        "say that none is saved.",
-        {},
-        [],
-    ),
-]
-
-TOOL_NAMES = tuple(schema["function"]["name"] for schema in TOOL_SCHEMAS)
+        }
 
 
 def _decode_vin(args: dict[str, Any], _vehicle: VehicleProfile | None) -> dict[str, Any]:
@@ -100,13 +73,55 @@ def _my_vehicle(_args: dict[str, Any], vehicle: VehicleProfile | None) -> dict[s
     return {"saved": True, **vehicle.to_dict()}
 
 
-_RUNNERS: dict[str, Callable[[dict[str, Any], VehicleProfile | None], dict[str, Any]]] = {
-    "decode_vin": _decode_vin,
-    "explain_dtc": _explain_dtc,
-    "decode_tire_size": _decode_tire,
-    "compare_tire_sizes": _compare,
-    "get_my_vehicle": _my_vehicle,
-}
+# The registry: a new tool is one entry here, nothing else.
+TOOLS: tuple[Tool, ...] = (
+    Tool(
+        "decode_vin",
+        "Decode a 17-character Vehicle Identification Number: model year, make, model, "
+        "trim, body, manufacturer and country, and whether the check digit is right.",
+        {"vin": {"type": "string", "description": "The VIN, 17 characters."}},
+        ("vin",),
+        _decode_vin,
+    ),
+    Tool(
+        "explain_dtc",
+        "Explain an OBD-II diagnostic trouble code (e.g. P0420, C0035, U0100): meaning, "
+        "likely causes in order, what to check first, and whether it is safe to drive.",
+        {"code": {"type": "string", "description": "The code, a letter and 4 characters."}},
+        ("code",),
+        _explain_dtc,
+    ),
+    Tool(
+        "decode_tire_size",
+        "Explain a tire size such as 225/45R17 94W, LT265/75R16 or 31x10.50R15: width, "
+        "aspect ratio, rim, overall diameter, load index and speed rating.",
+        {"size": {"type": "string", "description": "The size as printed on the sidewall."}},
+        ("size",),
+        _decode_tire,
+    ),
+    Tool(
+        "compare_tire_sizes",
+        "Compare two tire sizes: overall diameter difference and the speedometer error "
+        "when the new size replaces the current one.",
+        {
+            "current": {"type": "string", "description": "The size fitted now."},
+            "new": {"type": "string", "description": "The size being considered."},
+        },
+        ("current", "new"),
+        _compare,
+    ),
+    Tool(
+        "get_my_vehicle",
+        "Return the user's saved vehicle (year, make, model, engine, mileage, VIN), or "
+        "say that none is saved.",
+        {},
+        (),
+        _my_vehicle,
+    ),
+)
+_BY_NAME = {tool.name: tool for tool in TOOLS}
+TOOL_SCHEMAS: list[dict[str, Any]] = [tool.schema for tool in TOOLS]
+TOOL_NAMES = tuple(_BY_NAME)
 
 
 class _BadArguments(ValueError):
@@ -135,11 +150,11 @@ def parse_arguments(arguments: str | None) -> dict[str, Any]:
 
 def run_tool(name: str, arguments: str | None, vehicle: VehicleProfile | None) -> dict[str, Any]:
     """Run one tool call and return its result, or ``{"error": ...}`` when it cannot run."""
-    runner = _RUNNERS.get(name)
-    if runner is None:
+    tool = _BY_NAME.get(name)
+    if tool is None:
         return {"error": f"Unknown tool '{name}'. Available tools: {', '.join(TOOL_NAMES)}."}
     try:
-        return runner(parse_arguments(arguments), vehicle)
+        return tool.run(parse_arguments(arguments), vehicle)
     except (_BadArguments, ValueError) as exc:
         # DtcError and TireSizeError are ValueErrors with a reason the model can act on.
         return {"error": f"{name} could not run: {exc}"}

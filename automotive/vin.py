@@ -28,7 +28,6 @@ class VinCheck:
     vin: str
     valid_format: bool
     check_digit: str  # "valid", "invalid" or "not applicable"
-    expected_check_digit: str | None
     reason: str | None = None
 
 
@@ -60,7 +59,7 @@ def check_vin(text: str) -> VinCheck:
     vin = re.sub(r"[\s-]", "", text or "").upper()
     if len(vin) != 17:
         return VinCheck(
-            vin, False, "not applicable", None, f"A VIN has 17 characters; this has {len(vin)}."
+            vin, False, "not applicable", f"A VIN has 17 characters; this has {len(vin)}."
         )
     bad = sorted(set(c for c in vin if c not in _TRANSLITERATION))
     if bad:
@@ -68,16 +67,16 @@ def check_vin(text: str) -> VinCheck:
         reason = (
             f"A VIN never contains {letters} (I, O and Q are not used; only letters and digits)."
         )
-        return VinCheck(vin, False, "not applicable", None, reason)
+        return VinCheck(vin, False, "not applicable", reason)
     expected = compute_check_digit(vin)
     if not check_digit_applies(vin):
-        return VinCheck(vin, True, "not applicable", expected)
+        return VinCheck(vin, True, "not applicable")
     if vin[8] == expected:
-        return VinCheck(vin, True, "valid", expected)
+        return VinCheck(vin, True, "valid")
     reason = (
         f"The check digit is {vin[8]} but should be {expected}: a character is probably mistyped."
     )
-    return VinCheck(vin, True, "invalid", expected, reason)
+    return VinCheck(vin, True, "invalid", reason)
 
 
 # ---------------------------------------------------------------- decoding

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from chat.record import record_failure, record_offline, record_success
+from chat.recovery import recover
 from chat.tool_rounds import ToolRounds
 from chat.turn import PreparedTurn, TurnResult
-from openrouter import OpenRouterError
+from openrouter import ChatResult, OpenRouterError
 from provider.base import ChatProvider
 
 
@@ -14,19 +15,29 @@ def answer(turn: PreparedTurn, provider: ChatProvider) -> TurnResult:
     if not turn.api_key:
         return turn.result(record_offline(turn))
     rounds = ToolRounds(turn)
-    try:
-        while True:
-            result = provider.chat(
-                turn.api_key,
-                turn.model,
-                rounds.messages,
-                max_tokens=turn.max_tokens,
-                **rounds.request(),
-            )
-            rounds.add_usage(result.usage)
-            if not rounds.follow(result):
-                break
-    except OpenRouterError as exc:
-        reply, error = record_failure(turn, exc, rounds.reply, rounds)
-        return turn.result(reply, error)
-    return turn.result(record_success(turn, rounds, result.model))
+    while True:
+        try:
+            result = _rounds(turn, provider, rounds)
+        except OpenRouterError as exc:
+            retry = recover(turn, exc, rounds, rounds.reply)
+            if retry is not None:
+                rounds = retry
+                continue
+            reply, error = record_failure(turn, exc, rounds.reply, rounds)
+            return turn.result(reply, error)
+        return turn.result(record_success(turn, rounds, result))
+
+
+def _rounds(turn: PreparedTurn, provider: ChatProvider, rounds: ToolRounds) -> ChatResult:
+    """Ask, run the tools asked for, ask again, until the model answers in words."""
+    while True:
+        result = provider.chat(
+            turn.api_key,
+            turn.model,
+            rounds.messages,
+            max_tokens=turn.max_tokens,
+            **rounds.request(),
+        )
+        rounds.add_usage(result.usage)
+        if not rounds.follow(result):
+            return result

@@ -19,9 +19,7 @@ from automotive.tools import TOOL_SCHEMAS
 from automotive.vehicle import VehicleProfile
 from chat.tool_rounds import TOOL_RESERVE_TOKENS
 from chat.turn import PreparedTurn, SavedMessage
-from context_window import fit_history, reply_budget
 from models import Conversation, Message, db
-from states import Role
 
 
 def system_for(vehicle: VehicleProfile | None, facts: list[grounding.Fact]) -> dict[str, str]:
@@ -59,21 +57,9 @@ def prepare(saved: SavedMessage) -> PreparedTurn:
         available = Message.count_answered_before(saved.conversation_id, saved.message_id)
     model, _why = model_catalog.resolve_model(session_store.chosen_model(), catalog)
     info = catalog.get(model)
-    context_length = (info.context_length if info else None) or config["DEFAULT_CONTEXT_LENGTH"]
+    context_length = model_catalog.context_length_for(info, model, config["DEFAULT_CONTEXT_LENGTH"])
     vehicle = vehicles.profile_for(session_store.owner_id())
-    calls_tools = bool(info and "tools" in info.supported_parameters)
-    # Every model is handed the facts already decoded: one that could call the tools
-    # may not, and would then answer from memory.
-    system = system_for(vehicle, saved.facts)
-    new = {"role": Role.USER.value, "content": saved.text}
-    kept, _trimmed = fit_history(
-        system,
-        window,
-        new,
-        context_length,
-        config["MAX_REPLY_TOKENS"],
-        reserve_tokens=TOOL_RESERVE_TOKENS if calls_tools else 0,
-    )
+    calls_tools = model_catalog.takes_tools(info, model)
     api_key, _source = session_store.resolve_api_key()
     provider = current_app.extensions["openrouter"]
     # Hand the connection back to the pool before the model starts thinking.
@@ -87,14 +73,18 @@ def prepare(saved: SavedMessage) -> PreparedTurn:
         model=model,
         model_info=info,
         window=window,
-        upstream=[system, *kept, new],
-        context_dropped=max(0, available - len(kept)),
-        max_tokens=reply_budget(context_length, config["MAX_REPLY_TOKENS"]),
+        # Every model is handed the facts already decoded: one that could call the
+        # tools may not, and would then answer from memory.
+        system=system_for(vehicle, saved.facts),
         facts=saved.facts,
+        available=available,
+        context_length=context_length,
+        max_reply_tokens=config["MAX_REPLY_TOKENS"],
         read_timeout=config["OPENROUTER_READ_TIMEOUT"],
-        upstream_name=getattr(provider, "name", "OpenRouter"),
+        upstream_name=provider.name,
         vehicle=vehicle,
         tools=TOOL_SCHEMAS if calls_tools else None,
+        reserve_tokens=TOOL_RESERVE_TOKENS,
     )
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from models import clean_text
 from openrouter import OpenRouterError
 from states import FailureKind
 
@@ -68,6 +70,32 @@ FAILURES: dict[FailureKind, Failure] = {
         "{upstream} is rate limiting requests{via}{code_detail}. {when}",
         RETRY,
         on_key_test="{upstream} is rate limiting this key{code_detail}. Try again shortly.",
+    ),
+    FailureKind.DAILY_LIMIT: Failure(
+        429,
+        "The daily free-model limit is reached{code_detail}; it resets {resets}. Add credits, "
+        "or pick a paid model in Settings.",
+        SETTINGS,
+        on_key_test="The key works, but its daily free-model limit is reached; it resets {resets}.",
+    ),
+    FailureKind.CONTEXT_LENGTH: Failure(
+        400,
+        "The conversation is longer than the model's context window{limit_tokens}, even with "
+        "earlier messages left out{code_detail}. Start a new conversation, shorten the "
+        "message, or pick a model with a larger window in Settings.",
+        SETTINGS,
+    ),
+    FailureKind.TOOLS_UNSUPPORTED: Failure(
+        404,
+        "The model `{model}` cannot use tools and the answer without them failed too"
+        "{code_detail}. Try again, or pick another model in Settings.",
+        SETTINGS,
+    ),
+    FailureKind.LENGTH_LIMIT: Failure(
+        502,
+        "The model used its whole reply budget before writing an answer (it was cut off at "
+        "the length limit). Retry, or pick a model that thinks less in Settings.",
+        SETTINGS,
     ),
     FailureKind.BAD_REQUEST: Failure(400, "{upstream} refused the request{code_detail}."),
     FailureKind.TIMEOUT: Failure(
@@ -161,14 +189,19 @@ def detail_of(exc: OpenRouterError, model: str, upstream: str) -> dict[str, Any]
     wait = None
     if exc.kind == FailureKind.RATE_LIMITED and exc.retry_after is not None:
         wait = math.ceil(exc.retry_after)
-    return {
-        "reason": (exc.reason or "").strip()[:1000],
+    detail = {
+        "reason": clean_text((exc.reason or "").strip()[:1000]),
         "status_code": exc.status_code,
         "provider": exc.provider,
         "retry_after": wait,
         "model": model,
         "upstream": upstream,
     }
+    for name in ("limit", "resets_at", "affordable_tokens"):
+        value = getattr(exc, name, None)
+        if value is not None:
+            detail[name] = value
+    return detail
 
 
 def error_of(exc: OpenRouterError, model: str, upstream: str) -> TurnError:
@@ -199,8 +232,23 @@ def sentence(kind: str, detail: dict[str, Any] | None = None, *, key_test: bool 
         "when": f"Retry in {wait} s." if wait is not None else "Wait a little, then retry.",
     }
     fields["code_or_reason"] = fields["code_detail"] or fields["limit"]
+    limit = detail.get("limit")
+    fields["limit_tokens"] = f" ({limit:,} tokens)" if isinstance(limit, int) else ""
+    fields["resets"] = _reset_time(detail.get("resets_at"))
     entry = failure(kind)
     return (entry.on_key_test if key_test else entry.sentence).format(**fields)
+
+
+def _reset_time(resets_at: Any) -> str:
+    """Say when a daily limit resets; the page turns the UTC time into the visitor's own."""
+    if not isinstance(resets_at, int | float) or resets_at <= 0:
+        return "at midnight UTC"
+    when = datetime.fromtimestamp(resets_at, UTC)
+    return (
+        f"at {when:%H:%M} UTC"
+        if when - datetime.now(UTC) < timedelta(hours=24)
+        else (f"on {when:%Y-%m-%d at %H:%M} UTC")
+    )
 
 
 def offline_notice(upstream: str = "OpenRouter") -> str:
@@ -214,5 +262,9 @@ def offline_notice(upstream: str = "OpenRouter") -> str:
     )
 
 
+CUT_OFF_NOTICE = (
+    "Cut off at the length limit: the model used its whole reply budget. Press Retry for "
+    "a new answer, or ask it to continue."
+)
 STOPPED_NOTICE = "Stopped before the reply was finished."
 STOPPED_EMPTY = "Stopped before any text arrived."

@@ -8,6 +8,8 @@ result instead of asking twice.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
 
 from sqlalchemy.exc import IntegrityError
 
@@ -81,7 +83,9 @@ def save_user_message(
             return _replay(existing, text, conversation)
     first = conversation is None
     if conversation is None:
-        conversation = Conversation(owner_id=owner_id, title=make_title(text))
+        conversation = Conversation(
+            owner_id=owner_id, title=make_title(text), client_msg_id=client_msg_id
+        )
         db.session.add(conversation)
     conversation.updated_at = utcnow()
     # Decoded before the commit, so the cards are stored with the message they explain.
@@ -97,13 +101,38 @@ def save_user_message(
     try:
         db.session.commit()
     except IntegrityError:
-        # The same message arrived twice at once (a double submit): answer the first.
+        # The same message arrived twice at once (a double submit): the unique indexes
+        # let one in, and the other answers with its result.
         db.session.rollback()
         existing = Message.sent_with_id(owner_id, client_msg_id) if client_msg_id else None
         if existing is None:
             raise
         return _replay(existing, text, None)
     return SavedMessage(conversation.id, message.id, text, conversation.title, first, facts)
+
+
+POLL_SECONDS = 0.25
+
+
+def await_reply(pending: TurnResult, seconds: float) -> Iterator[TurnResult | None]:
+    """Wait for the first request's answer to a repeated message.
+
+    Yields None at each poll (a stream sends a keepalive then), and finally the result:
+    the reply once it is stored, or the pending result after ``seconds``. No database
+    connection is held between polls.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.close()
+        time.sleep(POLL_SECONDS)
+        message = db.session.get(Message, pending.message_id)
+        reply = message.latest_reply() if message is not None else None
+        if reply is not None:
+            yield _result_of_reply(message, reply)
+            return
+        yield None
+    db.session.close()
+    yield pending
 
 
 def _replay(existing: Message, text: str, conversation: Conversation | None) -> TurnResult:
@@ -119,6 +148,10 @@ def _replay(existing: Message, text: str, conversation: Conversation | None) -> 
         return TurnResult(
             existing.conversation_id, existing.id, None, None, PENDING, duplicate=True
         )
+    return _result_of_reply(existing, reply)
+
+
+def _result_of_reply(existing: Message, reply: Message) -> TurnResult:
     error = None
     if reply.status == MessageStatus.ERROR:
         error = TurnError(reply.error_kind or FailureKind.UPSTREAM_ERROR, reply.error_detail or {})

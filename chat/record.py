@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import catalog as model_catalog
 import session_store
 from automotive import facts as grounding
 from chat.failures import TurnError, error_of
@@ -16,7 +17,7 @@ from chat.tool_rounds import ToolRounds
 from chat.turn import PreparedTurn
 from models import Conversation, Message, db
 from observability import record_reply
-from openrouter import OpenRouterError
+from openrouter import ChatResult, OpenRouterError
 from states import MessageStatus, Role
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,15 @@ def record(
     *,
     error: TurnError | None = None,
     model: str | None = None,
+    reasoning: str = "",
+    finish_reason: str | None = None,
     **usage: Any,
 ) -> Message:
-    """Store one reply to the turn's message and mark the conversation active."""
+    """Store one reply to the turn's message and mark the conversation active.
+
+    What a refusal taught during the turn (a smaller window, no tools) is remembered
+    for the model here, inside the request.
+    """
     if not isinstance(model, str) or not model:
         model = turn.model
     reply = Message(
@@ -44,8 +51,11 @@ def record(
         model=model[:200],
         reply_to_id=turn.message_id,
         context_dropped=turn.context_dropped or None,
+        reasoning=reasoning or None,
+        finish_reason=finish_reason[:32] if isinstance(finish_reason, str) else None,
         **usage,
     )
+    model_catalog.learn(turn.model, turn.learned)
     kind = error.kind if error else None
     record_reply(status, kind, usage.get("prompt_tokens"), usage.get("completion_tokens"))
     db.session.add(reply)
@@ -54,13 +64,21 @@ def record(
     return reply
 
 
-def record_success(turn: PreparedTurn, rounds: ToolRounds, model: str | None) -> Message:
-    """Store a delivered reply with its tool calls and usage."""
+def record_success(
+    turn: PreparedTurn, rounds: ToolRounds, result: ChatResult, reasoning: str | None = None
+) -> Message:
+    """Store a delivered reply with its tool calls, usage, reasoning and finish reason.
+
+    A reply cut off at the length limit (``finish_reason == "length"``) is delivered,
+    and the page says it was cut off.
+    """
     reply = record(
         turn,
         rounds.reply,
         MessageStatus.OK,
-        model=model,
+        model=result.model,
+        reasoning=rounds.reasoning if reasoning is None else reasoning,
+        finish_reason=result.finish_reason,
         tool_calls=rounds.log or None,
         **rounds.usage(),
     )
@@ -69,7 +87,11 @@ def record_success(turn: PreparedTurn, rounds: ToolRounds, model: str | None) ->
 
 
 def record_failure(
-    turn: PreparedTurn, exc: OpenRouterError, partial: str, rounds: ToolRounds
+    turn: PreparedTurn,
+    exc: OpenRouterError,
+    partial: str,
+    rounds: ToolRounds,
+    reasoning: str | None = None,
 ) -> tuple[Message, TurnError]:
     """Store a failed reply: the kind, the upstream's detail and any text that arrived."""
     error = error_of(exc, turn.model, turn.upstream_name)
@@ -80,6 +102,7 @@ def record_failure(
         partial,
         MessageStatus.ERROR,
         error=error,
+        reasoning=rounds.reasoning if reasoning is None else reasoning,
         tool_calls=rounds.log or None,
         **rounds.usage(),
     )
@@ -87,12 +110,15 @@ def record_failure(
     return reply, error
 
 
-def record_stopped(turn: PreparedTurn, partial: str, rounds: ToolRounds) -> Message:
+def record_stopped(
+    turn: PreparedTurn, partial: str, rounds: ToolRounds, reasoning: str = ""
+) -> Message:
     """Store what had arrived when the visitor stopped the reply."""
     reply = record(
         turn,
         partial,
         MessageStatus.STOPPED,
+        reasoning=reasoning,
         tool_calls=rounds.log or None,
         **rounds.usage(),
     )

@@ -16,14 +16,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat.record import record_failure, record_offline, record_stopped, record_success
+from chat.recovery import recover
 from chat.tool_rounds import ToolRounds
 from chat.turn import PreparedTurn
 from openrouter import Delta, InvalidResponseError, OpenRouterError
 from provider.base import ChatProvider
+from provider.types import Reasoning
 
 log = logging.getLogger(__name__)
 
 _END = object()
+
+
+@dataclass(frozen=True)
+class Restarted:
+    """The turn was changed after a refusal and asked again; these rounds replace the old."""
+
+    rounds: ToolRounds
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,7 @@ class _Reader:
         self.events: queue.Queue = queue.Queue()
         self.cancelled = False
         self.stream: Any = None
-        self.model: str | None = None
+        self.result: Any = None  # the last round's ChatResult, once the model answered
         self.thread = threading.Thread(target=self._run, name="upstream-stream", daemon=True)
 
     def start(self) -> None:
@@ -57,9 +66,20 @@ class _Reader:
             self.stream.close()
 
     def _run(self) -> None:
-        turn, rounds, out = self.turn, self.rounds, self.events
         try:
-            while not self.cancelled:  # a Stop between rounds sends nothing more
+            self._read_rounds()
+        except OpenRouterError as exc:
+            self.events.put(exc)
+        except Exception:
+            log.exception("stream reader failed")
+            self.events.put(InvalidResponseError("the stream could not be read"))
+
+    def _read_rounds(self) -> None:
+        turn, out = self.turn, self.events
+        while not self.cancelled:  # a Stop between rounds sends nothing more
+            rounds = self.rounds
+            self.stream = None
+            try:
                 stream = self.provider.stream(
                     turn.api_key,
                     turn.model,
@@ -73,25 +93,34 @@ class _Reader:
                     return
                 for event in stream:
                     out.put(event)
-                result = stream.result
-                rounds.add_usage(result.usage)
-                entries = rounds.follow(result)
-                if not entries:
-                    self.model = result.model
-                    out.put(_END)
-                    return
-                out.put(ToolsUsed(entries))
-        except OpenRouterError as exc:
-            out.put(exc)
-        except Exception:
-            log.exception("stream reader failed")
-            out.put(InvalidResponseError("the stream could not be read"))
+            except OpenRouterError as exc:
+                # Refused before any text: a fix the turn can make is tried once.
+                retry = recover(turn, exc, rounds, stream_text(self.stream))
+                if retry is None:
+                    raise
+                self.rounds = retry
+                out.put(Restarted(retry))
+                continue
+            result = stream.result
+            rounds.add_usage(result.usage)
+            entries = rounds.follow(result)
+            if not entries:
+                self.result = result
+                out.put(_END)
+                return
+            out.put(ToolsUsed(entries))
+
+
+def stream_text(stream: Any) -> str:
+    """The text a stream delivered before it failed ("" when it never opened)."""
+    return getattr(stream, "text", "") if stream is not None else ""
 
 
 def stream_answer(
     turn: PreparedTurn, provider: ChatProvider, keepalive: float
 ) -> Iterator[tuple[str, Any]]:
-    """Yield ("delta", text), ("tools", entries) and ("heartbeat", None), then the end.
+    """Yield ("delta", text), ("reasoning", text), ("tools", entries), ("heartbeat", None),
+    then the end.
 
     The end is ("done", TurnResult) or ("error", TurnResult). A heartbeat comes at least
     every ``keepalive`` seconds while the upstream is silent.
@@ -103,6 +132,7 @@ def stream_answer(
     reader = _Reader(provider, turn, rounds)
     reader.start()
     text = ""
+    thinking = ""  # a reasoning model's thoughts: shown apart, never part of the reply
     pending_break = False  # a tool round ended after some text: the next words start a paragraph
     try:
         while True:
@@ -114,10 +144,12 @@ def stream_answer(
             if item is _END:
                 break
             if isinstance(item, OpenRouterError):
-                reply, error = record_failure(turn, item, text, rounds)
+                reply, error = record_failure(turn, item, text, rounds, thinking)
                 yield "error", turn.result(reply, error)
                 return
-            if isinstance(item, Delta):
+            if isinstance(item, Restarted):
+                rounds = item.rounds
+            elif isinstance(item, Delta):
                 piece = item.text
                 if pending_break and piece.strip():
                     piece, pending_break = "\n\n" + piece.lstrip(), False
@@ -125,6 +157,9 @@ def stream_answer(
                     continue  # whitespace between rounds is dropped, as the JSON reply drops it
                 text += piece
                 yield "delta", piece
+            elif isinstance(item, Reasoning):
+                thinking += item.text
+                yield "reasoning", item.text
             elif isinstance(item, ToolsUsed):
                 text = text.rstrip()
                 pending_break = bool(text)
@@ -133,6 +168,6 @@ def stream_answer(
                 yield "heartbeat", None
     except GeneratorExit:
         reader.cancel()
-        record_stopped(turn, text, rounds)
+        record_stopped(turn, text, rounds, thinking)
         raise
-    yield "done", turn.result(record_success(turn, rounds, reader.model))
+    yield "done", turn.result(record_success(turn, rounds, reader.result, thinking.strip()))

@@ -41,6 +41,7 @@ class ToolRounds:
         self.messages: list[dict[str, Any]] = list(turn.upstream)
         self.log: list[dict[str, Any]] = []  # what the conversation shows
         self.texts: list[str] = []  # what the model wrote in each round
+        self.thoughts: list[str] = []  # what a reasoning model thought in each round
         self.rounds = 0
         self.output_chars = 0
         self.prompt_tokens: int | None = None
@@ -78,6 +79,9 @@ class ToolRounds:
         """Run the tools a reply asked for; return the new log entries ([] when it answered)."""
         if result.content.strip():
             self.texts.append(result.content)
+        thought = getattr(result, "reasoning", "")
+        if isinstance(thought, str) and thought.strip():
+            self.thoughts.append(thought.strip())
         calls = result.tool_calls if self.turn.tools else ()
         if not calls:
             return []
@@ -104,6 +108,11 @@ class ToolRounds:
         if len(self.texts) == 1:
             return self.texts[0]  # exactly as the model wrote it
         return "\n\n".join(text.strip() for text in self.texts)
+
+    @property
+    def reasoning(self) -> str:
+        """What the model thought before answering, every round's (never part of the reply)."""
+        return "\n\n".join(self.thoughts)
 
     def _run(self, call: ToolCall, allowed: bool) -> dict[str, Any]:
         if not allowed:

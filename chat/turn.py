@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from automotive import facts as grounding
 from automotive.vehicle import VehicleProfile
 from chat.failures import TurnError
+from context_window import fit_history
 from models import Message
 from openrouter import ModelInfo
-from states import MessageStatus
+from states import Role
 
 PENDING = "pending"  # a replayed message whose first request is still answering
 
@@ -32,7 +33,8 @@ class PreparedTurn:
     """Everything the upstream call needs, gathered before the connection is released.
 
     Built inside the request; the steps after it (ask, stream, tool rounds) may run
-    beside the request, where no app context exists, so they read only this.
+    beside the request, where no app context exists, so they read only this. What a
+    refusal teaches during the turn (``learned``) is stored by ``record``.
     """
 
     conversation_id: str
@@ -43,14 +45,47 @@ class PreparedTurn:
     model: str
     model_info: ModelInfo | None
     window: list[dict[str, Any]]  # the session's history window
-    upstream: list[dict[str, Any]]  # what is sent: system, kept history, the message
-    context_dropped: int
-    max_tokens: int
+    system: dict[str, Any]  # the brief, the vehicle and the facts
     facts: list[grounding.Fact]
+    available: int  # earlier messages that could serve as context
+    context_length: int  # tokens: the window this turn is fitted into
+    max_reply_tokens: int  # MAX_REPLY_TOKENS
     read_timeout: float  # seconds: the whole answer, every tool round included
     upstream_name: str = "OpenRouter"  # who is asked, for the sentences a failure gets
     vehicle: VehicleProfile | None = None
     tools: list[dict[str, Any]] | None = None  # function schemas, for models that call tools
+    reserve_tokens: int = 0  # room kept for tool schemas and results
+    # Set by fit():
+    upstream: list[dict[str, Any]] = field(default_factory=list)  # system, history, message
+    context_dropped: int = 0
+    max_tokens: int = 1
+    # What upstream refusals taught during this turn, and which were already acted on.
+    learned: dict[str, Any] = field(default_factory=dict)
+    recovered: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if not self.upstream:
+            self.fit(self.context_length)
+
+    @property
+    def new_message(self) -> dict[str, str]:
+        """The visitor's message as the upstream receives it."""
+        return {"role": Role.USER.value, "content": self.text}
+
+    def fit(self, context_length: int) -> None:
+        """Fit the history into a window of ``context_length`` tokens and size the reply."""
+        self.context_length = context_length
+        fit = fit_history(
+            self.system,
+            self.window,
+            self.new_message,
+            context_length,
+            self.max_reply_tokens,
+            reserve_tokens=self.reserve_tokens if self.tools else 0,
+        )
+        self.upstream = [self.system, *fit.kept, self.new_message]
+        self.context_dropped = max(0, self.available - len(fit.kept))
+        self.max_tokens = fit.max_tokens
 
     def result(self, reply: Message, error: TurnError | None = None) -> TurnResult:
         """Describe the recorded reply."""
@@ -99,8 +134,3 @@ class TurnResult:
             cost=reply.cost,
             context_dropped=reply.context_dropped or 0,
         )
-
-    @property
-    def retryable(self) -> bool:
-        """Tell whether the page should offer Retry under this reply."""
-        return self.status != PENDING and MessageStatus(self.status).retryable

@@ -1,10 +1,16 @@
 """The failures of talking to a provider, one class per ``FailureKind``.
 
-Also builds the matching error from an HTTP status or an ``{"error": {...}}`` body.
+Also builds the matching error from an HTTP status and an error body: OpenRouter's and
+OpenAI's ``{"error": {...}}``, vLLM's top-level ``{"object": "error", "message": ...}``, and
+the wordings by which OpenRouter, OpenAI, vLLM, llama.cpp and Ollama say that a prompt is
+over the context window, that a model takes no tools, that the free daily cap is reached, or
+how many tokens the credits still buy.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from states import FailureKind
@@ -15,9 +21,12 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ContextLengthError",
+    "DailyLimitError",
     "EmptyReplyError",
     "InsufficientCreditsError",
     "InvalidResponseError",
+    "LengthLimitError",
     "ModerationError",
     "NotFoundError",
     "OpenRouterError",
@@ -25,8 +34,11 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ToolLoopError",
+    "ToolsUnsupportedError",
     "error_class_for",
     "error_from_body",
+    "error_payload",
+    "status_error",
 ]
 
 
@@ -38,6 +50,8 @@ class OpenRouterError(Exception):
     """
 
     kind: ClassVar[FailureKind] = FailureKind.UPSTREAM_ERROR
+    # How many tokens the key's credits still pay for, when the upstream said (a 402).
+    affordable_tokens: int | None = None
 
     def __init__(
         self,
@@ -80,6 +94,15 @@ class EmptyReplyError(OpenRouterError):
     kind = FailureKind.EMPTY_REPLY
 
 
+class LengthLimitError(EmptyReplyError):
+    """The model hit the length limit (``finish_reason: "length"``) before any answer text.
+
+    A reasoning model can spend the whole ``max_tokens`` budget thinking.
+    """
+
+    kind = FailureKind.LENGTH_LIMIT
+
+
 class ToolLoopError(OpenRouterError):
     """The model kept calling tools past the allowed rounds and never answered."""
 
@@ -96,12 +119,37 @@ class BadRequestError(APIStatusError):
     kind = FailureKind.BAD_REQUEST
 
 
+class ContextLengthError(BadRequestError):
+    """The prompt (with the reply budget) is over the model's context window.
+
+    ``limit`` is the window in tokens when the server stated it, else None.
+    """
+
+    kind = FailureKind.CONTEXT_LENGTH
+
+    def __init__(self, reason: str = "", *, limit: int | None = None, **kwargs: Any) -> None:
+        super().__init__(reason, **kwargs)
+        self.limit = limit
+
+
 class AuthenticationError(APIStatusError):
     kind = FailureKind.INVALID_KEY
 
 
 class InsufficientCreditsError(APIStatusError):
+    """A 402: the key's credits do not cover the request.
+
+    ``affordable_tokens`` is how many reply tokens they still pay for, when OpenRouter said
+    ("... but can only afford 1310"), else None.
+    """
+
     kind = FailureKind.INSUFFICIENT_CREDITS
+
+    def __init__(
+        self, reason: str = "", *, affordable_tokens: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(reason, **kwargs)
+        self.affordable_tokens = affordable_tokens
 
 
 class ModerationError(APIStatusError):
@@ -112,12 +160,36 @@ class NotFoundError(APIStatusError):
     kind = FailureKind.NOT_FOUND
 
 
+class ToolsUnsupportedError(NotFoundError):
+    """The model (or every provider of it) takes no tools.
+
+    OpenRouter says so with a 404, Ollama with a 400; ``status_code`` keeps the real one.
+    """
+
+    kind = FailureKind.TOOLS_UNSUPPORTED
+
+
 class RequestTimeoutError(APIStatusError):
     kind = FailureKind.UPSTREAM_TIMEOUT
 
 
 class RateLimitError(APIStatusError):
     kind = FailureKind.RATE_LIMITED
+
+
+class DailyLimitError(RateLimitError):
+    """A 429 for a per-day cap (OpenRouter's ``free-models-per-day``): no retry helps today.
+
+    ``resets_at`` is when the cap resets (epoch seconds) when the upstream said, else None.
+    ``retry_after`` is always None, and the error is never retried.
+    """
+
+    kind = FailureKind.DAILY_LIMIT
+
+    def __init__(self, reason: str = "", *, resets_at: float | None = None, **kwargs: Any) -> None:
+        kwargs["retry_after"] = None
+        super().__init__(reason, **kwargs)
+        self.resets_at = resets_at
 
 
 class ProviderError(APIStatusError):
@@ -146,15 +218,45 @@ def error_class_for(status: int) -> type[APIStatusError]:
     return APIStatusError
 
 
-def error_from_body(body: dict[str, Any], status: int, retry_after: float | None) -> APIStatusError:
-    """Build the matching error from an OpenRouter ``{"error": {...}}`` body."""
-    err = body.get("error")
-    if not isinstance(err, dict):
-        err = {"message": str(err) if err else ""}
+def error_payload(body: Any) -> dict[str, Any] | None:
+    """Return the error object of a JSON body, or None when the body is not an error.
+
+    ``{"error": {...}}`` (OpenRouter, OpenAI, llama.cpp, Ollama, LiteLLM) gives its inner
+    object; ``{"error": "text"}`` gives ``{"message": "text"}``; a top-level error (vLLM's
+    ``{"object": "error", "message": ..., "type": ..., "code": 400}``) or a framework's
+    ``{"detail": "..."}`` gives the body itself.
+    """
+    if not isinstance(body, dict):
+        return None
+    if "error" in body:
+        err = body["error"]
+        if isinstance(err, dict):
+            return err
+        return {"message": str(err) if err else ""}
+    if body.get("object") == "error" or (
+        isinstance(body.get("message"), str) and "choices" not in body and "data" not in body
+    ):
+        return body
+    if isinstance(body.get("detail"), str):  # FastAPI's own errors (vLLM, LiteLLM routes)
+        return {"message": body["detail"]}
+    return None
+
+
+def error_from_body(
+    body: dict[str, Any],
+    status: int,
+    retry_after: float | None,
+    headers: Mapping[str, str] | None = None,
+) -> APIStatusError:
+    """Build the matching error from an error body (see ``error_payload``) and its status.
+
+    ``headers`` are the response's, read for ``X-RateLimit-Reset``.
+    """
+    err = error_payload(body) or {"message": ""}
     code = err.get("code")
     if isinstance(code, str) and code.isdigit():
         code = int(code)
-    if not isinstance(code, int) or code < 400:
+    if not isinstance(code, int) or isinstance(code, bool) or code < 400:
         code = status if status >= 400 else 502
     metadata = err.get("metadata") if isinstance(err.get("metadata"), dict) else {}
     provider = metadata.get("provider_name")
@@ -168,10 +270,126 @@ def error_from_body(body: dict[str, Any], status: int, retry_after: float | None
     if isinstance(reasons, list) and reasons:
         parts.append("flagged for: " + ", ".join(str(r) for r in reasons))
     reason = " — ".join(p for p in parts if p)
-    return error_class_for(code)(
+    return status_error(
+        code,
         reason,
-        status_code=code,
         retry_after=retry_after,
         provider=provider if isinstance(provider, str) else None,
         metadata=metadata,
+        err=err,
+        headers=headers,
     )
+
+
+def status_error(
+    status: int,
+    reason: str,
+    *,
+    retry_after: float | None = None,
+    provider: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    err: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> APIStatusError:
+    """Build the error for ``status`` and the upstream's wording, recognising the special kinds.
+
+    ``err`` is the error object the reason came from (for its ``type``, ``code``, ``n_ctx``).
+    """
+    err = err or {}
+    cls = error_class_for(status)
+    common: dict[str, Any] = {
+        "status_code": status,
+        "retry_after": retry_after,
+        "provider": provider,
+        "metadata": metadata,
+    }
+    if _is_context_error(reason, err):
+        return ContextLengthError(reason, limit=_context_limit(reason, err), **common)
+    if status in (400, 404) and _TOOLS_UNSUPPORTED.search(reason):
+        return ToolsUnsupportedError(reason, **common)
+    if status == 429 and _PER_DAY.search(reason):
+        reset = _header(metadata.get("headers") if metadata else None, "X-RateLimit-Reset")
+        if reset is None:
+            reset = _header(headers, "X-RateLimit-Reset")
+        return DailyLimitError(reason, resets_at=_epoch_seconds(reset), **common)
+    if cls is InsufficientCreditsError:
+        match = _AFFORD.search(reason)
+        return InsufficientCreditsError(
+            reason, affordable_tokens=int(match.group(1)) if match else None, **common
+        )
+    return cls(reason, **common)
+
+
+# "This endpoint's maximum context length is 8192 tokens" (OpenRouter), "This model's
+# maximum context length is 8192 tokens" (OpenAI, vLLM), "the request exceeds the available
+# context size" (llama.cpp), "input length exceeds the context length" and "context length of
+# 2048" (Ollama), "prompt is too long: 210000 tokens > 200000 maximum" (Anthropic via LiteLLM).
+_CONTEXT_WORDS = re.compile(
+    r"maximum context length|exceeds? the (?:available )?context (?:size|length|window)"
+    r"|context length of \d|context[_ ]length[_ ]exceeded|context window (?:is )?exceeded"
+    r"|exceeds? (?:the )?(?:model'?s? )?context window|prompt is too long",
+    re.IGNORECASE,
+)
+_CONTEXT_CODES = frozenset({"context_length_exceeded", "exceed_context_size_error"})
+_CONTEXT_LIMIT = (
+    re.compile(r"maximum context length is (\d[\d,]*)", re.IGNORECASE),
+    re.compile(r"context length of (\d[\d,]*)", re.IGNORECASE),
+    re.compile(r"context (?:size|window|length) (?:is|of) (\d[\d,]*)", re.IGNORECASE),
+)
+# "No endpoints found that support tool use" (OpenRouter, 404), "... does not support tools"
+# (Ollama, 400), vLLM started without "--enable-auto-tool-choice", llama.cpp without "--jinja".
+_TOOLS_UNSUPPORTED = re.compile(
+    r"support tool use|does not support tools|enable-auto-tool-choice"
+    r"|tools param requires --jinja",
+    re.IGNORECASE,
+)
+# "Rate limit exceeded: free-models-per-day. Add 10 credits to unlock ..." (OpenRouter).
+_PER_DAY = re.compile(r"per[- ]day\b", re.IGNORECASE)
+# "You requested up to 2048 tokens, but can only afford 1310." (OpenRouter, 402)
+_AFFORD = re.compile(r"can only afford (\d[\d,]*)", re.IGNORECASE)
+
+
+def _is_context_error(reason: str, err: dict[str, Any]) -> bool:
+    codes = {err.get("code"), err.get("type")}
+    return bool(_CONTEXT_CODES & {c for c in codes if isinstance(c, str)}) or bool(
+        _CONTEXT_WORDS.search(reason)
+    )
+
+
+def _context_limit(reason: str, err: dict[str, Any]) -> int | None:
+    """Read the window the server stated: llama.cpp's ``n_ctx``, else from the wording."""
+    n_ctx = err.get("n_ctx")
+    if isinstance(n_ctx, int) and not isinstance(n_ctx, bool) and n_ctx > 0:
+        return n_ctx
+    for pattern in _CONTEXT_LIMIT:
+        match = pattern.search(reason)
+        if match:
+            value = int(match.group(1).replace(",", ""))
+            if value > 0:
+                return value
+    return None
+
+
+def _header(headers: Any, name: str) -> str | None:
+    """Look a header up case-insensitively in a mapping (a plain dict from a JSON body too)."""
+    if not isinstance(headers, Mapping):
+        return None
+    wanted = name.lower()
+    for key, value in headers.items():
+        if isinstance(key, str) and key.lower() == wanted and value is not None:
+            return str(value)
+    return None
+
+
+def _epoch_seconds(value: str | None) -> float | None:
+    """Read an ``X-RateLimit-Reset`` time: OpenRouter gives epoch milliseconds, as a string."""
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    if not number > 0 or number == float("inf"):
+        return None
+    # Epoch milliseconds are 13 digits today; seconds are 10.
+    return number / 1000.0 if number >= 1e11 else number

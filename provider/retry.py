@@ -11,7 +11,13 @@ import random
 import time
 from dataclasses import dataclass
 
-from provider.errors import APIConnectionError, APIStatusError, APITimeoutError, OpenRouterError
+from provider.errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    DailyLimitError,
+    OpenRouterError,
+)
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -76,6 +82,8 @@ def is_retryable(error: OpenRouterError) -> bool:
     """Tell whether a failure before any reply text may be tried again."""
     if isinstance(error, APITimeoutError):
         return False  # a slow model is not helped by asking twice
+    if isinstance(error, DailyLimitError):
+        return False  # a per-day cap does not lift in seconds
     if isinstance(error, APIConnectionError):
         return True
     return isinstance(error, APIStatusError) and error.status_code in RETRYABLE_STATUS

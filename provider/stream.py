@@ -1,6 +1,7 @@
 """A streamed reply: read the SSE events, assemble tool calls, close the upstream on stop.
 
-Yields ``Delta`` and ``Heartbeat`` events; the finished reply is ``ChatStream.result``.
+Yields ``Reasoning``, ``Delta`` and ``Heartbeat`` events; the finished reply is
+``ChatStream.result``.
 """
 
 from __future__ import annotations
@@ -20,21 +21,23 @@ from provider.errors import (
     APITimeoutError,
     EmptyReplyError,
     InvalidResponseError,
+    LengthLimitError,
     ProviderError,
     error_from_body,
 )
-from provider.types import ChatResult, Delta, Heartbeat, ToolCall, Usage
-from provider.wire import reasoning_details_of
+from provider.types import ChatResult, Delta, Heartbeat, Reasoning, ToolCall, Usage
+from provider.wire import reasoning_details_of, reasoning_text_of
 
 __all__ = ["ChatStream"]
 
 
 class ChatStream:
-    """Iterate a streaming reply as Delta and Heartbeat events.
+    """Iterate a streaming reply as Reasoning, Delta and Heartbeat events.
 
     Raises an OpenRouterError if the stream fails; ``text`` then holds the partial
-    reply. ``close()`` (or leaving the ``with`` block) closes the upstream request,
-    which is how a stopped reply stops costing tokens.
+    reply, ``reasoning`` the thinking so far (never part of ``text``). ``close()`` (or
+    leaving the ``with`` block) closes the upstream request, which is how a stopped reply
+    stops costing tokens; it may be called from another thread or greenlet while one reads.
     """
 
     def __init__(self, response: requests.Response, model: str, read_timeout: float) -> None:
@@ -46,12 +49,16 @@ class ChatStream:
         self.finish_reason: str | None = None
         self.usage = Usage()
         self.text = ""
+        self.reasoning = ""
         self.closed = False
+        # True while a read of the body is in progress: close() from another greenlet
+        # then leaves the final close of the response to the reading side.
+        self._reading = False
         self.finished = False  # [DONE] or a finish_reason arrived
         # Tool calls arrive in pieces keyed by index: id and name first, then the
         # arguments' JSON text a fragment at a time.
         self._tool_parts: dict[int, dict[str, str]] = {}
-        self._reasoning: list[dict[str, Any]] = []
+        self._reasoning_details: list[dict[str, Any]] = []
         self._slot_of: dict[int, int] = {}  # the index a piece names -> its call's slot
 
     def __enter__(self) -> ChatStream:
@@ -61,18 +68,43 @@ class ChatStream:
         self.close()
 
     def close(self) -> None:
-        """Close the upstream connection (idempotent), even while another thread reads it."""
-        if not self.closed:
-            self.closed = True
-            # A read blocked in another thread holds the response's buffer lock, so a
-            # plain close would wait for the next byte; shutting the socket down first
-            # wakes that read at once.
+        """Close the upstream connection (idempotent); never raises.
+
+        Safe while another thread or greenlet reads the stream. A read blocked there holds
+        the response's buffer lock: a plain close would wait for the next byte (threads)
+        or fail with "reentrant call inside <_io.BufferedReader>" (gevent greenlets of one
+        OS thread). So this marks the stream closed and shuts the socket down, which wakes
+        that read at once; the reading side then closes the response itself (``_read``).
+        """
+        if self.closed:
+            return
+        self.closed = True
+        try:
             connection = getattr(self._response.raw, "_connection", None)
             sock = getattr(connection, "sock", None)
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+            if not self._reading:
+                self._close_response()
+        except RuntimeError:  # pragma: no cover - a last guard: stopping must not fail
+            pass
+
+    def _close_response(self) -> None:
+        with contextlib.suppress(RuntimeError, OSError, ValueError):
             self._response.close()
+
+    def _read(self) -> bytes:
+        """Read what has arrived of the body (b"" at its end, or once the stream is closed)."""
+        if self.closed:
+            return b""
+        self._reading = True
+        try:
+            return self._response.raw.read1(65536)
+        finally:
+            self._reading = False
+            if self.closed:  # close() came meanwhile and left the response to us
+                self._close_response()
 
     @property
     def result(self) -> ChatResult:
@@ -85,7 +117,8 @@ class ChatStream:
             generation_id=self.generation_id,
             usage=self.usage,
             tool_calls=self.tool_calls,
-            reasoning_details=tuple(self._reasoning),
+            reasoning_details=tuple(self._reasoning_details),
+            reasoning=self.reasoning,
         )
 
     @property
@@ -98,11 +131,10 @@ class ChatStream:
         )
 
     def _raw_chunks(self) -> Iterator[bytes]:
-        raw = self._response.raw
         try:
             while True:
                 # read1 hands over whatever arrived, so text is not held back.
-                chunk = raw.read1(65536)
+                chunk = self._read()
                 if not chunk:
                     return
                 yield chunk
@@ -112,6 +144,10 @@ class ChatStream:
             ) from None
         except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
             raise APIConnectionError(f"the stream broke ({type(exc).__name__})") from None
+        except ValueError:
+            # A read racing a close() from another thread finds the file already closed.
+            if not self.closed:
+                raise
 
     def _events(self) -> Iterator[str | None]:
         """Yield each SSE data payload, and None for each comment line."""
@@ -136,16 +172,17 @@ class ChatStream:
 
     def _release(self) -> None:
         """Hand a fully read connection back to the pool instead of closing it."""
-        raw = self._response.raw
         try:
-            while raw.read1(65536):  # the end of the chunked body follows [DONE]
+            while self._read():  # the end of the chunked body follows [DONE]
                 pass
-        except (urllib3.exceptions.HTTPError, OSError):
+        except (urllib3.exceptions.HTTPError, OSError, ValueError):
             return  # close() will drop it
-        raw.release_conn()
+        if self.closed:
+            return  # closed meanwhile: the connection is dropped, not pooled
+        self._response.raw.release_conn()
         self.closed = True
 
-    def __iter__(self) -> Iterator[Delta | Heartbeat]:
+    def __iter__(self) -> Iterator[Reasoning | Delta | Heartbeat]:
         try:
             for payload in self._events():
                 if payload is None:
@@ -156,27 +193,37 @@ class ChatStream:
                     self._release()
                     break
                 try:
-                    delta = self._read_chunk(payload)
+                    thought, delta = self._read_chunk(payload)
                 except (AttributeError, KeyError, TypeError, ValueError):
                     raise InvalidResponseError("a stream chunk had an unexpected shape") from None
+                if thought:
+                    self.reasoning += thought
+                    yield Reasoning(thought)
                 if delta:
                     self.text += delta
                     yield Delta(delta)
         finally:
             self.close()
         if not self.text.strip() and not self.tool_calls:
+            if self.finish_reason == "length":
+                # A reasoning model can spend the whole reply budget before answering.
+                raise LengthLimitError(
+                    "the model reached the length limit before writing any answer",
+                    provider=self.provider,
+                )
             raise EmptyReplyError("the model streamed no text", provider=self.provider)
         if not self.finished:
             # The body ended without [DONE] or a finish reason: the reply was cut off.
             raise APIConnectionError("the stream ended before the reply was finished")
 
-    def _read_chunk(self, payload: str) -> str:
+    def _read_chunk(self, payload: str) -> tuple[str, str]:
+        """Read one data payload; return its (reasoning text, reply text)."""
         try:
             chunk = json.loads(payload)
         except ValueError:
             raise InvalidResponseError("a stream chunk was not JSON") from None
         if not isinstance(chunk, dict):
-            return ""
+            return "", ""
         for attribute, key in (
             ("provider", "provider"),
             ("model", "model"),
@@ -187,13 +234,14 @@ class ChatStream:
                 setattr(self, attribute, value)
         if chunk.get("usage"):
             self.usage = Usage.from_body(chunk["usage"])
-        if chunk.get("error"):
+        if chunk.get("error") or chunk.get("object") == "error":
+            # OpenRouter's {"error": {...}} chunk, or vLLM's top-level error object.
             error = error_from_body(chunk, 200, None)
             error.provider = error.provider or self.provider
             raise error
         choices = chunk.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-            return ""  # e.g. the final usage chunk with empty choices
+            return "", ""  # e.g. the final usage chunk with empty choices
         choice = choices[0]
         finish = choice.get("finish_reason")
         if finish:
@@ -201,12 +249,14 @@ class ChatStream:
             self.finished = True
         delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
         self._add_tool_parts(delta.get("tool_calls"))
-        self._reasoning.extend(reasoning_details_of(delta))
+        self._reasoning_details.extend(reasoning_details_of(delta))
+        thought = reasoning_text_of(delta)
         text = delta.get("content")
         if finish == "error":
-            self.text += text or ""
+            self.reasoning += thought
+            self.text += text if isinstance(text, str) else ""
             raise ProviderError("the model stopped with an error", provider=self.provider)
-        return text if isinstance(text, str) else ""
+        return thought, text if isinstance(text, str) else ""
 
     def _add_tool_parts(self, parts: Any) -> None:
         if not isinstance(parts, list):

@@ -8,7 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ChatResult", "Delta", "Heartbeat", "KeyInfo", "ModelInfo", "ToolCall", "Usage"]
+__all__ = [
+    "ChatResult",
+    "Delta",
+    "Heartbeat",
+    "KeyInfo",
+    "ModelInfo",
+    "Reasoning",
+    "ToolCall",
+    "Usage",
+    "context_window_of",
+]
 
 
 @dataclass(frozen=True)
@@ -65,11 +75,20 @@ class ChatResult:
     # Reasoning models return these with their tool calls and need them sent back
     # unchanged with the next request, or they lose the thread (OpenRouter's docs).
     reasoning_details: tuple[dict[str, Any], ...] = ()
+    # The model's thinking as text (``reasoning`` / ``reasoning_content``), never in ``content``.
+    reasoning: str = ""
 
 
 @dataclass(frozen=True)
 class Delta:
     """A piece of reply text as it arrives."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Reasoning:
+    """A piece of the model's thinking as it arrives; not part of the reply text."""
 
     text: str
 
@@ -108,19 +127,37 @@ class ModelInfo:
                 return None
             return value if value >= 0 else None
 
-        context = data.get("context_length")
-        top = data.get("top_provider")
-        if not isinstance(context, int) and isinstance(top, dict):
-            context = top.get("context_length")
         params = data.get("supported_parameters")
         return cls(
             id=model_id,
             name=str(data.get("name") or model_id),
-            context_length=context if isinstance(context, int) and context > 0 else None,
+            context_length=context_window_of(data),
             prompt_price=price("prompt"),
             completion_price=price("completion"),
             supported_parameters=tuple(p for p in params or () if isinstance(p, str)),
         )
+
+
+def context_window_of(data: dict[str, Any]) -> int | None:
+    """Read a catalog entry's context window, in tokens, from whichever server's field has it.
+
+    ``context_length`` (OpenRouter), ``top_provider.context_length`` (OpenRouter),
+    ``max_model_len`` (vLLM's /v1/models), ``meta.n_ctx`` then ``meta.n_ctx_train``
+    (llama.cpp's /v1/models), ``context_window`` (LiteLLM): the first positive integer.
+    """
+    top = data.get("top_provider") if isinstance(data.get("top_provider"), dict) else {}
+    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    for value in (
+        data.get("context_length"),
+        top.get("context_length"),
+        data.get("max_model_len"),
+        meta.get("n_ctx"),
+        meta.get("n_ctx_train"),
+        data.get("context_window"),
+    ):
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provider.errors import EmptyReplyError, ModerationError, ProviderError, error_from_body
+from provider.errors import (
+    EmptyReplyError,
+    LengthLimitError,
+    ModerationError,
+    ProviderError,
+    error_from_body,
+)
 from provider.types import ChatResult, ToolCall, Usage
 
-__all__ = ["chat_payload", "chat_result", "reasoning_details_of", "tool_calls_of"]
+__all__ = [
+    "chat_payload",
+    "chat_result",
+    "reasoning_details_of",
+    "reasoning_text_of",
+    "tool_calls_of",
+]
 
 
 def chat_payload(
@@ -47,11 +59,19 @@ def chat_result(body: dict[str, Any]) -> ChatResult:
     finish_reason = choice.get("finish_reason")
     if finish_reason == "error":
         raise ProviderError("the model stopped with an error", provider=body.get("provider"))
-    calls = tool_calls_of(message.get("tool_calls") if isinstance(message, dict) else None)
+    if not isinstance(message, dict):
+        message = {}
+    calls = tool_calls_of(message.get("tool_calls"))
     if calls:
         content = content if isinstance(content, str) else ""
     elif not isinstance(content, str) or not content.strip():
-        refusal = message.get("refusal") if isinstance(message, dict) else None
+        if finish_reason == "length":
+            # A reasoning model can spend the whole reply budget before answering.
+            raise LengthLimitError(
+                "the model reached the length limit before writing any answer",
+                provider=body.get("provider") if isinstance(body.get("provider"), str) else None,
+            )
+        refusal = message.get("refusal")
         if refusal:
             raise ModerationError(str(refusal), status_code=200)
         raise EmptyReplyError("the model returned no text", provider=body.get("provider"))
@@ -65,7 +85,8 @@ def chat_result(body: dict[str, Any]) -> ChatResult:
         generation_id=body.get("id") if isinstance(body.get("id"), str) else None,
         usage=Usage.from_body(body.get("usage")),
         tool_calls=calls,
-        reasoning_details=reasoning_details_of(message if isinstance(message, dict) else {}),
+        reasoning_details=reasoning_details_of(message),
+        reasoning=reasoning_text_of(message, separator="\n\n"),
     )
 
 
@@ -75,6 +96,26 @@ def reasoning_details_of(part: dict[str, Any]) -> tuple[dict[str, Any], ...]:
     if not isinstance(details, list):
         return ()
     return tuple(item for item in details if isinstance(item, dict))
+
+
+def reasoning_text_of(part: dict[str, Any], separator: str = "") -> str:
+    """Read the thinking text of a message or a stream delta.
+
+    ``reasoning`` (OpenRouter) or ``reasoning_content`` (DeepSeek, vLLM, llama.cpp); when
+    only ``reasoning_details`` came, their ``reasoning.text`` texts and ``reasoning.summary``
+    summaries, joined by ``separator`` (encrypted details carry no text).
+    """
+    for key in ("reasoning", "reasoning_content"):
+        value = part.get(key)
+        if isinstance(value, str) and value:
+            return value
+    pieces = []
+    for item in reasoning_details_of(part):
+        key = "summary" if item.get("type") == "reasoning.summary" else "text"
+        value = item.get(key)
+        if isinstance(value, str) and value:
+            pieces.append(value)
+    return separator.join(pieces)
 
 
 def tool_calls_of(parts: Any) -> tuple[ToolCall, ...]:

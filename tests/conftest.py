@@ -1,117 +1,52 @@
-"""Fixtures: a fake OpenRouter, an isolated database and Redis prefix per run, the app.
+"""Fixtures and hooks only; the helpers they use live in tests/support/.
 
-With TEST_DATABASE_URL / TEST_REDIS_URL set, the suite runs against real PostgreSQL
-and Redis: each run creates its own database and key prefix and removes them after.
-Without them it runs on the embedded defaults (SQLite and file sessions). Under CI
-both must be set and reachable, or the run fails.
+Fixtures: a fake OpenRouter, an isolated database and Redis prefix per run, the app,
+visitors. Hooks: the real-services check, a marker per layer (unit, app, server, deploy,
+e2e) with a count per layer in the summary, and the canary leak watch, which fails the
+session if the key saved all through the suite showed up in a log line, a page or a row.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import re
-import socket
-import subprocess
-import sys
-import threading
-import time
-import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
-import requests
 import sqlalchemy as sa
-from flask import request as flask_request
-from werkzeug.serving import make_server
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tests.support import (
+    CANARY_KEY,
+    CANARY_WATCH,
+    RUN_ID,
+    SECRET,
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    AppFactory,
+    Visitor,
+    empty_tables,
+    require_services,
+    serving,
+    with_database,
+)
+from tests.support.fake_openrouter import FakeOpenRouter
 
-from config import normalize_database_url  # noqa: E402
-from tests.fake_openrouter import FakeOpenRouter  # noqa: E402
+TESTS = Path(__file__).resolve().parent
+LAYERS = ("unit", "app", "server", "deploy", "e2e")
 
-TEST_DATABASE_URL = normalize_database_url(os.environ.get("TEST_DATABASE_URL", "").strip())
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
-IN_CI = bool(os.environ.get("CI"))
-RUN_ID = uuid.uuid4().hex[:10]
-SECRET = "test-session-secret-" + "x" * 32
-CANARY_KEY = "sk-or-v1-canary0000000000000000000000000000000000000000000000000c4n4"
-
-
-def _require_services() -> None:
-    problems = []
-    if IN_CI and not TEST_DATABASE_URL:
-        problems.append("TEST_DATABASE_URL is not set")
-    if IN_CI and not TEST_REDIS_URL:
-        problems.append("TEST_REDIS_URL is not set")
-    if TEST_DATABASE_URL:
-        try:
-            engine = sa.create_engine(TEST_DATABASE_URL, connect_args={"connect_timeout": 5})
-            with engine.connect() as connection:
-                connection.execute(sa.text("SELECT 1"))
-            engine.dispose()
-        except Exception as exc:
-            problems.append(
-                f"PostgreSQL at TEST_DATABASE_URL is unreachable ({exc.__class__.__name__})"
-            )
-    if TEST_REDIS_URL:
-        try:
-            redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=3).ping()
-        except Exception as exc:
-            problems.append(f"Redis at TEST_REDIS_URL is unreachable ({exc.__class__.__name__})")
-    if problems:
-        pytest.exit("real services required: " + "; ".join(problems), returncode=1)
+# A whole run of the suite sees at least this much; less means the watch was not hooked in.
+CANARY_MINIMUM = {"log lines": 100, "responses": 500, "database rows": 100}
+_CANARY_REPORT = pytest.StashKey[tuple[str, list[str]]]()
+_deselected = 0
 
 
-class CanaryWatch(logging.Handler):
-    """Watch every log line (tracebacks included) and every page for the canary key."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-        self.lines_seen = 0
-        self.responses_seen = 0
-        self.rows_seen = 0
-        self.leaks: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines_seen += 1
-        text = self.format(record)  # includes the formatted traceback, if any
-        if CANARY_KEY in text or CANARY_KEY[-12:] in text:
-            self.leaks.append(f"log line: {text[:200]}")
-
-    def check_text(self, text: str, where: str) -> None:
-        if CANARY_KEY in text or CANARY_KEY[-12:] in text:
-            self.leaks.append(where)
-
-    def check_response(self, response):
-        self.responses_seen += 1
-        where = f"response to {flask_request.path}"
-        if not response.is_streamed:
-            self.check_text(response.get_data(as_text=True), where)
-            return response
-        chunks = response.response
-
-        def watched():
-            # Streamed answers (SSE) are checked chunk by chunk as they are sent.
-            for chunk in chunks:
-                self.check_text(chunk.decode() if isinstance(chunk, bytes) else chunk, where)
-                yield chunk
-
-        response.response = watched()
-        return response
-
-
-CANARY_WATCH = CanaryWatch()
+# ---------------------------------------------------------------- session hooks
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    _require_services()
+    require_services()
     # Debug logging on for the whole run, so a leak at any level is seen.
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
@@ -124,30 +59,105 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"automotive-chat: database={database} sessions={sessions} run={RUN_ID}"]
 
 
-def with_database(url: str, name: str) -> str:
-    """Return the same server URL pointing at another database."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
+def layer_of(path: str | Path) -> str | None:
+    """The layer a test belongs to: the first folder under tests/ (None outside them)."""
+    path = Path(path)
+    if not path.is_absolute():
+        path = TESTS.parent / path
+    try:
+        parts = path.relative_to(TESTS).parts
+    except ValueError:
+        return None
+    return parts[0] if len(parts) > 1 and parts[0] in LAYERS else None
 
 
-def wait_until_serving(server: subprocess.Popen, base: str, seconds: float) -> bool:
-    """Wait until a server we started answers /health; False if it exited or never did."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            requests.get(f"{base}/health", timeout=2)
-            return True
-        except (requests.ConnectionError, requests.Timeout):
-            if time.monotonic() > deadline or server.poll() is not None:
-                return False
-            time.sleep(0.2)
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        layer = layer_of(item.path)
+        if layer:
+            item.add_marker(getattr(pytest.mark, layer))
 
 
-def free_port() -> int:
-    """Return a loopback port nothing is listening on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    global _deselected
+    _deselected += len(items)
+
+
+def _ran_the_whole_suite(session: pytest.Session) -> bool:
+    """True when every test under tests/ was selected (no paths, -k, -m or --lf narrowing)."""
+    config = session.config
+    here = config.invocation_params.dir
+    whole = {TESTS, TESTS.parent}
+    for arg in config.args:
+        path, _, node = arg.partition("::")
+        if node or (here / path).resolve() not in whole:
+            return False
+    return _deselected == 0 and session.testscollected > 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The canary leak watch: fail the session on any leak, or on a watch that saw too little.
+
+    Runs after every test (and every make_app teardown, where the rows are scanned). The
+    counts are checked only when the whole suite ran; a leak fails any run.
+    """
+    if session.config.option.collectonly:
+        return
+    seen = {
+        "log lines": CANARY_WATCH.lines_seen,
+        "responses": CANARY_WATCH.responses_seen,
+        "database rows": CANARY_WATCH.rows_seen,
+    }
+    # The counts say whether the watch was hooked in; a run that stopped short or failed
+    # has less to show, and fails (or not) on its own.
+    whole = _ran_the_whole_suite(session)
+    check_counts = whole and session.testsfailed == 0 and not session.shouldstop
+    too_little = [
+        f"{count} {what} (a whole run sees more than {CANARY_MINIMUM[what]})"
+        for what, count in seen.items()
+        if check_counts and count <= CANARY_MINIMUM[what]
+    ]
+    problems = [f"leak: {leak}" for leak in CANARY_WATCH.leaks]
+    problems += [f"the watch saw only {text}" for text in too_little]
+    summary = (
+        f"canary: watched {seen['log lines']} log lines, {seen['responses']} responses, "
+        f"{seen['database rows']} database rows; {len(CANARY_WATCH.leaks)} leaks found"
+    )
+    if not whole:
+        summary += " (part of the suite: counts not checked)"
+    elif not check_counts:
+        summary += " (tests failed: counts not checked)"
+    session.config.stash[_CANARY_REPORT] = (summary, problems)
+    if problems and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """One line of counts per layer, then the canary watch's line (and its leaks, in red)."""
+    counts: dict[str, Counter] = {}
+    for category in ("passed", "failed", "error", "skipped", "xfailed", "xpassed"):
+        for report in terminalreporter.stats.get(category, []):
+            nodeid = getattr(report, "nodeid", "")
+            layer = layer_of(nodeid.split("::", 1)[0]) or "other"
+            counts.setdefault(layer, Counter())[category] += 1
+    if counts:
+        order = [*LAYERS, "other"]
+        parts = []
+        for layer in sorted(counts, key=order.index):
+            counted = counts[layer]
+            parts.append(f"{layer} " + ", ".join(f"{n} {what}" for what, n in counted.items()))
+        terminalreporter.write_line("layers: " + " · ".join(parts))
+
+    report = config.stash.get(_CANARY_REPORT, None)
+    if report is None:
+        return
+    summary, problems = report
+    if problems:
+        terminalreporter.write_sep("=", "CANARY KEY WATCH FAILED", red=True, bold=True)
+        for problem in problems:
+            terminalreporter.write_line(f"  {problem}", red=True)
+    terminalreporter.write_line(summary, red=bool(problems))
 
 
 # ---------------------------------------------------------------- services
@@ -213,72 +223,7 @@ def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str
     return database_url
 
 
-def base_env(fake: FakeOpenRouter, database_url: str, **extra: str) -> dict[str, str]:
-    """Return the environment an app under test starts with."""
-    env = {
-        "SESSION_SECRET": SECRET,
-        "DATABASE_URL": database_url,
-        "OPENROUTER_BASE_URL": fake.url,
-        # The fake plays OpenRouter, and is named as it would be.
-        "UPSTREAM_NAME": "OpenRouter",
-        "OPENROUTER_READ_TIMEOUT": "5",
-        "OPENROUTER_CONNECT_TIMEOUT": "2",
-        # Error-display tests see each failure once; retry tests turn retries back on.
-        "OPENROUTER_MAX_RETRIES": "0",
-        # Rate-limit tests set their own limits; the rest of the suite should not hit them.
-        "RATE_LIMIT_CHAT": "1000 per minute",
-        "RATE_LIMIT_CHAT_IP": "1000 per minute",
-        "RATE_LIMIT_KEY_TEST": "1000 per minute",
-        "RATE_LIMIT_KEY_TEST_IP": "1000 per minute",
-    }
-    if TEST_REDIS_URL:
-        env["REDIS_URL"] = TEST_REDIS_URL
-    env.update(extra)
-    return env
-
-
 # ---------------------------------------------------------------- the app
-
-
-class AppFactory:
-    """Build apps sharing the run's database; tear all of them down after the test."""
-
-    def __init__(self, fake, database_url, redis_prefix, tmp_path) -> None:
-        self.fake = fake
-        self.database_url = database_url
-        self.redis_prefix = redis_prefix
-        self.instance_path = str(tmp_path / "instance")
-        # Apps of one test share a catalog cache; tests never see each other's.
-        self.catalog_prefix = f"{redis_prefix}{uuid.uuid4().hex[:8]}:"
-        self.apps = []
-
-    def __call__(self, config: dict | None = None, **env_extra: str):
-        from app import create_app
-
-        env = base_env(self.fake, self.database_url, **env_extra)
-        overrides = {
-            "TESTING": True,
-            "SESSION_KEY_PREFIX": self.redis_prefix + "session:",
-            "CATALOG_CACHE_PREFIX": self.catalog_prefix,
-            "RATELIMIT_KEY_PREFIX": self.catalog_prefix + "limits",
-        }
-        overrides.update(config or {})
-        app = create_app(overrides, env=env, instance_path=self.instance_path)
-        app.after_request(CANARY_WATCH.check_response)
-        self.apps.append(app)
-        return app
-
-    def close(self) -> None:
-        from models import db
-
-        for app in self.apps:
-            with app.app_context():
-                for engine in db.engines.values():
-                    engine.dispose()
-            app.extensions["openrouter"].close()
-            client = app.extensions.get("redis")
-            if client is not None:
-                client.close()
 
 
 @pytest.fixture
@@ -286,39 +231,12 @@ def make_app(fake, migrated, redis_prefix, tmp_path) -> Iterator[AppFactory]:
     factory = AppFactory(fake, migrated, redis_prefix, tmp_path)
     yield factory
     factory.close()
-    _empty_tables(migrated)
-
-
-def _empty_tables(database_url: str) -> None:
-    engine = sa.create_engine(database_url)
-    with engine.begin() as connection:
-        for table in ("conversation", "message"):
-            for row in connection.execute(sa.text(f"SELECT * FROM {table}")):  # noqa: S608
-                CANARY_WATCH.rows_seen += 1
-                if CANARY_KEY[-12:] in repr(tuple(row)):
-                    CANARY_WATCH.leaks.append(f"{table} row {tuple(row)[:2]}")
-        connection.execute(sa.text("DELETE FROM message"))
-        connection.execute(sa.text("DELETE FROM conversation"))
-        connection.execute(sa.text("DELETE FROM vehicle"))
-    engine.dispose()
+    empty_tables(migrated)  # counts the rows for the canary watch, and scans them
 
 
 @pytest.fixture
 def app(make_app):
     return make_app()
-
-
-@contextlib.contextmanager
-def serving(app):
-    """Serve an app on a real loopback port (threaded), for streams and browsers."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -337,64 +255,6 @@ def runner(app):
     return app.test_cli_runner()
 
 
-# ---------------------------------------------------------------- page helpers
-
-
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_token(client, path: str = "/") -> str:
-    """Fetch a page and return the CSRF token its forms carry."""
-    page = client.get(path)
-    match = CSRF_RE.search(page.get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-class Visitor:
-    """A browser-like visitor: keeps cookies, sends forms with their CSRF token."""
-
-    def __init__(self, client) -> None:
-        self.client = client
-        self.pages: list[str] = []
-
-    def get(self, path: str, **kwargs):
-        response = self.client.get(path, **kwargs)
-        self.pages.append(response.get_data(as_text=True))
-        return response
-
-    def post(self, path: str, data: dict | None = None, *, source: str = "/", **kwargs):
-        form = {"csrf_token": csrf_token(self.client, source), **(data or {})}
-        response = self.client.post(path, data=form, **kwargs)
-        self.pages.append(response.get_data(as_text=True))
-        return response
-
-    def send(self, message: str, conversation_id: str | None = None, headers=None, **fields):
-        data = {"message": message, **fields}
-        if conversation_id:
-            data["conversation_id"] = conversation_id
-        return self.post("/chat", data, headers=headers)
-
-    def send_json(self, message: str, conversation_id: str | None = None, **fields):
-        body = {"message": message, **fields}
-        if conversation_id:
-            body["conversation_id"] = conversation_id
-        token = csrf_token(self.client)
-        response = self.client.post(
-            "/chat",
-            json=body,
-            headers={"X-CSRFToken": token, "Accept": "application/json"},
-        )
-        self.pages.append(response.get_data(as_text=True))
-        return response
-
-    def save_key(self, key: str, model: str | None = None):
-        data = {"api_key": key}
-        if model:
-            data["model"] = model
-        return self.post("/settings", data, source="/settings")
-
-
 @pytest.fixture
 def visitor(client) -> Visitor:
     return Visitor(client)
@@ -406,18 +266,3 @@ def keyed_visitor(visitor: Visitor) -> Visitor:
     response = visitor.save_key(CANARY_KEY)
     assert response.status_code == 303
     return visitor
-
-
-def conversation_id_from(response) -> str:
-    """Read the conversation id from a 303 to /c/<id>."""
-    location = response.headers["Location"]
-    match = re.search(r"/c/([0-9a-f]{32})$", location)
-    assert match, location
-    return match.group(1)
-
-
-def history_window(app, visitor: Visitor) -> dict:
-    """Read the history window kept beside this visitor's session."""
-    sid = visitor.client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
-    key = f"{app.config['SESSION_KEY_PREFIX']}history:{sid}"
-    return app.session_interface.read_extra(key)

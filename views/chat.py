@@ -27,7 +27,7 @@ import session_store
 import vehicles
 from chat import ask, context, failures, intake, stream
 from chat.failures import TurnError
-from chat.turn import PreparedTurn, TurnResult
+from chat.turn import PENDING, PreparedTurn, TurnResult
 from models import Conversation, Message, db
 from security import chat_limits, rate_limited
 from states import FailureKind, MessageStatus, Role
@@ -171,6 +171,9 @@ def send():
         return render_chat(conversation, draft=draft, error=str(mismatch), status=409)
     if isinstance(saved, TurnResult):
         result = saved
+        if result.status == PENDING and not wants_stream():
+            # The first copy is still being answered: wait for its answer.
+            *_, result = intake.await_reply(result, context.pending_seconds())
     elif wants_stream():
         return _event_stream(_turn_events(context.prepare(saved)))
     else:
@@ -220,6 +223,7 @@ def _template_globals(state) -> None:
         Role=Role,
         offline_notice=lambda: failures.offline_notice(_client().name),
         STOPPED_NOTICE=failures.STOPPED_NOTICE,
+        CUT_OFF_NOTICE=failures.CUT_OFF_NOTICE,
         STOPPED_EMPTY=failures.STOPPED_EMPTY,
     )
 
@@ -294,7 +298,7 @@ def _final_event(result: TurnResult) -> str:
         body["html"] = render_template(
             "chat/_message.html",
             message=reply,
-            show_retry=MessageStatus(reply.status).retryable,
+            show_retry=reply.may_retry,
             conversation_id=result.conversation_id,
         )
         body["totals"] = Message.totals(result.conversation_id)
@@ -309,6 +313,8 @@ def _turn_events(turn: PreparedTurn) -> Iterator[str]:
         for kind, payload in events:
             if kind == "delta":
                 yield _sse("delta", {"text": payload})
+            elif kind == "reasoning":
+                yield _sse("reasoning", {"text": payload})
             elif kind == "tools":
                 yield _sse("tools", {"names": [entry["name"] for entry in payload]})
             elif kind == "heartbeat":
@@ -325,6 +331,13 @@ def _replay(result: TurnResult) -> Iterator[str]:
     yield _conversation_event(
         result.conversation_id, result.message_id, conversation.title if conversation else None
     )
+    if result.status == PENDING:
+        # The first copy is still being answered: keep this stream alive until it is.
+        for awaited in intake.await_reply(result, context.pending_seconds()):
+            if awaited is None:
+                yield ": keepalive\n\n"
+            else:
+                result = awaited
     if result.reply_id is not None:
         yield _final_event(result)
     else:

@@ -6,10 +6,11 @@ import contextlib
 import logging
 
 from flask import Blueprint, Response, jsonify, make_response, render_template, request
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+import session_store
 from models import db
 from security import limit_retry_after
 from views import FieldRejected, error_body, wants_json
@@ -82,16 +83,36 @@ def _too_many_requests() -> Response:
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(exc: CSRFError):
-    """Keep the visitor's draft when their form token has expired."""
+    """Keep the visitor's draft when their form token has expired (or the store is down).
+
+    A script gets a fresh token with the refusal and sends again by itself; a session
+    store that does not answer is named as such, not as an expired session.
+    """
+    if not session_store.store_reachable():
+        return _session_store_down()
     message = (
         "Your session expired or the form was out of date, so nothing was sent. "
         "Your text is still here: send it again."
     )
     if wants_json():
-        return jsonify(error_body("csrf_failed", message)), 400
+        return jsonify({**error_body("csrf_failed", message), "csrf_token": generate_csrf()}), 400
     if request.endpoint == "chat.send":
         return render_draft(message)
     return _respond(400, "csrf_failed", "Form expired", message)
+
+
+def _session_store_down():
+    log.error("session store unavailable: the form token could not be checked")
+    message = (
+        "The session store is not answering, so nothing was sent. Your text is still "
+        "here: send it again in a moment."
+    )
+    if request.endpoint == "chat.send" and not wants_json():
+        response = make_response(render_draft(message, status=503))
+    else:
+        response = _respond(503, "session_store_unavailable", "Temporarily unavailable", message)
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 @bp.app_errorhandler(SQLAlchemyError)

@@ -215,12 +215,30 @@
     });
   }
 
-  // A refusal (not a stream) becomes an error carrying the server's sentence.
-  function refusal(response) {
+  // A refusal (not a stream) becomes an error carrying the server's sentence. An
+  // expired form token comes back with a fresh one: the page takes it and sends
+  // the same message again, once, without the visitor doing anything.
+  function refusal(turn, response) {
     return response.json().then(function (body) {
-      throw new Error((body.error && body.error.message) || "The message could not be sent.");
+      var error = body.error || {};
+      if (error.kind === "csrf_failed" && body.csrf_token && !turn.renewed) {
+        turn.renewed = true;
+        renewToken(body.csrf_token);
+        turn.data.set("csrf_token", body.csrf_token);
+        return postMessage(turn.data).then(function (again) {
+          return readReply(turn, again);
+        });
+      }
+      throw new Error(error.message || "The message could not be sent.");
     }, function () {
       throw new Error("The message could not be sent (HTTP " + response.status + ").");
+    });
+  }
+
+  function renewToken(token) {
+    if (tokenMeta) tokenMeta.content = token;
+    document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) {
+      input.value = token;
     });
   }
 
@@ -241,7 +259,7 @@
 
   function readReply(turn, response) {
     var type = response.headers.get("Content-Type") || "";
-    if (type.indexOf("text/event-stream") !== 0) return refusal(response);
+    if (type.indexOf("text/event-stream") !== 0) return refusal(turn, response);
     box.value = "";
     updateCounter();
     return readEvents(response, function (name, payload) {
@@ -262,6 +280,22 @@
     note.className = "tool-note muted";
     note.textContent = "Looked up: " + payload.names.join(", ");
     turn.reply.insertBefore(note, turn.replyBody);
+  }
+
+  // A reasoning model's thoughts: kept apart from the answer, folded away.
+  function onReasoningEvent(turn, payload) {
+    if (!turn.thinking) {
+      var details = document.createElement("details");
+      details.className = "reasoning";
+      var summary = document.createElement("summary");
+      summary.textContent = "Thinking…";
+      details.appendChild(summary);
+      turn.thinking = document.createElement("div");
+      turn.thinking.className = "reasoning-text";
+      details.appendChild(turn.thinking);
+      turn.reply.insertBefore(details, turn.replyBody);
+    }
+    turn.thinking.textContent += payload.text;
   }
 
   function onDeltaEvent(turn, payload) {
@@ -286,6 +320,7 @@
   var eventHandlers = {
     conversation: onConversationEvent,
     tools: onToolsEvent,
+    reasoning: onReasoningEvent,
     delta: onDeltaEvent,
     done: onLastEvent,
     error: onLastEvent,

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.conftest import CANARY_KEY
-from tests.fake_openrouter import Reply
+from tests.support import CANARY_KEY
+from tests.support.fake_openrouter import Reply
 
 pytestmark = pytest.mark.browser
 

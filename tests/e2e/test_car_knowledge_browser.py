@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_streaming_browser import save_key
-from tests.fake_openrouter import Stream, ToolCalls
+from tests.support.browser import save_key
+from tests.support.fake_openrouter import Stream, ToolCalls
 
 pytestmark = pytest.mark.browser
 

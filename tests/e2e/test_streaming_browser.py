@@ -7,17 +7,10 @@ import time
 
 import pytest
 
-from tests.conftest import CANARY_KEY
-from tests.fake_openrouter import Stream
+from tests.support.browser import save_key
+from tests.support.fake_openrouter import Stream
 
 pytestmark = pytest.mark.browser
-
-
-def save_key(page, base: str) -> None:
-    page.goto(base + "/settings")
-    page.fill("#api_key", CANARY_KEY)
-    page.click("button:has-text('Save')")
-    page.wait_for_selector(".masked-key")
 
 
 def test_text_streams_in_then_stop_keeps_the_partial(js_page, live_server, fake):

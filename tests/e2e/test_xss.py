@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CANARY_KEY
-from tests.e2e.xss_payloads import PAYLOADS
-from tests.fake_openrouter import DEFAULT_MODELS, Reply, Stream, model_entry
+from tests.support import CANARY_KEY
+from tests.support.fake_openrouter import DEFAULT_MODELS, Reply, Stream, model_entry
+from tests.support.xss_payloads import PAYLOADS
 
 pytestmark = pytest.mark.browser
 

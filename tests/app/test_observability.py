@@ -17,8 +17,8 @@ import sentry_sdk
 from prometheus_client.parser import text_string_to_metric_families
 
 import observability
-from tests.conftest import CANARY_KEY, CANARY_WATCH, SECRET, TEST_REDIS_URL, Visitor
-from tests.fake_openrouter import Error
+from tests.support import CANARY_KEY, CANARY_WATCH, SECRET, TEST_REDIS_URL, Visitor
+from tests.support.fake_openrouter import Error
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ROOT, SECRET, free_port
-from tests.deploy_helpers import (
+from tests.support import ROOT, SECRET, free_port
+from tests.support.deploy import (
     DEPLOY,
     clean_env,
     require_tool,
@@ -28,8 +28,8 @@ from tests.deploy_helpers import (
     stop,
     substitute,
 )
-from tests.fake_openrouter import Stream
-from tests.test_streaming import SSE_HEADERS, read_events
+from tests.support.fake_openrouter import Stream
+from tests.support.streaming import SSE_HEADERS, read_events
 
 pytestmark = pytest.mark.slow
 

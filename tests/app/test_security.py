@@ -7,17 +7,13 @@ import threading
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.conftest import (
+from tests.support import (
     CANARY_KEY,
     ROOT,
-    TEST_REDIS_URL,
     Visitor,
     conversation_id_from,
-    free_port,
 )
-from tests.test_startup import _env, start_gunicorn
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -290,45 +286,6 @@ def test_conversation_titles_are_bounded(keyed_visitor, fake):
     cid = conversation_id_from(keyed_visitor.send("Very long first line " * 50))
     title = re.search(r"<h1>([^<]*)</h1>", keyed_visitor.get(f"/c/{cid}").text).group(1)
     assert len(title) <= 80 and title.endswith("…")
-
-
-@pytest.mark.slow
-def test_the_limit_is_shared_by_several_gunicorn_workers(tmp_path, fake, migrated, redis_prefix):
-    if not TEST_REDIS_URL:
-        pytest.skip("a limit shared between processes needs Redis (TEST_REDIS_URL)")
-    port = free_port()
-    env = _env(
-        tmp_path,
-        BIND=f"127.0.0.1:{port}",
-        WORKERS="3",
-        DATABASE_URL=migrated,
-        REDIS_URL=TEST_REDIS_URL,
-        OPENROUTER_BASE_URL=fake.url,
-        SESSION_SECRET="w" * 40,
-        SESSION_KEY_PREFIX=redis_prefix + "gunicorn-session:",
-        RATELIMIT_KEY_PREFIX=redis_prefix + "gunicorn-limits",
-        CATALOG_CACHE_PREFIX=redis_prefix + "gunicorn:",
-        RATE_LIMIT_CHAT_IP="4 per minute",
-    )
-    server, base = start_gunicorn(env, port)
-    try:
-        codes = []
-        for _ in range(10):
-            browser = requests.Session()  # a new session and connection each time
-            page = browser.get(base + "/", timeout=5, headers={"Connection": "close"})
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-            sent = browser.post(
-                base + "/chat",
-                data={"csrf_token": token, "message": "Across workers"},
-                headers={"Accept": "application/json", "Connection": "close"},
-                timeout=10,
-            )
-            codes.append(sent.status_code)
-        assert codes.count(429) == 6, codes
-        assert codes[:4] == [200] * 4
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.mark.parametrize(

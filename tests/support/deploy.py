@@ -8,14 +8,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, ROOT, wait_until_serving
+from tests.support import BIN, IN_CI, ROOT, wait_until_serving
 
-BIN = Path(sys.executable).parent
 DEPLOY = ROOT / "deploy"
 
 

@@ -1,8 +1,7 @@
 """The staying-on-topic evaluation set: its shape, and the entities found in every question.
 
-The data is in tests/eval_questions.py. The app-level checks send every question through
-POST /chat: with a key, each reaches the model as typed (nothing is filtered out); without
-one, each gets the built-in tools' answer or the offline notice.
+The data is in tests/support/eval_questions.py. tests/app/test_eval_chat.py sends every
+question through POST /chat.
 """
 
 from __future__ import annotations
@@ -12,10 +11,9 @@ import unicodedata
 
 import pytest
 
-from automotive.prompts import SYSTEM_PROMPT
 from automotive.tires import find_tire_sizes, parse_tire_size
 from automotive.vin import check_digit_applies, check_vin, find_vins
-from tests.eval_questions import (
+from tests.support.eval_questions import (
     OTHER_LANGUAGES,
     QUESTIONS,
     SECTIONS,
@@ -155,47 +153,3 @@ def test_dtcs_found(question: EvalQuestion):
     from automotive.dtc import find_dtcs  # automotive/dtc.py is being written alongside
 
     assert find_dtcs(question.text) == list(question.dtcs)
-
-
-# ---------------------------------------------------------------- through the app
-
-
-def test_no_car_question_is_refused_every_one_reaches_the_model(keyed_visitor, fake):
-    """No pre-filter: every question goes upstream as typed, under the on-topic prompt."""
-    refused = []
-    for question in QUESTIONS:
-        response = keyed_visitor.send_json(question.text)
-        body = response.get_json()
-        sent = fake.chat_requests[-1].messages if fake.chat_requests else []
-        if (
-            response.status_code != 200
-            or body["status"] != "ok"
-            or not sent
-            or sent[-1] != {"role": "user", "content": question.text}
-        ):
-            refused.append((question.text, response.status_code, body.get("status")))
-            continue
-        system = sent[0]["content"]
-        # Staying on topic is the model's job, asked of it in every request.
-        assert system.startswith(SYSTEM_PROMPT)
-        assert "do not refuse questions that are about vehicles" in system
-    assert refused == []
-    assert len(fake.chat_requests) == len(QUESTIONS)
-
-
-def test_offline_every_question_is_answered_from_the_tools_or_told_how_to_go_online(visitor, fake):
-    for question in QUESTIONS:
-        body = visitor.send_json(question.text).get_json()
-        assert body["status"] == "offline", question.text
-        reply = body["reply"]
-        has_entities = bool(question.vins or question.dtcs or question.tires)
-        if has_entities:
-            assert reply.startswith("**Offline answer**"), question.text
-            for code in question.dtcs:
-                assert f"### {code}:" in reply, (question.text, code)
-            for vin in question.vins:
-                assert f"### VIN {vin}" in reply, (question.text, vin)
-        else:
-            assert reply.startswith("**The assistant is offline:**"), question.text
-        assert "Settings" in reply  # where to add a key
-    assert fake.chat_requests == []

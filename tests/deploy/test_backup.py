@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
-from tests.conftest import IN_CI, RUN_ID, SECRET, TEST_DATABASE_URL, free_port, with_database
-from tests.deploy_helpers import BIN, DEPLOY, clean_env, require_tool
+from tests.support import IN_CI, RUN_ID, SECRET, TEST_DATABASE_URL, free_port, with_database
+from tests.support.deploy import BIN, DEPLOY, clean_env, require_tool
 
 BACKUP = DEPLOY / "backup.sh"
 RESTORE = DEPLOY / "restore.sh"

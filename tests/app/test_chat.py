@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from automotive.prompts import SYSTEM_PROMPT
-from tests.conftest import CANARY_KEY, Visitor, conversation_id_from
-from tests.fake_openrouter import Reply
+from tests.support import CANARY_KEY, Visitor, conversation_id_from
+from tests.support.fake_openrouter import Reply
 
 
 def test_chat_page_works_without_javascript(visitor):

@@ -16,10 +16,10 @@ import pytest
 import requests
 from cachelib.file import FileSystemCache
 
-from tests.conftest import SECRET, free_port
-from tests.deploy_helpers import DEPLOY, clean_env, start_app, stop
-from tests.fake_openrouter import Stream
-from tests.test_streaming import SSE_HEADERS, read_events
+from tests.support import SECRET, free_port
+from tests.support.deploy import DEPLOY, clean_env, start_app, stop
+from tests.support.fake_openrouter import Stream
+from tests.support.streaming import SSE_HEADERS, read_events
 
 MAINTENANCE = DEPLOY / "maintenance.sh"
 PREFIX = "autochat:session:"  # the app's default SESSION_KEY_PREFIX

@@ -9,8 +9,8 @@ import time
 import pytest
 
 import openrouter
-from tests.conftest import CANARY_KEY, free_port
-from tests.fake_openrouter import Error, Raw, Reply
+from tests.support import CANARY_KEY, free_port
+from tests.support.fake_openrouter import Error, Raw, Reply
 
 
 @pytest.fixture

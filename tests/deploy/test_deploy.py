@@ -24,8 +24,8 @@ import pytest
 import yaml
 
 from config import GUNICORN_TIMEOUT
-from tests.conftest import IN_CI, ROOT, free_port
-from tests.deploy_helpers import (
+from tests.support import IN_CI, ROOT, free_port, settings_read_by_the_code
+from tests.support.deploy import (
     BIN,
     DEPLOY,
     require_tool,
@@ -33,7 +33,6 @@ from tests.deploy_helpers import (
     strip_comments,
     substitute,
 )
-from tests.test_docs import settings_read_by_the_code
 
 APP_PORT = 8000
 SECRET_NAMES = {"SESSION_SECRET", "DATABASE_URL", "OPENROUTER_API_KEY", "REDIS_URL"}

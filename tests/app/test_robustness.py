@@ -8,8 +8,8 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from tests.conftest import CANARY_KEY, Visitor, conversation_id_from
-from tests.fake_openrouter import Error, Raw, Reply
+from tests.support import CANARY_KEY, Visitor, conversation_id_from
+from tests.support.fake_openrouter import Error, Raw, Reply
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from automotive.prompts import SYSTEM_PROMPT
 from automotive.tools import TOOL_NAMES
 from chat.tool_rounds import MAX_TOOL_ROUNDS
-from tests.conftest import conversation_id_from
-from tests.fake_openrouter import Error, Raw, Reply, Stream, ToolCalls
+from tests.support import conversation_id_from
+from tests.support.fake_openrouter import Error, Raw, Reply, Stream, ToolCalls
 
 TOOL_MODEL = "openai/gpt-4o-mini"  # lists "tools" in the fake catalog
 PLAIN_MODEL = "deepseek/deepseek-chat-v3-0324:free"  # does not
@@ -90,7 +90,7 @@ def test_control_characters_are_dropped_not_fatal(visitor):
 
 
 def test_vehicle_is_per_owner_and_can_be_forgotten(make_app, fake):
-    from tests.conftest import Visitor
+    from tests.support import Visitor
 
     app = make_app()
     alice, bob = Visitor(app.test_client()), Visitor(app.test_client())
@@ -223,7 +223,7 @@ def test_get_my_vehicle_returns_the_saved_profile(tool_visitor, fake):
 
 
 def test_a_runaway_tool_loop_is_cut_off_with_a_clear_error(make_app, fake):
-    from tests.conftest import CANARY_KEY, Visitor
+    from tests.support import CANARY_KEY, Visitor
 
     visitor = Visitor(make_app().test_client())
     visitor.save_key(CANARY_KEY, model=TOOL_MODEL)
@@ -345,7 +345,7 @@ def test_reasoning_details_are_sent_back_with_the_tool_calls(tool_visitor, fake)
 
 
 def test_tool_rounds_share_one_read_timeout(make_app, fake):
-    from tests.conftest import CANARY_KEY, Visitor
+    from tests.support import CANARY_KEY, Visitor
 
     visitor = Visitor(make_app(OPENROUTER_READ_TIMEOUT="2").test_client())
     visitor.save_key(CANARY_KEY, model=TOOL_MODEL)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CANARY_KEY, Visitor, conversation_id_from, free_port
-from tests.fake_openrouter import Error, Raw, Reply
+from tests.support import CANARY_KEY, Visitor, conversation_id_from, free_port
+from tests.support.fake_openrouter import Error, Raw, Reply
 
 CASES = [
     pytest.param(

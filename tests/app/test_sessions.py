@@ -8,14 +8,14 @@ import pytest
 import redis
 
 from session_store import mask_key
-from tests.conftest import (
+from tests.support import (
     CANARY_KEY,
     TEST_REDIS_URL,
     Visitor,
     conversation_id_from,
     history_window,
 )
-from tests.fake_openrouter import DEFAULT_MODELS, Error, Reply, model_entry
+from tests.support.fake_openrouter import DEFAULT_MODELS, Error, Reply, model_entry
 
 OWNER_COOKIE = "owner"  # the development name (production: __Host-owner)
 

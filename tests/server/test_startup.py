@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
 import runpy
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import requests
 
 from config import ConfigError, from_env, normalize_database_url
-from tests.conftest import ROOT, free_port, wait_until_serving
-
-BIN = Path(sys.executable).parent
-
-
-def start_gunicorn(env: dict[str, str], port: int, log=subprocess.DEVNULL):
-    """Start Gunicorn with gunicorn.conf.py and wait until /health answers."""
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "main:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    if not wait_until_serving(server, base, 30):
-        server.kill()
-        raise AssertionError("gunicorn did not start")
-    return server, base
+from tests.support import BIN, ROOT, free_port, gunicorn_env, start_gunicorn
 
 
 def test_embedded_defaults_need_no_environment(tmp_path):
@@ -95,13 +75,6 @@ def test_database_url_spellings(url, expected):
     assert normalize_database_url(url) == expected
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "DATABASE", "REDIS"))}
-    env.update({"INSTANCE_PATH": str(tmp_path / "instance"), "PATH": f"{BIN}:{env['PATH']}"})
-    env.update(extra)
-    return env
-
-
 def test_production_start_without_secret_prints_one_line_and_exits(tmp_path):
     for command in (
         [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "main:app"],
@@ -111,7 +84,7 @@ def test_production_start_without_secret_prints_one_line_and_exits(tmp_path):
         result = subprocess.run(
             command,
             cwd=ROOT,
-            env=_env(tmp_path, FLASK_ENV="production", BIND=f"127.0.0.1:{free_port()}"),
+            env=gunicorn_env(tmp_path, FLASK_ENV="production", BIND=f"127.0.0.1:{free_port()}"),
             capture_output=True,
             text=True,
             timeout=60,
@@ -135,7 +108,9 @@ def test_a_taken_port_stops_start_up_with_one_line_and_no_retries(tmp_path):
         result = subprocess.run(
             [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "main:app"],
             cwd=ROOT,
-            env=_env(tmp_path, BIND=f"127.0.0.1:{port}", PIDFILE=str(tmp_path / "gunicorn.pid")),
+            env=gunicorn_env(
+                tmp_path, BIND=f"127.0.0.1:{port}", PIDFILE=str(tmp_path / "gunicorn.pid")
+            ),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -215,7 +190,9 @@ def test_migrations_match_the_models(app):
 def test_make_run_path_serves_with_gunicorn(tmp_path, fake):
     """Migrate with the Flask CLI, then serve with gunicorn.conf.py as `make run` does."""
     port = free_port()
-    env = _env(tmp_path, BIND=f"127.0.0.1:{port}", OPENROUTER_BASE_URL=fake.url, WORKERS="2")
+    env = gunicorn_env(
+        tmp_path, BIND=f"127.0.0.1:{port}", OPENROUTER_BASE_URL=fake.url, WORKERS="2"
+    )
     migrate = subprocess.run(
         [str(BIN / "flask"), "--app", "main", "db", "upgrade"],
         cwd=ROOT,

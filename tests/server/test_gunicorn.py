@@ -4,6 +4,7 @@
   catalog refresh never stop the same worker from answering others.
 - Metrics add up across workers (prometheus-client multiprocess mode).
 - HUP under steady load, with a streamed reply in flight, drops nothing.
+- The per-IP send limit holds across workers (shared through Redis).
 """
 
 from __future__ import annotations
@@ -26,10 +27,17 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import CANARY_KEY, ROOT, base_env, free_port
-from tests.deploy_helpers import self_signed_certificate
-from tests.fake_openrouter import FakeOpenRouter, Reply, Timed
-from tests.test_startup import _env, start_gunicorn
+from tests.support import (
+    CANARY_KEY,
+    ROOT,
+    TEST_REDIS_URL,
+    base_env,
+    free_port,
+    gunicorn_env,
+    start_gunicorn,
+)
+from tests.support.deploy import self_signed_certificate
+from tests.support.fake_openrouter import FakeOpenRouter, Reply, Timed
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +62,7 @@ def server_env(make_app, tmp_path: Path, upstream_url: str, **extra: str) -> dic
         LOG_FORMAT="json",
         **extra,
     )
-    return _env(tmp_path, **settings)
+    return gunicorn_env(tmp_path, **settings)
 
 
 @contextlib.contextmanager
@@ -403,3 +411,44 @@ def test_hup_under_steady_load_drops_nothing(make_app, fake, tmp_path):
         )
 
     assert metrics_dir.is_dir()  # a folder given by the operator is kept
+
+
+# ---------------------------------------------------------------- security across workers
+
+
+def test_the_limit_is_shared_by_several_gunicorn_workers(tmp_path, fake, migrated, redis_prefix):
+    if not TEST_REDIS_URL:
+        pytest.skip("a limit shared between processes needs Redis (TEST_REDIS_URL)")
+    port = free_port()
+    env = gunicorn_env(
+        tmp_path,
+        BIND=f"127.0.0.1:{port}",
+        WORKERS="3",
+        DATABASE_URL=migrated,
+        REDIS_URL=TEST_REDIS_URL,
+        OPENROUTER_BASE_URL=fake.url,
+        SESSION_SECRET="w" * 40,
+        SESSION_KEY_PREFIX=redis_prefix + "gunicorn-session:",
+        RATELIMIT_KEY_PREFIX=redis_prefix + "gunicorn-limits",
+        CATALOG_CACHE_PREFIX=redis_prefix + "gunicorn:",
+        RATE_LIMIT_CHAT_IP="4 per minute",
+    )
+    server, base = start_gunicorn(env, port)
+    try:
+        codes = []
+        for _ in range(10):
+            browser = requests.Session()  # a new session and connection each time
+            page = browser.get(base + "/", timeout=5, headers={"Connection": "close"})
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            sent = browser.post(
+                base + "/chat",
+                data={"csrf_token": token, "message": "Across workers"},
+                headers={"Accept": "application/json", "Connection": "close"},
+                timeout=10,
+            )
+            codes.append(sent.status_code)
+        assert codes.count(429) == 6, codes
+        assert codes[:4] == [200] * 4
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import ROOT
-
-SOURCES = ["config.py", "gunicorn.conf.py", "app.py"]
-
-
-def settings_read_by_the_code() -> set[str]:
-    text = "\n".join((ROOT / name).read_text() for name in SOURCES)
-    found = set(re.findall(r'(?:env|environ)\.get\(\s*"([A-Z][A-Z0-9_]+)"', text))
-    found |= set(re.findall(r'_(?:int|float)\(env, "([A-Z][A-Z0-9_]+)"', text))
-    return found
+from tests.support import ROOT, settings_read_by_the_code
 
 
 def test_the_scan_finds_settings():

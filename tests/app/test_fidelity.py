@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from tests.conftest import CANARY_KEY, Visitor, conversation_id_from, free_port
-from tests.fake_openrouter import DEFAULT_MODELS, Error, Reply, Stream, model_entry
-from tests.test_streaming import stream_chat
+from tests.support import CANARY_KEY, Visitor, conversation_id_from, free_port
+from tests.support.fake_openrouter import DEFAULT_MODELS, Error, Reply, Stream, model_entry
+from tests.support.streaming import stream_chat
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_retry_after_is_honoured(retrying, fake):
 
 def test_retry_after_beyond_the_cap_goes_to_the_user(retrying, fake):
     visitor, waits = retrying()
-    fake.queue(Error(429, "free-models-per-day", retry_after="120"), Reply("unused"))
+    fake.queue(Error(429, "Rate limit exceeded: upstream-per-min", retry_after="120"), Reply("unused"))
     response = visitor.send_json("Horn stopped working")
     assert response.status_code == 429
     assert "Retry in 120 s." in response.get_json()["error"]["message"]

@@ -2,60 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 
 import pytest
 import requests
-import sqlalchemy as sa
 
-from tests.conftest import CANARY_KEY, Visitor, history_window, serving
-from tests.fake_openrouter import Error, Reply, Stream
-
-SSE_HEADERS = {"Accept": "text/event-stream"}
-
-
-def parse_sse(text: str) -> list[tuple[str, dict | None]]:
-    """Split an SSE body into (event, data) pairs; comments become ("comment", None)."""
-    events = []
-    for block in text.split("\n\n"):
-        if not block.strip():
-            continue
-        if block.startswith(":"):
-            events.append(("comment", None))
-            continue
-        name, data = "message", []
-        for line in block.split("\n"):
-            if line.startswith("event:"):
-                name = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].strip())
-        events.append((name, json.loads("\n".join(data))))
-    return events
-
-
-def stream_chat(visitor, message: str, conversation_id: str | None = None):
-    token = re.search(r'name="csrf_token" value="([^"]+)"', visitor.get("/").text).group(1)
-    data = {"csrf_token": token, "message": message}
-    if conversation_id:
-        data["conversation_id"] = conversation_id
-    response = visitor.client.post("/chat", data=data, headers=SSE_HEADERS)
-    return response, parse_sse(response.get_data(as_text=True))
-
-
-def messages_in_db(url: str) -> list[tuple]:
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text(
-                "SELECT role, status, content, CAST(error_detail AS TEXT), error_kind "
-                "FROM message ORDER BY id"
-            )
-        ).all()
-    engine.dispose()
-    return [tuple(row) for row in rows]
+from tests.support import CANARY_KEY, Visitor, history_window, serving
+from tests.support.fake_openrouter import Error, Reply, Stream
+from tests.support.streaming import SSE_HEADERS, messages_in_db, read_events, stream_chat
 
 
 def test_stream_headers_and_event_order(keyed_visitor, fake):
@@ -209,16 +165,6 @@ def open_stream(base: str, message: str, session: requests.Session):
         stream=True,
         timeout=10,
     )
-
-
-def read_events(response):
-    """Yield (event, data) as each one arrives on the socket."""
-    buffer = ""
-    for chunk in response.iter_content(chunk_size=None, decode_unicode=True):
-        buffer += chunk
-        while "\n\n" in buffer:
-            block, buffer = buffer.split("\n\n", 1)
-            yield from parse_sse(block + "\n\n")
 
 
 def test_text_arrives_before_the_reply_ends(live_server, fake):

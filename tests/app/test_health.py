@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Visitor, free_port
+from tests.support import Visitor, free_port
 
 
 def test_healthy(client, app):
@@ -43,12 +43,16 @@ def test_pages_render_and_posts_are_refused_politely_while_redis_is_down(make_ap
     visitor = Visitor(app.test_client())
     assert visitor.get("/").status_code == 200
     # Without a session store the form token cannot be checked, so the post is
-    # refused politely with the text kept; nothing answers 500.
+    # refused politely with the text kept, naming the outage (not an expired
+    # session); nothing answers 500.
     response = visitor.send("Is it safe to drive with the battery light on?")
     page = response.get_data(as_text=True)
-    assert response.status_code == 400
+    assert response.status_code == 503
     assert ">Is it safe to drive with the battery light on?</textarea>" in page
     assert "nothing was sent" in page
+    assert "session store is not answering" in page
+    assert "expired" not in page
+    assert response.headers["Retry-After"] == "5"
 
 
 def test_database_unreachable_is_503_naming_the_database(make_app):
