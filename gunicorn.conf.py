@@ -71,7 +71,7 @@ class PatchedGeventWorker(GeventWorker):
     runs dry) are real thread locks, and a request waiting on one freezes its whole
     worker; and urllib3 keeps the unpatched ``ssl.SSLContext``, so HTTPS calls to
     OpenRouter fail with RecursionError. Both failures were reproduced with Gunicorn's
-    plain gevent worker; tests/test_gunicorn.py checks neither happens.
+    plain gevent worker; tests/server/test_gunicorn.py checks neither happens.
 
     Gunicorn calls ``setup()`` in the master while it reads its settings, before it
     preloads the app, and only when this worker class is the one in use (a

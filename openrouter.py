@@ -22,9 +22,12 @@ from provider.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ContextLengthError,
+    DailyLimitError,
     EmptyReplyError,
     InsufficientCreditsError,
     InvalidResponseError,
+    LengthLimitError,
     ModerationError,
     NotFoundError,
     OpenRouterError,
@@ -32,8 +35,11 @@ from provider.errors import (
     RateLimitError,
     RequestTimeoutError,
     ToolLoopError,
+    ToolsUnsupportedError,
     error_class_for,
     error_from_body,
+    error_payload,
+    status_error,
 )
 from provider.retry import (
     MAX_RETRY_AFTER,
@@ -43,7 +49,16 @@ from provider.retry import (
     parse_retry_after,
 )
 from provider.stream import ChatStream
-from provider.types import ChatResult, Delta, Heartbeat, KeyInfo, ModelInfo, ToolCall, Usage
+from provider.types import (
+    ChatResult,
+    Delta,
+    Heartbeat,
+    KeyInfo,
+    ModelInfo,
+    Reasoning,
+    ToolCall,
+    Usage,
+)
 from provider.wire import chat_payload, chat_result
 
 __all__ = [
@@ -57,12 +72,15 @@ __all__ = [
     "ChatProvider",
     "ChatResult",
     "ChatStream",
+    "ContextLengthError",
+    "DailyLimitError",
     "Delta",
     "EmptyReplyError",
     "Heartbeat",
     "InsufficientCreditsError",
     "InvalidResponseError",
     "KeyInfo",
+    "LengthLimitError",
     "ModelInfo",
     "ModerationError",
     "NotFoundError",
@@ -70,15 +88,19 @@ __all__ = [
     "OpenRouterError",
     "ProviderError",
     "RateLimitError",
+    "Reasoning",
     "RequestTimeoutError",
     "RetryPolicy",
     "ToolCall",
     "ToolLoopError",
+    "ToolsUnsupportedError",
     "Usage",
     "error_class_for",
     "error_from_body",
+    "error_payload",
     "is_retryable",
     "parse_retry_after",
+    "status_error",
 ]
 
 
@@ -182,13 +204,15 @@ class OpenRouterClient:
             body = None
         finally:
             response.close()
-        if isinstance(body, dict) and "error" in body:
-            return error_from_body(body, response.status_code, retry_after)
+        if error_payload(body) is not None:
+            # {"error": {...}}, or a top-level {"object": "error", "message": ...} (vLLM).
+            return error_from_body(body, response.status_code, retry_after, response.headers)
         text = response.text.strip()[:200] if response.text else ""
-        return error_class_for(response.status_code)(
+        return status_error(
+            response.status_code,
             text or response.reason or f"HTTP {response.status_code}",
-            status_code=response.status_code,
             retry_after=retry_after,
+            headers=response.headers,
         )
 
     def _with_retries(self, call: Callable[[float], Any], budget: float | None = None) -> Any:
@@ -231,9 +255,9 @@ class OpenRouterClient:
                 ) from None
             if not isinstance(data, dict):
                 raise InvalidResponseError("the answer was not a JSON object")
-            if data.get("error"):
+            if data.get("error") or data.get("object") == "error":
                 # A 200 whose body carries an error: the model failed after routing.
-                raise error_from_body(data, 200, None)
+                raise error_from_body(data, 200, None, response.headers)
             return data
 
         return self._with_retries(call, budget)

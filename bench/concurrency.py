@@ -258,7 +258,13 @@ def drive(chats: list[Chat], stream: bool, server_pid: int | None, ramp: float) 
 
 def start_fake(reply_seconds: float) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_openrouter", "--reply-seconds", str(reply_seconds)],
+        [
+            sys.executable,
+            "-m",
+            "tests.support.fake_openrouter",
+            "--reply-seconds",
+            str(reply_seconds),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

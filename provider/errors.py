@@ -335,6 +335,7 @@ _CONTEXT_LIMIT = (
     re.compile(r"maximum context length is (\d[\d,]*)", re.IGNORECASE),
     re.compile(r"context length of (\d[\d,]*)", re.IGNORECASE),
     re.compile(r"context (?:size|window|length) (?:is|of) (\d[\d,]*)", re.IGNORECASE),
+    re.compile(r"tokens > (\d[\d,]*) maximum", re.IGNORECASE),
 )
 # "No endpoints found that support tool use" (OpenRouter, 404), "... does not support tools"
 # (Ollama, 400), vLLM started without "--enable-auto-tool-choice", llama.cpp without "--jinja".

@@ -72,7 +72,9 @@ def test_retry_after_is_honoured(retrying, fake):
 
 def test_retry_after_beyond_the_cap_goes_to_the_user(retrying, fake):
     visitor, waits = retrying()
-    fake.queue(Error(429, "Rate limit exceeded: upstream-per-min", retry_after="120"), Reply("unused"))
+    fake.queue(
+        Error(429, "Rate limit exceeded: upstream-per-min", retry_after="120"), Reply("unused")
+    )
     response = visitor.send_json("Horn stopped working")
     assert response.status_code == 429
     assert "Retry in 120 s." in response.get_json()["error"]["message"]

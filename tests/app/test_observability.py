@@ -157,7 +157,7 @@ def test_library_log_records_become_json_lines_with_the_request_id(json_app, cap
 
 
 def test_every_line_still_reaches_the_standard_logging_handlers(json_app, caplog):
-    """The canary watch (tests/conftest.py) hooks the root logger: it must see our events."""
+    """The canary watch (tests/support) hooks the root logger: it must see our events."""
     seen = CANARY_WATCH.lines_seen
     with caplog.at_level(logging.INFO):
         json_app.test_client().get("/settings")

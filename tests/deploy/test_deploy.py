@@ -351,7 +351,7 @@ def test_the_service_is_hardened(tmp_path):
 
 def test_the_service_runs_start_sh_as_gunicorn_expects():
     service = unit("automotive-chat.service")
-    # Gunicorn sends READY=1 to $NOTIFY_SOCKET (tests/test_maintenance.py receives it).
+    # Gunicorn sends READY=1 to $NOTIFY_SOCKET (tests/deploy/test_maintenance.py receives it).
     assert service["Service.Type"] == ["notify"]
     assert service["Service.NotifyAccess"] == ["main"]
     assert service["Service.ExecStart"] == ["/srv/automotive-chat/deploy/start.sh"]

@@ -16,29 +16,95 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+# How a reasoning model's thinking is sent (``Reply.reasoning_shape``, ``Stream.reasoning_shape``):
+# "openrouter": ``reasoning`` text beside ``reasoning_details`` of ``reasoning.text`` items, as
+#     OpenRouter sends both in a message and in each stream delta (its reasoning-tokens docs);
+# "details": only ``reasoning_details`` (some OpenRouter providers send no plain text);
+# "summary": only ``reasoning_details`` of ``reasoning.summary`` items (OpenAI's o-series
+#     through OpenRouter), followed by one ``reasoning.encrypted`` item;
+# "reasoning_content": ``reasoning_content`` (DeepSeek's API, vLLM's reasoning parsers,
+#     llama.cpp's server with ``--reasoning-format deepseek``).
+REASONING_SHAPES = ("openrouter", "details", "summary", "reasoning_content")
+
+
+def reasoning_fields(text: str, shape: str = "openrouter", index: int = 0) -> dict[str, Any]:
+    """The fields a message or a stream delta carries for ``text`` of thinking in ``shape``."""
+    if shape == "openrouter":
+        detail = {"type": "reasoning.text", "text": text, "format": "unknown", "index": index}
+        return {"reasoning": text, "reasoning_details": [detail]}
+    if shape == "details":
+        detail = {"type": "reasoning.text", "text": text, "format": "unknown", "index": index}
+        return {"reasoning_details": [detail]}
+    if shape == "summary":
+        return {"reasoning_details": [
+            {"type": "reasoning.summary", "summary": text, "format": "openai-responses-v1",
+             "index": index},
+            {"type": "reasoning.encrypted", "data": "gAAAAAB-opaque", "format":
+             "openai-responses-v1", "index": index + 1},
+        ]}  # fmt: skip
+    if shape == "reasoning_content":
+        return {"reasoning_content": text}
+    raise ValueError(f"unknown reasoning shape {shape!r}")
+
 
 @dataclass
 class Reply:
+    """A whole (non-streamed) completion; to a streaming request, the same as one Stream chunk.
+
+    ``reasoning``: the model's thinking, sent in ``message`` as ``reasoning_shape`` says (see
+    REASONING_SHAPES), e.g. ``Reply("Check the fuse.", reasoning="The horn relay...")``.
+    ``finish_reason``: "stop" by default; "length" is OpenAI's and OpenRouter's word for a
+    reply cut off at ``max_tokens``, e.g. ``Reply("", reasoning="Hmm...",
+    finish_reason="length")`` is a reasoning model that spent its whole budget thinking.
+    """
+
     text: str | None = None  # None: answer about the last user message
     model: str | None = None
     prompt_tokens: int = 42
     completion_tokens: int = 17
     delay: float = 0.0
+    reasoning: str | None = None
+    reasoning_shape: str = "openrouter"
+    finish_reason: str = "stop"
 
 
 @dataclass
 class Error:
+    """An error answer: ``{"error": {"code": status, "message": message, ...}}`` by default.
+
+    ``fields``: more fields of the error object, overriding the defaults, e.g. OpenAI's
+        ``{"code": "context_length_exceeded", "type": "invalid_request_error"}``, llama.cpp's
+        ``{"type": "exceed_context_size_error", "n_prompt_tokens": 2300, "n_ctx": 2048}``,
+        Ollama's ``{"type": "api_error", "param": None, "code": None}``.
+    ``top_level``: send the error object as the whole body, without the ``"error"`` wrapper,
+        as vLLM does: ``Error(400, "This model's maximum context length is 2048 tokens...",
+        top_level=True)`` sends ``{"object": "error", "message": ..., "type":
+        "BadRequestError", "param": null, "code": 400}`` (vLLM's ErrorResponse).
+    ``headers``: more response headers, e.g. ``{"X-RateLimit-Reset": "1764633600000"}``
+        (OpenRouter's rate-limit headers: the reset is in epoch milliseconds).
+    """
+
     status: int
     message: str
     metadata: dict[str, Any] | None = None
     retry_after: str | None = None
     in_body_of_200: bool = False
     delay: float = 0.0
+    fields: dict[str, Any] | None = None
+    top_level: bool = False
+    headers: dict[str, str] | None = None
 
 
 @dataclass
 class Stream:
-    """A streamed reply: SSE chunks over chunked transfer encoding, as OpenRouter sends."""
+    """A streamed reply: SSE chunks over chunked transfer encoding, as OpenRouter sends.
+
+    ``reasoning``: pieces of thinking streamed before the text chunks, each a delta shaped as
+    ``reasoning_shape`` says (see REASONING_SHAPES), e.g. ``Stream(["Replace the relay."],
+    reasoning=["The horn ", "clicks..."])``.
+    ``finish_reason``: of the last chunk, "stop" by default; ``Stream([], reasoning=["Hmm"],
+    finish_reason="length")`` is a reasoning model cut off at ``max_tokens`` before any text.
+    """
 
     chunks: list[str] = field(default_factory=lambda: ["Check ", "the ", "fuses."])
     delay: float = 0.0  # between chunks
@@ -55,6 +121,9 @@ class Stream:
     finish: bool = True  # send the finish_reason chunk (False with done=False: a cut-off body)
     crlf: bool = False  # end lines with CRLF, as some servers do
     split: bool = False  # send each event in two writes, cutting through a UTF-8 character
+    reasoning: list[str] = field(default_factory=list)
+    reasoning_shape: str = "openrouter"
+    finish_reason: str = "stop"
 
 
 @dataclass
@@ -230,7 +299,13 @@ class FakeOpenRouter:
             return self._tool_calls(handler, record, behaviour)
         if (record.body or {}).get("stream") and isinstance(behaviour, Reply):
             text = behaviour.text if behaviour.text is not None else self._echo(record)
-            return self._stream(handler, record, Stream(chunks=[text] if text else []))
+            spec = Stream(
+                chunks=[text] if text else [],
+                reasoning=[behaviour.reasoning] if behaviour.reasoning else [],
+                reasoning_shape=behaviour.reasoning_shape,
+                finish_reason=behaviour.finish_reason,
+            )
+            return self._stream(handler, record, spec)
         if isinstance(behaviour, Timed):
             if (record.body or {}).get("stream"):
                 pieces = max(behaviour.pieces, 1)
@@ -244,6 +319,9 @@ class FakeOpenRouter:
             return self._send_error(handler, behaviour)
         model = behaviour.model or (record.body or {}).get("model") or "fake/model"
         text = behaviour.text if behaviour.text is not None else self._echo(record)
+        message = {"role": "assistant", "content": text, "refusal": None, "reasoning": None}
+        if behaviour.reasoning:
+            message.update(reasoning_fields(behaviour.reasoning, behaviour.reasoning_shape))
         body = {
             "id": f"gen-{uuid.uuid4().hex[:24]}",
             "provider": "FakeProvider",
@@ -253,15 +331,10 @@ class FakeOpenRouter:
             "choices": [
                 {
                     "logprobs": None,
-                    "finish_reason": "stop",
-                    "native_finish_reason": "stop",
+                    "finish_reason": behaviour.finish_reason,
+                    "native_finish_reason": behaviour.finish_reason,
                     "index": 0,
-                    "message": {
-                        "role": "assistant",
-                        "content": text,
-                        "refusal": None,
-                        "reasoning": None,
-                    },
+                    "message": message,
                 }
             ],
             "usage": {
@@ -336,8 +409,11 @@ class FakeOpenRouter:
             newline = "\r\n" if spec.crlf else "\n"
             return f"data: {data}{newline}{newline}".encode()
 
-        def chunk(text: str | None, finish: str | None = None, **extra: Any) -> bytes:
-            choice = {"index": 0, "delta": {"role": "assistant", "content": text},
+        def chunk(
+            text: str | None, finish: str | None = None, thought: dict | None = None, **extra: Any
+        ) -> bytes:
+            delta = {"role": "assistant", "content": text, **(thought or {})}
+            choice = {"index": 0, "delta": delta,
                       "finish_reason": finish, "native_finish_reason": finish}  # fmt: skip
             return event({**base, "choices": [choice], **extra})
 
@@ -367,6 +443,9 @@ class FakeOpenRouter:
                     time.sleep(spec.first_delay / max(spec.comments, 1))
             if spec.first_delay and not spec.comments:
                 time.sleep(spec.first_delay)
+            for index, thought in enumerate(spec.reasoning):
+                # OpenRouter sends thinking with an empty content beside it.
+                send(chunk("", thought=reasoning_fields(thought, spec.reasoning_shape, index)))
             for index, text in enumerate(spec.chunks):
                 if spec.error_after is not None and index == spec.error_after:
                     error = {"code": "server_error", "message": spec.error_message}
@@ -386,12 +465,12 @@ class FakeOpenRouter:
                 if not spec.finish:
                     pass
                 elif spec.usage_shape == "empty_choices":
-                    send(chunk(None, "stop"))
+                    send(chunk(None, spec.finish_reason))
                     send(event({**base, "choices": [], "usage": usage}))
                 elif spec.usage_shape == "empty_delta":
-                    send(chunk("", "stop", usage=usage))
+                    send(chunk("", spec.finish_reason, usage=usage))
                 else:
-                    send(chunk(None, "stop"))
+                    send(chunk(None, spec.finish_reason))
                 if spec.done:
                     send(event("[DONE]"))
             handler.wfile.write(b"0\r\n\r\n")
@@ -419,11 +498,19 @@ class FakeOpenRouter:
 
     def _send_error(self, handler: BaseHTTPRequestHandler, error: Error) -> None:
         payload: dict[str, Any] = {"code": error.status, "message": error.message}
+        if error.top_level:
+            # vLLM's ErrorResponse: the error object is the whole body.
+            payload = {"object": "error", "message": error.message, "type": "BadRequestError",
+                       "param": None, "code": error.status}  # fmt: skip
         if error.metadata:
             payload["metadata"] = error.metadata
+        payload.update(error.fields or {})
         headers = {"Retry-After": error.retry_after} if error.retry_after else {}
+        headers.update(error.headers or {})
         status = 200 if error.in_body_of_200 else error.status
-        self._send_json(handler, status, {"error": payload}, headers)
+        self._send_json(
+            handler, status, payload if error.top_level else {"error": payload}, headers
+        )
 
     def _send_json(
         self,
@@ -478,6 +565,37 @@ def model_entry(
         "supported_parameters": ["max_tokens", "temperature", "stream"]
         + (["tools", "tool_choice"] if tools else []),
     }  # fmt: skip
+
+
+def vllm_model_entry(model_id: str, *, max_model_len: int = 4096) -> dict[str, Any]:
+    """Build one ``GET /v1/models`` entry as vLLM's OpenAI server answers (ModelCard)."""
+    return {
+        "id": model_id,
+        "object": "model",
+        "created": 1735689600,
+        "owned_by": "vllm",
+        "root": model_id,
+        "parent": None,
+        "max_model_len": max_model_len,
+        "permission": [{"id": "modelperm-fake", "object": "model_permission",
+                        "allow_sampling": True, "allow_logprobs": True}],
+    }  # fmt: skip
+
+
+def llamacpp_model_entry(
+    model_id: str, *, n_ctx_train: int = 131072, n_ctx: int | None = None
+) -> dict[str, Any]:
+    """Build one ``GET /v1/models`` entry as llama.cpp's server answers.
+
+    Its ``meta`` holds the GGUF's training window ``n_ctx_train``; newer servers add the
+    running window ``n_ctx`` (which wins: it is what a request may use).
+    """
+    meta: dict[str, Any] = {"vocab_type": 2, "n_vocab": 128256, "n_ctx_train": n_ctx_train,
+                            "n_embd": 4096, "n_params": 8030261248, "size": 4912898304}  # fmt: skip
+    if n_ctx is not None:
+        meta["n_ctx"] = n_ctx
+    return {"id": model_id, "object": "model", "created": 1735689600, "owned_by": "llamacpp",
+            "meta": meta}  # fmt: skip
 
 
 DEFAULT_MODELS = [
