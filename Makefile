@@ -8,7 +8,7 @@ export FLASK_APP := main
 # (0.0.0.0:8000 with FLASK_ENV=production).
 PORT ?=
 
-.PHONY: help install dev migrate run test test-fast lint format clean
+.PHONY: help install dev node-dev migrate run test test-fast lint format highlight-css clean
 
 help:
 	@echo "make run     install, migrate and serve with Gunicorn (http://127.0.0.1:8000)"
@@ -33,13 +33,20 @@ install: $(VENV)/.installed
 
 dev: $(VENV)/.dev-installed
 
+# The browser tests' accessibility checker (axe-core), pinned in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-dev: node_modules/.package-lock.json
+
 migrate: install
 	$(BIN)/flask db upgrade
 
 run: migrate
 	$(if $(BIND),BIND='$(BIND)' ,$(if $(PORT),BIND='127.0.0.1:$(PORT)' ))$(BIN)/gunicorn -c gunicorn.conf.py main:app
 
-test: dev
+test: dev node-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: dev
@@ -54,5 +61,9 @@ format: dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# static/css/highlight.css comes from rendering.py (Pygments styles, raised to WCAG AA).
+highlight-css: install
+	$(BIN)/python rendering.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

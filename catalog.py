@@ -180,20 +180,24 @@ def _learned_key(model_id: str) -> str:
 def learned(model_id: str) -> dict[str, Any]:
     """What upstream refusals taught about a model: ``context_length``, ``no_tools``.
 
-    Kept per process and shared through Redis, so every worker stops repeating a
-    request the upstream already refused.
+    Shared through Redis, so every worker stops repeating a request the upstream already
+    refused. With Redis, it is read on every turn (one GET): a copy a worker kept from
+    before another worker learned would hide the lesson, and that worker would send the
+    refused request again (reproduced under Gunicorn with 2 workers). The process's own
+    copy serves without Redis, or while it does not answer.
     """
     memory = current_app.extensions.setdefault("catalog_learned", {})
-    if model_id in memory:
-        return memory[model_id]
     client = current_app.extensions.get("redis")
-    facts: dict[str, Any] = {}
-    if client is not None:
-        try:
-            raw = client.get(_learned_key(model_id))
-            facts = json.loads(raw) if raw else {}
-        except (redis.RedisError, ValueError):
-            facts = {}
+    if client is None:
+        return memory.setdefault(model_id, {})
+    try:
+        raw = client.get(_learned_key(model_id))
+    except redis.RedisError:
+        return memory.setdefault(model_id, {})
+    try:
+        facts = json.loads(raw) if raw else {}
+    except ValueError:
+        facts = {}
     if not isinstance(facts, dict):
         facts = {}
     memory[model_id] = facts

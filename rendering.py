@@ -1,20 +1,35 @@
-"""Render untrusted Markdown (model replies) to sanitized HTML."""
+"""Render untrusted Markdown (model replies) to sanitized HTML, code highlighted by Pygments.
+
+Raw HTML stays off: the only markup a reply can get is what the Markdown rules here emit,
+and nh3 then keeps exactly that (the tags, attributes and classes listed below).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
+from markdown_it.common.utils import escapeHtml, unescapeAll
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.styles import get_style_by_name
+from pygments.token import STANDARD_TYPES
+from pygments.util import ClassNotFound
 
-_md = (
-    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    .enable("table")
-    .enable("strikethrough")
+_md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False}).enable(
+    ["table", "strikethrough", "linkify"]
 )
+# Bare URLs with a scheme (and e-mail addresses) become links; "file.py" stays text.
+_md.linkify.set({"fuzzy_link": False})
 
 
 def _image_as_text(renderer, tokens, idx, options, env):
@@ -25,11 +40,134 @@ def _image_as_text(renderer, tokens, idx, options, env):
     return escapeHtml(f"[image: {alt or 'no description'} — {token.attrGet('src') or ''}]")
 
 
+# ---------------------------------------------------------------- code blocks
+
+# Token classes come from the stylesheet static/css/highlight.css (no inline styles: the
+# page's CSP allows none). The sanitizer keeps exactly these class names on <span>.
+_FORMATTER = HtmlFormatter(nowrap=True)
+TOKEN_CLASSES = frozenset(name for name in STANDARD_TYPES.values() if name)
+MAX_LANGUAGE = 40
+
+
+@lru_cache(maxsize=256)
+def _lexer(language: str) -> Lexer | None:
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+def _code_block(code: str, language: str) -> str:
+    """A <pre> with Pygments' token spans when the language is known, plain text otherwise."""
+    lexer = _lexer(language.lower()[:MAX_LANGUAGE]) if language else None
+    body = highlight(code, lexer, _FORMATTER) if lexer else escapeHtml(code)
+    # tabindex: a block wider than the screen scrolls, and a keyboard must reach it.
+    label = f' data-lang="{escapeHtml(lexer.name)}"' if lexer else ""
+    return f'<pre class="code" tabindex="0"{label}><code>{body}</code></pre>\n'
+
+
+def _fence(renderer, tokens, idx, options, env):
+    token = tokens[idx]
+    info = unescapeAll(token.info).strip()
+    return _code_block(token.content, info.split(maxsplit=1)[0] if info else "")
+
+
+def _indented_code(renderer, tokens, idx, options, env):
+    return _code_block(tokens[idx].content, "")
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _table_open(renderer, tokens, idx, options, env):
+    # A wide table scrolls inside its own box instead of widening the page.
+    return '<div class="table-wrap" tabindex="0"><table>\n'
+
+
+def _table_close(renderer, tokens, idx, options, env):
+    return "</table></div>\n"
+
+
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _breaks_in_table_cells(state: StateCore) -> None:
+    """Honour <br> inside a table cell (the one raw tag allowed: a cell has no other line break)."""
+    in_cell = False
+    for token in state.tokens:
+        if token.type in ("td_open", "th_open"):
+            in_cell = True
+        elif token.type in ("td_close", "th_close"):
+            in_cell = False
+        elif in_cell and token.type == "inline" and token.children:
+            children: list[Token] = []
+            for child in token.children:
+                if child.type != "text" or not _BR.search(child.content):
+                    children.append(child)
+                    continue
+                for n, piece in enumerate(_BR.split(child.content)):
+                    if n:
+                        children.append(Token("hardbreak", "br", 0))
+                    if piece:
+                        text = Token("text", "", 0)
+                        text.content = piece
+                        children.append(text)
+            token.children = children
+
+
+# ---------------------------------------------------------------- notes
+
+# GitHub's alert syntax, "> [!WARNING]", optionally with a title after the marker.
+NOTE_KINDS = {
+    "note": "Note",
+    "tip": "Tip",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+}
+_NOTE_MARKER = re.compile(r"^\[!(" + "|".join(NOTE_KINDS) + r")\][ \t]*(.*)$", re.IGNORECASE)
+
+
+def _notes(state: StateCore) -> None:
+    """Mark every blockquote as a note; "> [!KIND] title" picks its kind and title."""
+    tokens = state.tokens
+    for n, token in enumerate(tokens):
+        if token.type != "blockquote_open":
+            continue
+        token.attrSet("class", "note")
+        if n + 2 >= len(tokens) or tokens[n + 1].type != "paragraph_open":
+            continue
+        inline = tokens[n + 2]
+        first = inline.children[0] if inline.children else None
+        match = _NOTE_MARKER.match(first.content) if first and first.type == "text" else None
+        if not match:
+            continue
+        kind = match.group(1).lower()
+        token.attrSet("class", f"note note-{kind}")
+        title = Token("text", "", 0)
+        title.content = match.group(2).strip() or NOTE_KINDS[kind]
+        rest = inline.children[1:]
+        if rest and rest[0].type == "softbreak":
+            rest = [Token("hardbreak", "br", 0), *rest[1:]]
+        inline.children = [
+            Token("strong_open", "strong", 1),
+            title,
+            Token("strong_close", "strong", -1),
+            *rest,
+        ]
+
+
 _md.add_render_rule("image", _image_as_text)
+_md.add_render_rule("fence", _fence)
+_md.add_render_rule("code_block", _indented_code)
+_md.add_render_rule("table_open", _table_open)
+_md.add_render_rule("table_close", _table_close)
+_md.core.ruler.push("table_cell_breaks", _breaks_in_table_cells)
+_md.core.ruler.push("notes", _notes)
 
 ALLOWED_TAGS = {
-    "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr", "li", "ol", "p", "pre", "s", "strong", "table", "tbody", "td",
+    "a", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "li", "ol", "p", "pre", "s", "span", "strong", "table", "tbody", "td",
     "th", "thead", "tr", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
@@ -37,6 +175,19 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     "th": {"align"},
     "td": {"align"},
+    "pre": {"data-lang"},
+}
+# Attributes allowed with one value only (nh3 drops any other value).
+ALLOWED_VALUES = {
+    "pre": {"tabindex": {"0"}},
+    "div": {"tabindex": {"0"}},
+}
+# The only classes a reply can carry: the ones the rules above emit.
+ALLOWED_CLASSES = {
+    "span": set(TOKEN_CLASSES),
+    "pre": {"code"},
+    "div": {"table-wrap"},
+    "blockquote": {"note", *(f"note-{kind}" for kind in NOTE_KINDS)},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -48,12 +199,102 @@ def render_markdown(text: str) -> Markup:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        tag_attribute_values=ALLOWED_VALUES,
+        allowed_classes=ALLOWED_CLASSES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
     # nh3 output is the one source trusted as HTML.
     return Markup(clean)  # noqa: S704  # nosec B704
+
+
+# ---------------------------------------------------------------- the code stylesheet
+
+# Pygments styles for the two themes, each against the code background app.css gives it.
+# Colours too faint on that background are darkened (or lightened) until they reach the
+# WCAG AA ratio for normal text, so every token passes in both themes.
+CODE_THEMES = {
+    "light": ("default", "#f3f4f6"),
+    "dark": ("github-dark", "#0d1117"),
+}
+AA_RATIO = 4.5
+HIGHLIGHT_CSS = "static/css/highlight.css"
+
+
+def _rgb(color: str) -> tuple[float, float, float]:
+    color = color.lstrip("#")
+    if len(color) == 3:
+        color = "".join(c * 2 for c in color)
+    return tuple(int(color[i : i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
+
+
+def _luminance(color: str) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in _rgb(color))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(foreground: str, background: str) -> float:
+    """The WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def readable(color: str, background: str, ratio: float = AA_RATIO) -> str:
+    """Move a colour toward black or white until it reaches the ratio on the background."""
+    target = 0.0 if _luminance(background) > 0.18 else 1.0
+    rgb = _rgb(color)
+    step = 0
+    while contrast(_hex(rgb), background) < ratio and step < 40:
+        step += 1
+        rgb = tuple(c + (target - c) * 0.05 for c in rgb)  # type: ignore[assignment]
+    return _hex(rgb)
+
+
+def _hex(rgb) -> str:
+    return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
+
+
+def _theme_rules(style_name: str, background: str, scope: str) -> list[str]:
+    """One rule per token class; every class sets all three, so no theme leaks into the other."""
+    style = get_style_by_name(style_name)
+    rules = []
+    for token, cls in sorted(STANDARD_TYPES.items(), key=lambda item: item[1]):
+        if not cls:
+            continue
+        spec = style.style_for_token(token)
+        color = readable("#" + spec["color"], background) if spec["color"] else "inherit"
+        weight = "bold" if spec["bold"] else "normal"
+        slant = "italic" if spec["italic"] else "normal"
+        rules.append(
+            f"{scope} .{cls} {{ color: {color}; font-weight: {weight}; font-style: {slant} }}"
+        )
+    return rules
+
+
+def highlight_css() -> str:
+    """The stylesheet for highlighted code, light and dark (static/css/highlight.css)."""
+    light_style, light_bg = CODE_THEMES["light"]
+    dark_style, dark_bg = CODE_THEMES["dark"]
+    dark_explicit = ":root[data-theme='dark'] pre.code"
+    dark_system = ":root:not([data-theme='light']) pre.code"
+    lines = [
+        "/* Generated by rendering.highlight_css() from Pygments styles "
+        f"({light_style} / {dark_style}), colours raised to WCAG AA. */",
+        "/* Regenerate: make highlight-css. Do not edit by hand. */",
+        *_theme_rules(light_style, light_bg, "pre.code"),
+        *_theme_rules(dark_style, dark_bg, dark_explicit),
+        "@media (prefers-color-scheme: dark) {",
+        *("  " + rule for rule in _theme_rules(dark_style, dark_bg, dark_system)),
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- small filters
 
 
 def per_million(price_per_token: float | None) -> str:
@@ -75,3 +316,9 @@ def format_timestamp(epoch: float | None) -> str:
 def pretty_json(value: object) -> str:
     """Indent data for reading; a plain str, so the template still escapes it."""
     return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    Path(__file__).with_name("static").joinpath("css", "highlight.css").write_text(highlight_css())

@@ -173,13 +173,68 @@ def grounding_text(facts: list[Fact]) -> str:
     )
 
 
+# Most urgent first: a stop-driving code, then codes to have checked soon, codes to watch,
+# a size comparison (fitment), then what only identifies (a VIN, a tire size).
+_URGENCY = {dtc.Severity.STOP: 0, dtc.Severity.SOON: 1, dtc.Severity.MONITOR: 2}
+_KIND_ORDER = {"dtc": 3, "tire_comparison": 4, "vin": 5, "tire": 6}
+
+
+def _urgency(fact: Fact) -> int:
+    if fact.warning:
+        return 0
+    if fact.kind == "dtc":
+        entry = dtc.explain_dtc(fact.key).entry
+        if entry is not None:
+            return _URGENCY[entry.severity]
+    return _KIND_ORDER.get(fact.kind, 9)
+
+
+def _line_after(fact: Fact, prefix: str) -> str | None:
+    return next((line[len(prefix) :] for line in fact.lines if line.startswith(prefix)), None)
+
+
+def _summary(fact: Fact) -> str:
+    """One line that says what matters most about a fact (the card has the rest)."""
+    if fact.kind == "dtc":
+        severity = _line_after(fact, "Severity: ")
+        meaning = _line_after(fact, "What it means: ")
+        parts = [f"**{severity}**" if severity else None, meaning]
+        if not severity:  # not in the curated table: say what kind of code it is
+            parts = [fact.lines[0] if fact.lines else None]
+        return " ".join(part for part in parts if part)
+    if fact.kind == "tire_comparison":
+        # The difference, and whether it is within tolerance.
+        difference, *_, tolerance = fact.lines
+        return f"{difference}: {tolerance[:1].lower()}{tolerance[1:]}."
+    if fact.kind == "vin":
+        wanted = ("Body: ", "Type: ", "Manufacturer: ", "Check digit: ")
+        shown = [line for line in fact.lines if line.startswith(wanted)]
+        return " · ".join(shown or fact.lines[:2])
+    return fact.lines[0] if fact.lines else ""
+
+
 def offline_answer(facts: list[Fact]) -> str:
-    """Answer from the facts alone, in Markdown, for when no model can be asked."""
-    parts = ["**Offline answer** from the built-in tools. No AI model was asked.\n"]
-    for fact in facts:
-        parts.append(f"### {fact.title}")
+    """Answer from the facts alone, in Markdown, for when no model can be asked.
+
+    The facts are already on the page as cards under the message, so this summarises:
+    stop-driving items first, as caution notes, then one line per fact, most urgent
+    first, each linking to its card (``#fact-N``, N counting the message's facts from 1;
+    the page points the link at that message's card).
+    """
+    parts = [
+        "**Offline answer** from the built-in tools. No AI model was asked. Most urgent "
+        "first; the cards under your message have the details.\n"
+    ]
+    ranked = sorted(enumerate(facts, 1), key=lambda item: (_urgency(item[1]), item[0]))
+    for number, fact in ranked:
+        link = f"[{fact.key} card](#fact-{number})"
         if fact.warning:
-            parts.append(f"**Stop: {fact.warning}**\n")
-        parts.extend(f"- {line}" for line in fact.lines)
-        parts.append("")
+            parts.append(
+                f"> [!CAUTION] Stop driving\n> ### {fact.title}\n>\n> {fact.warning} {link}\n"
+            )
+        else:
+            summary = _summary(fact)
+            if summary and summary[-1] not in ".!?":
+                summary += "."
+            parts.append(f"### {fact.title}\n{summary} {link}\n")
     return "\n".join(parts).rstrip()

@@ -29,7 +29,9 @@ class Failure:
     ``sentence`` is a ``str.format`` template over the detail's fields: ``upstream``
     (who was asked: "OpenRouter" or the model server's host), ``model``, ``code`` and
     ``detail`` (the upstream's status and reason, ready to print), ``via`` (the
-    provider, in brackets), ``wait`` (seconds) and ``limit`` (a timeout's reason).
+    provider, in brackets), ``wait`` (seconds), ``limit`` (a timeout's reason),
+    ``limit_tokens`` (a stated context window), ``resets`` (when a daily cap lifts), and
+    ``credits_left`` and ``add_credits`` (a 402's balance and its remedy, by upstream).
     """
 
     status: int  # what a JSON caller gets
@@ -49,8 +51,7 @@ FAILURES: dict[FailureKind, Failure] = {
     ),
     FailureKind.INSUFFICIENT_CREDITS: Failure(
         402,
-        "The {upstream} account behind this key is out of credits{code_detail}. Add credits "
-        "at openrouter.ai, or pick a free model (ending in `:free`) in Settings, then retry.",
+        "The {upstream} account behind this key {credits_left}{code_detail}. {add_credits}",
         SETTINGS,
         on_key_test="The key works but the account is out of credits{code_detail}.",
     ),
@@ -74,7 +75,7 @@ FAILURES: dict[FailureKind, Failure] = {
     FailureKind.DAILY_LIMIT: Failure(
         429,
         "The daily free-model limit is reached{code_detail}; it resets {resets}. Add credits, "
-        "or pick a paid model in Settings.",
+        "or use another model (a paid one: the limit counts every free model) in Settings.",
         SETTINGS,
         on_key_test="The key works, but its daily free-model limit is reached; it resets {resets}.",
     ),
@@ -235,6 +236,20 @@ def sentence(kind: str, detail: dict[str, Any] | None = None, *, key_test: bool 
     limit = detail.get("limit")
     fields["limit_tokens"] = f" ({limit:,} tokens)" if isinstance(limit, int) else ""
     fields["resets"] = _reset_time(detail.get("resets_at"))
+    # A 402 that says how many tokens the balance still buys: say the number, not "out".
+    affordable = detail.get("affordable_tokens")
+    fields["credits_left"] = (
+        f"has too few credits left: the balance allows only {affordable:,} reply tokens"
+        if isinstance(affordable, int) and not isinstance(affordable, bool)
+        else "is out of credits"
+    )
+    # Credits and `:free` models are OpenRouter's; another server's account is its own.
+    fields["add_credits"] = (
+        "Add credits at openrouter.ai, or pick a free model (ending in `:free`) in Settings, "
+        "then retry."
+        if fields["upstream"] == "OpenRouter"
+        else "Add credits to that account, or pick another model in Settings, then retry."
+    )
     entry = failure(kind)
     return (entry.on_key_test if key_test else entry.sentence).format(**fields)
 

@@ -96,13 +96,19 @@ def record_failure(
     """Store a failed reply: the kind, the upstream's detail and any text that arrived."""
     error = error_of(exc, turn.model, turn.upstream_name)
     log.info("upstream call failed: kind=%s status=%s", exc.kind, exc.status_code)
-    # Rounds that finished before the failure were answered, and paid for.
+    if reasoning is None:
+        reasoning = rounds.reasoning
+    # Rounds that finished before the failure were answered, and paid for; what the
+    # model thought in the failed one is kept too (a whole answer carries it on the error).
+    thought = exc.reasoning.strip() if isinstance(exc.reasoning, str) else ""
+    if thought and thought not in reasoning:
+        reasoning = "\n\n".join(part for part in (reasoning, thought) if part)
     reply = record(
         turn,
         partial,
         MessageStatus.ERROR,
         error=error,
-        reasoning=rounds.reasoning if reasoning is None else reasoning,
+        reasoning=reasoning,
         tool_calls=rounds.log or None,
         **rounds.usage(),
     )

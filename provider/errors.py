@@ -52,6 +52,8 @@ class OpenRouterError(Exception):
     kind: ClassVar[FailureKind] = FailureKind.UPSTREAM_ERROR
     # How many tokens the key's credits still pay for, when the upstream said (a 402).
     affordable_tokens: int | None = None
+    # What a reasoning model thought before the failure (a whole, non-streamed answer).
+    reasoning: str = ""
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ from provider.errors import (
     EmptyReplyError,
     LengthLimitError,
     ModerationError,
+    OpenRouterError,
     ProviderError,
     error_from_body,
 )
@@ -56,11 +57,23 @@ def chat_result(body: dict[str, Any]) -> ChatResult:
     content = message.get("content") if isinstance(message, dict) else None
     if isinstance(content, list):  # some providers send content parts
         content = "".join(str(part.get("text") or "") for part in content if isinstance(part, dict))
+    if not isinstance(message, dict):
+        message = {}
+    try:
+        return _reply(body, choice, message, content)
+    except OpenRouterError as exc:
+        # A failure after thinking keeps the thoughts (a reasoning model can spend the
+        # whole budget on them), as a streamed reply keeps what it streamed.
+        exc.reasoning = reasoning_text_of(message, separator="\n\n")
+        raise
+
+
+def _reply(
+    body: dict[str, Any], choice: dict[str, Any], message: dict[str, Any], content: Any
+) -> ChatResult:
     finish_reason = choice.get("finish_reason")
     if finish_reason == "error":
         raise ProviderError("the model stopped with an error", provider=body.get("provider"))
-    if not isinstance(message, dict):
-        message = {}
     calls = tool_calls_of(message.get("tool_calls"))
     if calls:
         content = content if isinstance(content, str) else ""

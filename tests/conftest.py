@@ -32,6 +32,7 @@ from tests.support import (
     with_database,
 )
 from tests.support.fake_openrouter import FakeOpenRouter
+from tests.support.live import LiveServers
 
 TESTS = Path(__file__).resolve().parent
 LAYERS = ("unit", "app", "server", "deploy", "e2e")
@@ -237,6 +238,19 @@ def make_app(fake, migrated, redis_prefix, tmp_path) -> Iterator[AppFactory]:
 @pytest.fixture
 def app(make_app):
     return make_app()
+
+
+@pytest.fixture(scope="module")
+def gunicorn_servers(
+    fake_server, migrated, redis_prefix, tmp_path_factory
+) -> Iterator[LiveServers]:
+    """Real Gunicorn servers (gunicorn.conf.py, gevent), started on demand by name and kept
+    for the test module: ``gunicorn_servers.start("main", WORKERS="2", ...)``."""
+    servers = LiveServers(
+        fake_server.url, migrated, redis_prefix, tmp_path_factory.mktemp("gunicorn")
+    )
+    yield servers
+    servers.close()
 
 
 @pytest.fixture

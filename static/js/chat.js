@@ -1,5 +1,7 @@
-// Progressive enhancement for the chat page: streamed replies, Enter to send, Stop.
-// Without JavaScript (or without fetch streaming) the plain form post still works.
+// Progressive enhancement for the chat page: streamed replies, Enter to send, Stop (and
+// Escape), copy buttons, the conversation drawer on a phone, the example questions, and
+// announcements for screen readers. Without JavaScript (or without fetch streaming) the
+// plain form post still works, and so does everything here but the copy buttons.
 (function () {
   "use strict";
   var form = document.getElementById("composer");
@@ -9,6 +11,9 @@
   var sendButton = document.getElementById("send");
   var stopButton = document.getElementById("stop");
   var list = document.getElementById("messages");
+  var scroller = document.getElementById("scroller");
+  var politeRegion = document.getElementById("announce-polite");
+  var assertiveRegion = document.getElementById("announce-assertive");
   var max = parseInt(box.getAttribute("data-max-length"), 10) || 0;
   var tokenMeta = document.querySelector('meta[name="csrf-token"]');
   var canStream = !!(window.fetch && window.TextDecoder && window.AbortController &&
@@ -26,17 +31,128 @@
   function updateCounter() {
     if (!counter || !max) return;
     var used = box.value.length;
-    counter.textContent = used.toLocaleString() + " / " + max.toLocaleString() +
-      " · Enter sends, Shift+Enter adds a line";
+    counter.textContent = used.toLocaleString() + " / " + max.toLocaleString();
     counter.classList.toggle("over", used > max);
   }
   box.addEventListener("input", updateCounter);
 
-  function scrollToEnd() {
-    var last = list && list.lastElementChild;
-    if (last) last.scrollIntoView({ block: "end" });
+  // ------------------------------------------------------------ scrolling
+  // The conversation scrolls in its own box above the message box (see app.css), so its
+  // end is never under the composer. It follows new text while the reader is at the end,
+  // and stays put when they scrolled up to read.
+  function nearEnd() {
+    if (!scroller) return true;
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 48;
   }
-  scrollToEnd();
+
+  function scrollToEnd(force) {
+    if (!scroller || (!force && !following)) return;
+    scroller.scrollTop = scroller.scrollHeight;
+  }
+  var following = true;
+  if (scroller) {
+    scroller.addEventListener("scroll", function () {
+      following = nearEnd();
+    }, { passive: true });
+  }
+  // A link to a message (#m12) or a card keeps its place; otherwise open at the end.
+  if (!window.location.hash) scrollToEnd(true);
+
+  // ------------------------------------------------------------ announcements
+  function announce(text, urgent) {
+    var region = urgent ? assertiveRegion : politeRegion;
+    if (!region) return;
+    region.textContent = "";
+    // A new text node after a tick, so the same words twice are still read.
+    window.setTimeout(function () {
+      region.textContent = text;
+    }, 50);
+  }
+
+  function excerpt(text, limit) {
+    text = (text || "").replace(/\s+/g, " ").trim();
+    return text.length > limit ? text.slice(0, limit - 1) + "…" : text;
+  }
+
+  // ------------------------------------------------------------ copy buttons
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "visually-hidden";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try {
+        ok = document.execCommand("copy");
+      } catch (error) {
+        ok = false;
+      }
+      area.remove();
+      if (ok) resolve();
+      else reject(new Error("copy refused"));
+    });
+  }
+
+  function copyButton(label, what, getText) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button small copy";
+    button.textContent = label;
+    button.addEventListener("click", function () {
+      copyText(getText()).then(function () {
+        button.textContent = "Copied";
+        announce(what + " copied to the clipboard.");
+      }, function () {
+        button.textContent = "Copy failed";
+        announce("Could not copy the " + what.toLowerCase() + ".", true);
+      }).then(function () {
+        window.setTimeout(function () {
+          button.textContent = label;
+        }, 2000);
+      });
+    });
+    return button;
+  }
+
+  // Copy buttons on each code block and each finished reply, and local times.
+  function enhance(scope) {
+    scope.querySelectorAll(".markdown pre.code").forEach(function (pre) {
+      if (pre.parentNode.classList.contains("code-wrap")) return;
+      var wrap = document.createElement("div");
+      wrap.className = "code-wrap";
+      var tools = document.createElement("div");
+      tools.className = "code-tools";
+      var lang = document.createElement("span");
+      lang.textContent = pre.getAttribute("data-lang") || "Code";
+      tools.appendChild(lang);
+      tools.appendChild(copyButton("Copy code", "Code", function () {
+        return pre.textContent.replace(/\n$/, "");
+      }));
+      pre.parentNode.insertBefore(wrap, pre);
+      wrap.appendChild(tools);
+      wrap.appendChild(pre);
+    });
+    var replies = scope.matches && scope.matches(".msg-assistant") ? [scope] : [];
+    replies = replies.concat(Array.prototype.slice.call(scope.querySelectorAll(".msg-assistant")));
+    replies.forEach(function (reply) {
+      var body = reply.querySelector(":scope > .msg-content > .msg-body, :scope > .msg-body");
+      if (!body || reply.classList.contains("status-streaming") ||
+        reply.querySelector(":scope > .msg-actions")) return;
+      var actions = document.createElement("div");
+      actions.className = "msg-actions";
+      actions.appendChild(copyButton("Copy reply", "Reply", function () {
+        return body.innerText.trim();
+      }));
+      reply.appendChild(actions);
+    });
+    if (window.AutoChat) window.AutoChat.localizeTimes(scope);
+  }
+  enhance(document);
 
   box.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -57,6 +173,7 @@
     meta.appendChild(who);
     var body = document.createElement("div");
     body.className = "msg-body msg-text";
+    body.setAttribute("dir", "auto");
     body.textContent = text;
     item.appendChild(meta);
     item.appendChild(body);
@@ -64,6 +181,7 @@
     return item;
   }
 
+  // role="alert" is heard at once; the assertive region is not needed as well.
   function showError(text) {
     var old = form.querySelector(".form-error");
     if (old) old.remove();
@@ -99,7 +217,16 @@
     // The server rendered this from the stored message: Markdown sanitized by nh3.
     var holder = document.createElement("template");
     holder.innerHTML = html;
+    var nodes = Array.prototype.slice.call(holder.content.children);
     item.replaceWith(holder.content);
+    nodes.forEach(function (node) {
+      // The list holds messages only: a Retry form goes below it, where the page has it.
+      if (node.tagName !== "LI" && node.parentNode === list) {
+        list.parentNode.insertBefore(node, list.nextSibling);
+      }
+      enhance(node);
+    });
+    return nodes;
   }
 
   function updateTotals(totals) {
@@ -198,7 +325,8 @@
       finished: false,
       saved: false, // the server confirmed it stored the message
     };
-    scrollToEnd();
+    scrollToEnd(true);
+    following = true;
     setBusy(true);
     controller = new AbortController();
     return turn;
@@ -273,6 +401,7 @@
     turn.saved = true;
     onConversation(payload);
     if (payload.html) replaceWithServerHtml(turn.mine, payload.html);
+    scrollToEnd();
   }
 
   function onToolsEvent(turn, payload) {
@@ -292,6 +421,7 @@
       details.appendChild(summary);
       turn.thinking = document.createElement("div");
       turn.thinking.className = "reasoning-text";
+      turn.thinking.setAttribute("dir", "auto");
       details.appendChild(turn.thinking);
       turn.reply.insertBefore(details, turn.replyBody);
     }
@@ -304,11 +434,19 @@
   }
 
   // "done" and "error": the stored reply (or failure), rendered by the server.
-  function onLastEvent(turn, payload) {
+  function onLastEvent(turn, payload, name) {
     turn.finished = true;
+    var stay = following;
     if (payload.html) replaceWithServerHtml(turn.reply, payload.html);
     else turn.replyBody.textContent = payload.reply || (payload.error && payload.error.message) || "";
     updateTotals(payload.totals);
+    following = stay;
+    scrollToEnd();
+    if (name === "error") {
+      announce("The reply failed. " + excerpt(payload.error && payload.error.message, 300), true);
+    } else {
+      announce("The assistant replied: " + excerpt(payload.reply, 600));
+    }
   }
 
   // The server could not stream this one: its page will show the outcome.
@@ -329,7 +467,7 @@
 
   function handleEvent(turn, name, payload) {
     if (Object.prototype.hasOwnProperty.call(eventHandlers, name)) {
-      eventHandlers[name](turn, payload);
+      eventHandlers[name](turn, payload, name);
     }
   }
 
@@ -340,6 +478,8 @@
     badge.className = "badge badge-stopped";
     badge.textContent = "stopped";
     reply.querySelector(".msg-meta").appendChild(badge);
+    enhance(reply);
+    announce("Stopped. The text so far is kept.");
   }
 
   function failTurn(turn, error) {
@@ -351,6 +491,7 @@
       box.value = turn.text;
       updateCounter();
       if (error.name !== "AbortError") showError(error.message);
+      else announce("Stopped before the message was sent.");
       return;
     }
     if (error.name === "AbortError") {
@@ -364,6 +505,7 @@
       // The stream broke off: the message is stored; the page has the rest.
       turn.reply.classList.remove("status-streaming");
       showInterrupted();
+      scrollToEnd(true);
     }
     setBusy(false);
     controller = null;
@@ -397,8 +539,80 @@
   }
 
   form.addEventListener("submit", send);
-  stopButton.addEventListener("click", function () {
+
+  function stop() {
     if (controller) controller.abort();
+  }
+  stopButton.addEventListener("click", stop);
+
+  // ------------------------------------------------------------ the drawer (a phone)
+  var sidebar = document.getElementById("conversations");
+  var opener = document.getElementById("drawer-open");
+  var closer = document.getElementById("drawer-close");
+
+  function drawerOpen() {
+    return !!sidebar && sidebar.classList.contains("open");
+  }
+
+  function setDrawer(open) {
+    if (!sidebar || !opener) return;
+    sidebar.classList.toggle("open", open);
+    opener.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var first = sidebar.querySelector("a, button");
+      if (first) first.focus();
+    } else {
+      opener.focus();
+    }
+  }
+
+  if (sidebar && opener) {
+    // Without JavaScript these are links to #conversations and back (CSS :target).
+    opener.setAttribute("role", "button");
+    opener.setAttribute("aria-expanded", "false");
+    opener.addEventListener("click", function (event) {
+      event.preventDefault();
+      setDrawer(!drawerOpen());
+    });
+    if (closer) {
+      closer.setAttribute("role", "button");
+      closer.addEventListener("click", function (event) {
+        event.preventDefault();
+        setDrawer(false);
+      });
+    }
+    document.addEventListener("click", function (event) {
+      if (drawerOpen() && !sidebar.contains(event.target) && !opener.contains(event.target)) {
+        sidebar.classList.remove("open");
+        opener.setAttribute("aria-expanded", "false");
+      }
+    });
+  }
+
+  // Escape closes the drawer, or else stops a reply that is streaming (as Stop does).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.isComposing) return;
+    if (drawerOpen()) {
+      event.preventDefault();
+      setDrawer(false);
+    } else if (controller) {
+      event.preventDefault();
+      stop();
+    }
   });
+
+  // ------------------------------------------------------------ example questions
+  // Without JavaScript each is a small form that sends it; here it fills the box.
+  document.querySelectorAll("form.example").forEach(function (example) {
+    example.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var field = example.querySelector('input[name="message"]');
+      box.value = field ? field.value : "";
+      updateCounter();
+      box.focus();
+      box.setSelectionRange(box.value.length, box.value.length);
+    });
+  });
+
   updateCounter();
 })();

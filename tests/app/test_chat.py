@@ -255,3 +255,124 @@ def test_no_route_answers_500_to_odd_requests(visitor):
     assert visitor.client.get("/chat").status_code == 405
     assert visitor.client.get("/nope").status_code == 404
     assert visitor.client.post("/c/xyz/retry").status_code in (400, 404)
+
+
+# ---------------------------------------------------------------- the page (issue 13)
+
+
+def test_code_is_highlighted_with_classes_only_and_the_stylesheet_is_current():
+    from pathlib import Path
+
+    from rendering import HIGHLIGHT_CSS, TOKEN_CLASSES, highlight_css, render_markdown
+
+    html = str(render_markdown("```python\ndef f(x):\n    return x  # same\n```"))
+    assert html.startswith('<pre class="code" tabindex="0" data-lang="Python"><code>')
+    assert '<span class="k">def</span>' in html and '<span class="c1"># same</span>' in html
+    assert "style=" not in html  # the CSP allows no inline styles
+    classes = set(re.findall(r'<span class="([^"]+)"', html))
+    assert classes and classes <= TOKEN_CLASSES
+    # An unknown language is plain, escaped text; the info string never reaches the page.
+    odd = str(render_markdown('```nosuch" onclick="x\n<b>x</b>\n```'))
+    assert odd == '<pre class="code" tabindex="0"><code>&lt;b&gt;x&lt;/b&gt;\n</code></pre>\n'
+    # static/css/highlight.css is what rendering.py generates (make highlight-css).
+    root = Path(__file__).resolve().parent.parent.parent
+    assert (root / HIGHLIGHT_CSS).read_text() == highlight_css()
+
+
+def test_every_code_colour_passes_aa_in_both_themes():
+    from pygments.styles import get_style_by_name
+    from pygments.token import STANDARD_TYPES
+
+    from rendering import CODE_THEMES, contrast, readable
+
+    for style_name, background in CODE_THEMES.values():
+        style = get_style_by_name(style_name)
+        for token in STANDARD_TYPES:
+            color = style.style_for_token(token)["color"]
+            if color:
+                assert contrast(readable("#" + color, background), background) >= 4.5
+
+
+def test_markdown_tables_scroll_and_honour_br_in_cells_only():
+    from rendering import render_markdown
+
+    html = str(render_markdown("| a | b |\n|---|---|\n| one<br>two<BR/>three | `<br>` |\n\nx<br>y"))
+    assert html.startswith('<div class="table-wrap" tabindex="0"><table>')
+    assert "<td>one<br>\ntwo<br>\nthree</td>" in html
+    assert "<td><code>&lt;br&gt;</code></td>" in html  # code stays code
+    assert "<p>x&lt;br&gt;y</p>" in html  # outside a table, still text
+    for payload in ("<br onclick=alert(1)>", "<br/ onmouseover=x>", "<br><script>x</script>"):
+        cell = str(render_markdown(f"| a |\n|---|\n| {payload} |"))
+        assert set(re.findall(r"<br[^>]*>", cell)) <= {"<br>"}, cell
+        assert not re.search(r"<[^>]+\son\w+=", cell) and "<script" not in cell, cell
+
+
+def test_bare_urls_become_safe_links_and_notes_get_their_kind():
+    from rendering import render_markdown
+
+    html = str(render_markdown("See https://www.nhtsa.gov/recalls or mail help@example.com"))
+    assert '<a href="https://www.nhtsa.gov/recalls" rel="noopener noreferrer nofollow">' in html
+    assert '<a href="mailto:help@example.com"' in html
+    assert "<a" not in str(render_markdown("main.py and javascript:alert(1) stay text"))
+    note = str(render_markdown("> [!CAUTION] Stop driving\n> The oil pressure is gone."))
+    assert note.startswith(
+        '<blockquote class="note note-caution">\n<p><strong>Stop driving</strong>'
+    )
+    assert '<blockquote class="note">' in str(render_markdown("> a plain quote"))
+    assert "note-evil" not in str(render_markdown("> [!EVIL] x"))
+
+
+def test_the_offline_answer_summarises_most_severe_first_and_links_the_cards(visitor, fake):
+    text = "P0420 and P0301 on 1HGCM82633A004352"
+    reply = visitor.send_json(text).get_json()["reply"]
+    caution, *rest = reply.split("\n> [!CAUTION] Stop driving\n")[1:]
+    assert not rest and caution.startswith("> ### P0301: Cylinder 1 Misfire Detected")
+    order = [
+        reply.index(part) for part in ("### P0301:", "### P0420:", "### VIN 1HGCM82633A004352")
+    ]
+    assert order == sorted(order)
+    assert "Most likely causes" not in reply and "Check first" not in reply  # on the cards
+    assert {"#fact-1", "#fact-2", "#fact-3"} == set(re.findall(r"\((#fact-\d)\)", reply))
+
+    cid = visitor.get("/").get_data(as_text=True).split('href="/c/')[1].split('"')[0]
+    page = visitor.get(f"/c/{cid}").get_data(as_text=True)
+    user_id = re.search(r'<li class="msg msg-user[^"]*" id="m(\d+)"', page).group(1)
+    for n in (1, 2, 3):
+        assert f'id="m{user_id}-fact-{n}"' in page and f'href="#m{user_id}-fact-{n}"' in page
+    # No key: a Retry form would only give the same answer again.
+    assert f'action="/c/{cid}/retry"' not in page
+    visitor.save_key(CANARY_KEY)
+    assert f'action="/c/{cid}/retry"' in visitor.get(f"/c/{cid}").get_data(as_text=True)
+
+
+def test_every_failure_kind_has_words_on_its_badge(app):
+    from states import FailureKind
+
+    macros = app.jinja_env.get_template("_macros.html").module
+    labels = macros.FAILURE_LABELS
+    assert set(labels) == {kind.value for kind in FailureKind}
+    assert all(label and "_" not in label for label in labels.values())
+    assert str(macros.failure_label("rate_limited")) == "Rate limited"
+    assert str(macros.failure_label("something_new")) == "Failed"
+
+
+def test_times_are_sent_in_utc_with_the_label_and_the_examples_work_without_js(visitor):
+    page = visitor.get("/").get_data(as_text=True)
+    assert page.count('<form method="post" action="/chat" class="example">') == 4
+    assert 'value="Decode this VIN: 1HGCM82633A004352"' in page
+    cid = conversation_id_from(visitor.send("Decode this VIN: 1HGCM82633A004352"))
+    page = visitor.get(f"/c/{cid}").get_data(as_text=True)
+    stamps = re.findall(r'<time class="local-time" datetime="([^"]+)">([^<]+)</time>', page)
+    assert stamps
+    for moment, text in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", moment)
+        assert text == moment[:10] + " " + moment[11:16] + " UTC"
+
+
+def test_the_vehicle_form_attributes_are_real_attributes(visitor):
+    page = visitor.get("/vehicle").get_data(as_text=True)
+    assert 'placeholder="Mazda"' in page and "&#34;" not in page
+    year = re.search(r'<input type="text" id="year"[^>]*>', page).group(0)
+    assert 'inputmode="numeric"' in year and 'maxlength="4"' in year
+    mileage = re.search(r'<input type="text" id="mileage"[^>]*>', page).group(0)
+    assert 'inputmode="numeric"' in mileage

@@ -1,17 +1,19 @@
-"""Streaming replies end to end through the app, against the fake's real SSE."""
+"""Streaming replies through the app (the Flask test client), against the fake's real SSE.
+
+Request/response checks only: what depends on the server's concurrency (text arriving
+before the end, Stop, a closed tab, heartbeat timing, cut-off bodies) runs under real
+Gunicorn in tests/server/test_streaming.py and tests/server/test_chat_loop.py.
+"""
 
 from __future__ import annotations
 
 import re
-import threading
-import time
 
 import pytest
-import requests
 
-from tests.support import CANARY_KEY, Visitor, history_window, serving
+from tests.support import CANARY_KEY, Visitor, history_window
 from tests.support.fake_openrouter import Error, Reply, Stream
-from tests.support.streaming import SSE_HEADERS, messages_in_db, read_events, stream_chat
+from tests.support.streaming import SSE_HEADERS, messages_in_db, stream_chat
 
 
 def test_stream_headers_and_event_order(keyed_visitor, fake):
@@ -140,134 +142,12 @@ def test_no_database_connection_is_held_while_the_model_answers(keyed_visitor, f
     assert seen == [0, 0]
 
 
-# ---------------------------------------------------------------- real server
-
-
-def live_visitor(base: str) -> requests.Session:
-    """A requests session that saved the canary key in Settings."""
-    session = requests.Session()
-    page = session.get(base + "/settings", timeout=5)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    saved = session.post(
-        base + "/settings", data={"csrf_token": token, "api_key": CANARY_KEY}, timeout=5
-    )
-    assert saved.status_code == 200
-    return session
-
-
-def open_stream(base: str, message: str, session: requests.Session):
-    page = session.get(base + "/", timeout=5)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return session.post(
-        base + "/chat",
-        data={"csrf_token": token, "message": message},
-        headers=SSE_HEADERS,
-        stream=True,
-        timeout=10,
-    )
-
-
-def test_text_arrives_before_the_reply_ends(live_server, fake):
-    gate = threading.Event()
-    fake.queue(Stream(["First words", " and the rest."], gate=gate))
-    browser = live_visitor(live_server)
-    response = open_stream(live_server, "Why does my car shake at 60 mph?", browser)
-    seen = []
-    for name, data in read_events(response):
-        seen.append(name)
-        if name == "delta" and not gate.is_set():
-            # The upstream is still held back, yet the first text is here.
-            assert data["text"] == "First words"
-            gate.set()
-        if name in ("done", "error"):
-            break
-    assert seen[0] == "conversation"
-    assert seen[-1] == "done"
-    assert seen.count("delta") == 2
-    response.close()
-
-
-def test_stopping_closes_upstream_and_saves_the_partial(live_server, fake, migrated):
-    gate = threading.Event()
-    fake.queue(Stream(["Partial answer", *["."] * 200], gate=gate, delay=0.02))
-    browser = live_visitor(live_server)
-    response = open_stream(live_server, "Long explanation please", browser)
-    for name, _data in read_events(response):
-        if name == "delta":
-            break
-    response.close()  # the visitor pressed Stop / closed the tab
-    gate.set()
-    deadline = time.monotonic() + 15
-    while fake.state.disconnects == 0:
-        assert time.monotonic() < deadline, "the upstream request was never closed"
-        time.sleep(0.05)
-    assert fake.state.completed_streams == 0
-    while not any(row[1] == "stopped" for row in messages_in_db(migrated)):
-        assert time.monotonic() < deadline, "the partial reply was not saved"
-        time.sleep(0.05)
-    stopped = next(row for row in messages_in_db(migrated) if row[1] == "stopped")
-    assert stopped[2].startswith("Partial answer")
-    assert len(stopped[2]) < len("Partial answer") + 200
-
-    page = browser.get(live_server + "/", timeout=5).text
-    cid = re.search(r'href="/c/([0-9a-f]{32})"', page).group(1)
-    conversation = browser.get(f"{live_server}/c/{cid}", timeout=5).text
-    assert "stopped" in conversation
-    assert "Partial answer" in conversation
-    assert f'action="/c/{cid}/retry"' in conversation
-
-
 def test_stream_uses_the_visitors_key(keyed_visitor, fake):
     stream_chat(keyed_visitor, "Key check")
     request = fake.chat_requests[-1]
     assert request.headers["Authorization"] == f"Bearer {CANARY_KEY}"
     assert request.body["stream"] is True
     assert request.body["stream_options"] == {"include_usage": True}
-
-
-def test_stop_before_the_first_token_closes_upstream(make_app, fake, migrated):
-    app = make_app(STREAM_KEEPALIVE="0.2")
-    fake.queue(Stream(["Too late"], first_delay=5, comments=0))
-    with serving(app) as base:
-        browser = live_visitor(base)
-        response = open_stream(base, "Stop me before anything arrives", browser)
-        for name, _data in read_events(response):
-            if name == "conversation":
-                break
-        response.close()
-        deadline = time.monotonic() + 3  # well before the upstream's first byte at 5 s
-        while not any(row[1] == "stopped" for row in messages_in_db(migrated)):
-            assert time.monotonic() < deadline, "the closed tab was not noticed"
-            time.sleep(0.05)
-        # The fake can only see the closed connection when it next writes, at 5 s.
-        deadline = time.monotonic() + 6
-        while fake.state.disconnects == 0:
-            assert time.monotonic() < deadline, "the upstream request was not closed"
-            time.sleep(0.05)
-    assert fake.state.completed_streams == 0
-    stopped = next(row for row in messages_in_db(migrated) if row[1] == "stopped")
-    assert stopped[2] == ""
-
-
-def test_app_keepalives_fill_upstream_silence(make_app, fake):
-    app = make_app(STREAM_KEEPALIVE="0.1")
-    fake.queue(Stream(["Finally."], first_delay=0.5, comments=0))
-    visitor = Visitor(app.test_client())
-    visitor.save_key(CANARY_KEY)
-    _, events = stream_chat(visitor, "Slow to start")
-    names = [name for name, _ in events]
-    assert names.index("comment") < names.index("delta")
-    assert names[-1] == "done"
-
-
-def test_a_body_cut_off_without_done_is_a_failure(keyed_visitor, fake, migrated):
-    fake.queue(Stream(["Half of ", "the answer"], done=False, finish=False))
-    _, events = stream_chat(keyed_visitor, "Cut me off")
-    name, data = events[-1]
-    assert name == "error"
-    assert data["error"]["kind"] == "connection_error"
-    assert "ended before the reply was finished" in data["error"]["message"]
-    assert messages_in_db(migrated)[-1][2] == "Half of the answer"
 
 
 @pytest.mark.parametrize("crlf", [False, True])

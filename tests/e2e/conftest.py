@@ -52,3 +52,24 @@ def js_page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """Open pages in new contexts: open_page(viewport, scheme, js=True, **context options)."""
+    from tests.support.browser import DESKTOP
+
+    contexts = []
+
+    def open_(viewport=DESKTOP, scheme="light", js=True, **options):
+        context = browser.new_context(
+            viewport=viewport, color_scheme=scheme, java_script_enabled=js, **options
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()

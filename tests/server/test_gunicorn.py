@@ -9,19 +9,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import runpy
 import signal
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import requests
@@ -31,13 +28,14 @@ from tests.support import (
     CANARY_KEY,
     ROOT,
     TEST_REDIS_URL,
-    base_env,
     free_port,
     gunicorn_env,
     start_gunicorn,
 )
 from tests.support.deploy import self_signed_certificate
 from tests.support.fake_openrouter import FakeOpenRouter, Reply, Timed
+from tests.support.live import gunicorn, wait_for, workers
+from tests.support.live import server_env as live_env
 
 pytestmark = pytest.mark.slow
 
@@ -51,60 +49,14 @@ ACCESS_PID = re.compile(r'"GET /health HTTP/1\.1" 200 .* pid=<(\d+)>')
 
 def server_env(make_app, tmp_path: Path, upstream_url: str, **extra: str) -> dict[str, str]:
     """The environment of a Gunicorn under test: this run's database, Redis prefix, fake."""
-    settings = base_env(
-        SimpleNamespace(url=upstream_url),
+    return live_env(
+        tmp_path,
+        upstream_url,
         make_app.database_url,
-        SESSION_KEY_PREFIX=make_app.redis_prefix + "session:",
-        CATALOG_CACHE_PREFIX=make_app.catalog_prefix,
-        RATELIMIT_KEY_PREFIX=make_app.catalog_prefix + "limits",
-        OPENROUTER_API_KEY=CANARY_KEY,  # a server key: every chat goes upstream
+        make_app.catalog_prefix,
         METRICS_TOKEN=METRICS_TOKEN,
-        LOG_FORMAT="json",
         **extra,
     )
-    return gunicorn_env(tmp_path, **settings)
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen, str, Path]]:
-    """Run gunicorn.conf.py on a free port; stop it (and wait) afterwards."""
-    port = free_port()
-    env = {**env, "BIND": f"127.0.0.1:{port}"}
-    log_path = tmp_path / "gunicorn.log"
-    with log_path.open("w") as log:
-        server, base = start_gunicorn(env, port, log)
-        try:
-            wait_for(lambda: len(workers(server)) == int(env.get("WORKERS", "2")))
-            yield server, base, log_path
-        finally:
-            children = workers(server)
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                # A stuck worker would outlive its killed master: kill both.
-                for pid in children | workers(server):
-                    with contextlib.suppress(OSError):
-                        os.kill(pid, signal.SIGKILL)
-                server.kill()
-                server.wait(timeout=10)
-
-
-def workers(server: subprocess.Popen) -> set[int]:
-    """The master's child processes (its workers)."""
-    try:
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
-    except OSError:
-        return set()
-    return {int(pid) for pid in children.split()}
-
-
-def wait_for(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.1)
 
 
 def scrape(base: str) -> dict[tuple[str, tuple], float]:

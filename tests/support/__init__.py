@@ -1,8 +1,9 @@
 """What the tests share: the run's settings, the canary watch, the app factory, page helpers.
 
 Test files import from here (and from the modules beside it: the fake upstream, the
-deployment helpers, the SSE readers, the evaluation set); never from another test file or
-from conftest.py, which holds only fixtures and hooks.
+deployment helpers, the SSE readers, real Gunicorn and a browser-like visitor (``live``),
+the evaluation set); never from another test file or from conftest.py, which holds only
+fixtures and hooks.
 
 With TEST_DATABASE_URL / TEST_REDIS_URL set, the suite runs against real PostgreSQL
 and Redis: each run creates its own database and key prefix and removes them after.

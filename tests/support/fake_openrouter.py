@@ -7,6 +7,7 @@ and read back every request it received.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import threading
 import time
@@ -146,6 +147,86 @@ class ToolCalls:
 
 
 @dataclass
+class ContextLimit:
+    """A server that refuses a prompt over its window, in its own words.
+
+    ``tokens``: the window. The prompt is counted as ``prompt_tokens()`` does (about a
+    real tokenizer: 4 ASCII characters a token, one token per CJK character); like vLLM
+    and OpenRouter, the request's ``max_tokens`` must fit beside it. ``style`` picks the
+    refusal: "llamacpp" (``exceed_context_size_error`` with ``n_ctx``, llama.cpp's server),
+    "vllm" (vLLM's top-level ErrorResponse) or "openrouter".
+    """
+
+    tokens: int
+    style: str = "llamacpp"
+
+    def refusal(self, prompt: int, reply: int) -> Error | None:
+        """The error for a request of ``prompt`` + ``reply`` tokens, or None when it fits."""
+        if prompt + reply <= self.tokens:
+            return None
+        if self.style == "llamacpp":
+            return Error(
+                400,
+                "the request exceeds the available context size, try increasing it",
+                fields={"type": "exceed_context_size_error", "n_prompt_tokens": prompt,
+                        "n_ctx": self.tokens},
+            )  # fmt: skip
+        if self.style == "vllm":
+            return Error(
+                400,
+                f"This model's maximum context length is {self.tokens} tokens. However, you "
+                f"requested {prompt + reply} tokens ({prompt} in the messages, {reply} in the "
+                "completion). Please reduce the length of the messages or completion.",
+                top_level=True,
+            )
+        return Error(
+            400,
+            f"This endpoint's maximum context length is {self.tokens} tokens. However, you "
+            f"requested about {prompt + reply} tokens ({prompt} of text input, {reply} in the "
+            'output). Please reduce the length of either one, or use the "middle-out" '
+            "transform to compress your prompt automatically.",
+        )
+
+
+# OpenRouter's answer when no provider of a model (often a free one) takes tools.
+TOOLS_REFUSED = Error(
+    404,
+    "No endpoints found that support tool use. To learn more about provider routing, visit: "
+    "https://openrouter.ai/docs/provider-routing",
+)
+
+
+def count_tokens(text: str) -> int:
+    """Count tokens roughly as a real tokenizer does: ~4 ASCII characters, ~2 accented
+    Latin, Greek or Cyrillic characters, and one CJK (or other) character per token."""
+    total = 0.0
+    for char in text:
+        code = ord(char)
+        if code < 128:
+            total += 0.25
+        elif code < 0x0530 or 0x1E00 <= code < 0x1F00:
+            total += 0.5
+        else:
+            total += 1
+    return math.ceil(total)
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    """The prompt's tokens: every message (4 tokens of framing each) and the tool schemas."""
+    total = 0
+    for message in body.get("messages") or []:
+        total += 4
+        content = message.get("content")
+        if isinstance(content, str):
+            total += count_tokens(content)
+        for call in message.get("tool_calls") or []:
+            total += count_tokens(json.dumps(call))
+    if body.get("tools"):
+        total += count_tokens(json.dumps(body["tools"]))
+    return total
+
+
+@dataclass
 class Raw:
     status: int
     body: bytes
@@ -175,6 +256,10 @@ class FakeState:
     models: list[dict[str, Any]] | None = None  # None: the default catalog
     models_status: int = 200
     on_models: Any = None  # callable() run before answering GET /models
+    context_limit: ContextLimit | None = None  # refuse prompts over a window, as servers do
+    context_refusals: int = 0
+    refuse_tools: Error | None = None  # the answer to any request that offers tools
+    tools_refusals: int = 0
 
 
 class FakeOpenRouter:
@@ -277,6 +362,19 @@ class FakeOpenRouter:
         if handler.path == "/api/v1/chat/completions" and method == "POST":
             if self.state.on_chat is not None:
                 self.state.on_chat(record)
+            limit = self.state.context_limit
+            if limit is not None and isinstance(body, dict):
+                # Checked before anything queued is used: the queue answers the retry.
+                refusal = limit.refusal(prompt_tokens(body), int(body.get("max_tokens") or 0))
+                if refusal is not None:
+                    with self.lock:
+                        self.state.context_refusals += 1
+                    return self._send_error(handler, refusal)
+            if self.state.refuse_tools is not None and isinstance(body, dict) and body.get("tools"):
+                # A model whose endpoints take no tools, e.g. TOOLS_REFUSED.
+                with self.lock:
+                    self.state.tools_refusals += 1
+                return self._send_error(handler, self.state.refuse_tools)
             with self.lock:
                 if self.state.queue:
                     behaviour = self.state.queue.popleft()
@@ -406,6 +504,10 @@ class FakeOpenRouter:
 
         def event(payload: dict[str, Any] | str) -> bytes:
             data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+            try:
+                data.encode()
+            except UnicodeEncodeError:  # a lone surrogate travels as its JSON escape
+                data = json.dumps(payload)
             newline = "\r\n" if spec.crlf else "\n"
             return f"data: {data}{newline}{newline}".encode()
 
