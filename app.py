@@ -12,10 +12,12 @@ from flask_migrate import Migrate
 from sqlalchemy import event
 
 import config as settings
+import nhtsa
 import observability
 import security
 import session_backup
 import session_store
+from automotive import recalls
 from models import db
 from openrouter import OpenRouterClient, RetryPolicy
 from rendering import format_timestamp, per_million, pretty_json, render_markdown
@@ -108,6 +110,24 @@ def _init_provider(app: Flask) -> None:
     observability.instrument_openrouter(app.extensions["openrouter"])
 
 
+def _init_recalls(app: Flask) -> None:
+    """NHTSA's recalls (one pooled client per process, cached in Redis when there is one),
+    for the My vehicle page and the check_recalls tool."""
+    timeout = app.config["RECALLS_TIMEOUT"]
+    service = nhtsa.RecallsService(
+        nhtsa.NhtsaClient(
+            app.config["NHTSA_RECALLS_URL"],
+            connect_timeout=min(3.0, timeout),
+            read_timeout=timeout,
+        ),
+        redis_client=app.extensions.get("redis"),
+        prefix=app.config["CATALOG_CACHE_PREFIX"],
+        fresh_seconds=app.config["RECALLS_CACHE_SECONDS"],
+    )
+    app.extensions["recalls"] = service
+    recalls.connect(service.lookup)
+
+
 def _register_template_filters(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["per_million"] = per_million
@@ -143,6 +163,7 @@ def create_app(
     observability.init_app(app)
     session_store.init_app(app)
     _init_provider(app)
+    _init_recalls(app)
     app.cli.add_command(session_backup.sessions_cli)
     _register_template_filters(app)
     _register_blueprints(app)

@@ -126,6 +126,7 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         **_rate_limits(env),
         **_proxy_and_metrics(env, production),
         **_upstream_settings(env),
+        **_recalls_settings(env),
         **_message_limits(env),
         **_logging_settings(env, production),
     }
@@ -245,6 +246,19 @@ def _upstream_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "CATALOG_TIMEOUT": _float(env, "CATALOG_TIMEOUT", 10.0),
         "CATALOG_CACHE_PREFIX": env.get("CATALOG_CACHE_PREFIX", "autochat:"),
         "DEFAULT_CONTEXT_LENGTH": _int(env, "DEFAULT_CONTEXT_LENGTH", 8192, minimum=512),
+    }
+
+
+def _recalls_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """NHTSA's public recalls API (no key): address, how long answers are kept, time allowed."""
+    return {
+        "NHTSA_RECALLS_URL": (
+            env.get("NHTSA_RECALLS_URL", "").strip() or "https://api.nhtsa.gov"
+        ).rstrip("/"),
+        "RECALLS_CACHE_SECONDS": _int(env, "RECALLS_CACHE_SECONDS", 86400, minimum=60),
+        # Seconds to wait for an answer (connecting may take up to 3 of them); the My
+        # vehicle page waits this long at most once a minute while NHTSA is down.
+        "RECALLS_TIMEOUT": _float(env, "RECALLS_TIMEOUT", 5.0),
     }
 
 

@@ -152,16 +152,69 @@ class Conversation(db.Model):
         """Add up the tokens and cost of this conversation's replies."""
         return Message.totals(self.id)
 
+    def recent_messages(self, limit: int) -> tuple[list[Message], int]:
+        """Return the newest ``limit`` messages, oldest first, and how many came before.
+
+        A long conversation's page renders only these; the rest are a "show earlier"
+        link away (``limit`` rows are read, never the whole conversation).
+        """
+        newest = list(
+            db.session.scalars(
+                db.select(Message)
+                .where(Message.conversation_id == self.id)
+                .order_by(Message.id.desc())
+                .limit(limit)
+            )
+        )
+        newest.reverse()
+        if not newest or len(newest) < limit:
+            return newest, 0
+        return newest, Message.count_before(self.id, newest[0].id)
+
+    def messages_before(self, before_id: int, limit: int) -> tuple[list[Message], int]:
+        """Return the ``limit`` messages before ``before_id``, oldest first, and how many remain."""
+        older = list(
+            db.session.scalars(
+                db.select(Message)
+                .where(Message.conversation_id == self.id, Message.id < before_id)
+                .order_by(Message.id.desc())
+                .limit(limit)
+            )
+        )
+        older.reverse()
+        if not older:
+            return older, 0
+        return older, Message.count_before(self.id, older[0].id)
+
+    def message_count(self) -> int:
+        """Count the conversation's messages (questions and replies)."""
+        return (
+            db.session.scalar(
+                db.select(db.func.count())
+                .select_from(Message)
+                .where(Message.conversation_id == self.id)
+            )
+            or 0
+        )
+
+    def last_message(self) -> Message | None:
+        """Return the conversation's newest message, if any."""
+        return db.session.scalar(
+            db.select(Message)
+            .where(Message.conversation_id == self.id)
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+
     def retryable_message(self, pending_seconds: float) -> Message | None:
         """Return the last user message if its turn ended without a delivered reply.
 
         A user message with no reply at all may still be in flight; it only counts as
         abandoned once ``pending_seconds`` (the longest possible upstream call) are over.
         """
-        messages = self.messages
-        if not messages:
+        last = self.last_message()
+        if last is None:
             return None
-        last = messages[-1]
         if last.role == Role.USER:
             age = (utcnow() - as_utc(last.created_at)).total_seconds()
             return last if age > pending_seconds else None
@@ -194,7 +247,9 @@ class Message(db.Model):
     error_detail: Mapped[dict | None] = mapped_column(JSON)
     model: Mapped[str | None] = mapped_column(CleanText(200))
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
-    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+    reply_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", ondelete="SET NULL"), index=True
+    )
     prompt_tokens: Mapped[int | None]
     completion_tokens: Mapped[int | None]
     cost: Mapped[float | None]
@@ -273,6 +328,36 @@ class Message(db.Model):
             ).where(cls.conversation_id == conversation_id, cls.role == Role.ASSISTANT)
         ).one()
         return {"tokens": int(row[0]) + int(row[1]), "cost": float(row[2])}
+
+    @classmethod
+    def count_before(cls, conversation_id: str, before_id: int) -> int:
+        """Count a conversation's messages older than ``before_id``."""
+        return (
+            db.session.scalar(
+                db.select(db.func.count())
+                .select_from(cls)
+                .where(cls.conversation_id == conversation_id, cls.id < before_id)
+            )
+            or 0
+        )
+
+    @classmethod
+    def supersede_failures(cls, reply_to_id: int, keep_id: int) -> int:
+        """Delete the failed replies to a message that a newer reply (``keep_id``) replaces.
+
+        A failure holds no text, only why it failed (already logged and counted), so a
+        retry's answer takes its place on the page and in the database. Returns how many
+        rows went.
+        """
+        result = db.session.execute(
+            db.delete(cls).where(
+                cls.reply_to_id == reply_to_id,
+                cls.id != keep_id,
+                cls.role == Role.ASSISTANT,
+                cls.status == MessageStatus.ERROR,
+            )
+        )
+        return result.rowcount or 0
 
     @classmethod
     def latest_id_before(cls, conversation_id: str, before_id: int) -> int | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -209,6 +211,45 @@ def render_markdown(text: str) -> Markup:
     return Markup(clean)  # noqa: S704  # nosec B704
 
 
+class StreamPreview:
+    """Markdown of a reply that is still arriving, rendered at a bounded rate.
+
+    ``add(piece)`` appends text and returns the sanitized HTML of everything so far when a
+    render is due, else None. Each render is the whole text through ``render_markdown``
+    (the renderer and sanitizer of stored messages; there is no second Markdown engine),
+    so its cost grows with the reply: a render is due once ``min_interval`` seconds
+    (default 0.25 s) and ``cost_factor`` times the previous render's duration have passed,
+    which keeps rendering under about 1 / ``cost_factor`` of the stream's time however
+    long the reply gets. ``clock`` returns seconds (``time.monotonic``).
+    """
+
+    def __init__(
+        self,
+        *,
+        min_interval: float = 0.25,
+        cost_factor: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.text = ""
+        self._min_interval = min_interval
+        self._cost_factor = cost_factor
+        self._clock = clock
+        self._last = float("-inf")
+        self._wait = 0.0
+
+    def add(self, piece: str) -> Markup | None:
+        """Append a piece of the reply; return the HTML of the text so far if a render is due."""
+        self.text += piece
+        now = self._clock()
+        if now - self._last < self._wait:
+            return None
+        html = render_markdown(self.text)
+        finished = self._clock()
+        self._last = finished
+        self._wait = max(self._min_interval, (finished - now) * self._cost_factor)
+        return html
+
+
 # ---------------------------------------------------------------- the code stylesheet
 
 # Pygments styles for the two themes, each against the code background app.css gives it.
@@ -304,6 +345,17 @@ def per_million(price_per_token: float | None) -> str:
     if price_per_token == 0:
         return "free"
     return f"${price_per_token * 1_000_000:,.2f}"
+
+
+def context_label(tokens: int | None) -> str:
+    """Show a context window the short way a model menu reads it: "128k", "1.05M"."""
+    if not tokens:
+        return "–"
+    if tokens >= 1_000_000:
+        return f"{tokens / 1_000_000:.3g}M"
+    if tokens >= 1000:
+        return f"{(tokens + 500) // 1000}k"  # half up, as the menu's script rounds
+    return str(tokens)
 
 
 def format_timestamp(epoch: float | None) -> str:

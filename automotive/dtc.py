@@ -14,22 +14,27 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from automotive import dtc_table
+from automotive import dtc_table, dtc_titles
 
-# Why this pattern:
-# - J2012 format only: a system letter, a digit 0-3, then three hex digits (P0A80, P242F and
-#   P2A00 are real codes, so letters A-F must be accepted after the second character).
-# - Case-insensitive, because people type "p0420"; results are uppercased.
-# - The code must not touch an ASCII letter or digit on either side, so "XP04201", the part
-#   number "P04200" and "UB1234X" are rejected, while punctuation ("P0420,", "(P0420)",
-#   "P0420/P0430", "P0171-00") still separates codes. Non-ASCII letters do not count as a
-#   word: Japanese and Chinese write codes without spaces ("点いてP0420が", "故障码P0171是").
-# - No guessing beyond the shape: "PO420" (letter O) is not found, because it could just as
-#   well be a purchase order; decode_structure explains the typo when asked directly. Model
-#   names with the same shape (Chevrolet C1500, Tesla P100D) are found: only the context can
-#   tell them apart, and an explanation of a code that isn't one is easy to ignore.
+# The shape of a trouble code, per SAE J2012: a system letter, a digit 0-3, then three
+# hexadecimal digits (P0A80, P242F and P2A00 are real codes, so A-F count after the second
+# character). decode_structure checks that shape; DTC_PATTERN finds it in running text.
+# The code must not touch an ASCII letter or digit on either side, so "XP04201", the part
+# number "P04200" and "UB1234X" are rejected, while punctuation ("P0420,", "(P0420)",
+# "P0420/P0430", "P0171-00") still separates codes. Non-ASCII letters do not count as a word:
+# Japanese and Chinese write codes without spaces ("点いてP0420が", "故障码P0171是").
 DTC_PATTERN = re.compile(r"(?<![A-Za-z0-9])[PCBU][0-3][0-9A-F]{3}(?![A-Za-z0-9])", re.IGNORECASE)
 
+# What people type for a code, which find_dtcs reads as one: the plain shape above, one space
+# or hyphen after the letter ("p 0420", "P-0420"), or the letter O for the zero in second
+# place ("PO420", "po300"). The O is taken only before three decimal digits, so words such as
+# "coded" (C-O-D-E-D) are never read as a code.
+_CANDIDATE = re.compile(
+    r"(?<![A-Za-z0-9])(?P<letter>[PCBU])(?:"
+    r"(?P<gap>[ -]?)(?P<digit>[0-3])(?P<rest>[0-9A-F]{3})"
+    r"|(?P<oh>O)(?P<rest_oh>[0-9]{3}))(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
 SYSTEMS = {
     "P": "Powertrain",
     "C": "Chassis",
@@ -160,6 +165,14 @@ class DtcExplanation:
     code: str
     structure: DtcStructure
     entry: DtcEntry | None  # None when the curated table has no entry for the code
+    # The standard's name for the code (automotive.dtc_titles), or None where this project has
+    # no title it is sure of. A curated entry always has one, the same as its own title.
+    title: str | None = None
+
+    @property
+    def title_source(self) -> str | None:
+        """Name where the title comes from ("SAE J2012 generic title"), or None untitled."""
+        return dtc_titles.TITLE_SOURCE if self.title else None
 
     @property
     def note(self) -> str | None:
@@ -177,6 +190,11 @@ class DtcExplanation:
                     "It lies in a range the standard reserves, so look it up in the service "
                     "manual or with a scan tool that knows the make."
                 )
+            elif self.title:
+                notes.append(
+                    "Its standard title is above, but there are no likely causes, checks or "
+                    "severity here: the service manual gives the test steps for the make."
+                )
             else:
                 notes.append(
                     "It is a generic code: a scan tool or the service manual gives its exact "
@@ -192,10 +210,16 @@ class DtcExplanation:
         return " ".join(notes) or None
 
     def to_dict(self) -> dict[str, object]:
-        """Return the explanation as JSON-able data, for a model tool result."""
+        """Return the explanation as JSON-able data, for a model tool result.
+
+        Keys: code, structure (see DtcStructure.to_dict), title and title_source (both None
+        when untitled), in_table, entry (DtcEntry.to_dict or None) and note.
+        """
         return {
             "code": self.code,
             "structure": self.structure.to_dict(),
+            "title": self.title,
+            "title_source": self.title_source,
             "in_table": self.entry is not None,
             "entry": self.entry.to_dict() if self.entry else None,
             "note": self.note,
@@ -204,15 +228,20 @@ class DtcExplanation:
     @property
     def heading(self) -> str:
         """Name the code and what it is, e.g. "P0420: Catalyst System Efficiency …"."""
-        if self.entry is None:
+        if self.title is None:
             return f"{self.code}: not in the curated table"
-        return f"{self.code}: {self.entry.title}"
+        return f"{self.code}: {self.title}"
 
     def lines(self) -> list[str]:
-        """List what is known about the code, one fact a line, drive guidance excepted."""
+        """List what is known about the code, one fact a line, drive guidance excepted.
+
+        The structural decode always comes first, so that it stands beside the title.
+        """
         structure = self.structure
         subsystem = f"; subsystem: {structure.subsystem}" if structure.subsystem else ""
         lines = [f"Code type: {structure.system}, {SCOPES[structure.scope]}{subsystem}."]
+        if self.title:
+            lines.append(f"Title source: {self.title_source}.")
         if self.entry is not None:
             entry = self.entry
             lines += [
@@ -238,13 +267,147 @@ def _load_table() -> Mapping[str, DtcEntry]:
 DTC_TABLE: Mapping[str, DtcEntry] = _load_table()
 
 
+# --- Finding codes in a message ------------------------------------------------------------
+#
+# Model and engine names share the code shape: Chevrolet C1500, Mazda B2300, Tesla P100D,
+# Honda B16A2. They all fall in the manufacturer (P1, B1, B2, C1, C2, U1, U2) or reserved
+# (B3, C3, U3) ranges; a generic code (P0, P2, P34-P3F, U0, B0, C0) almost never names a car.
+# So find_dtcs reads a code-shaped word as a code when:
+#   1. it is a generic-range code written plainly ("P0420", "u0100"), or a typed variant with
+#      a zero in second place ("p 0420", "PO420") of a code this project has a title for;
+#   2. a code word claims it: each "code", "DTC", "fault", ... claims the nearest code-shaped
+#      word, within _CLAIM_REACH characters (ties go to the word after it). When the message
+#      has no such word, situational words (check engine light, CEL, MIL, scanner, OBD, ...)
+#      claim instead, passing over words that follow a make, a model year or "my", which
+#      name a vehicle ("2004 Mazda B2300 check engine light");
+#   3. it is listed with a code found by 1 or 2, joined only by punctuation or "and", "or",
+#      "then" ("P0420, P1456 and P1457").
+# Everything else ("1995 Chevy C1500", "Tesla P100D", "mazda B2300") is left alone, and a
+# manufacturer code alone without a code word ("P1456?") is left to the model to interpret.
+
+_CODE_WORDS = re.compile(
+    r"(?<!\w)(?:(?:trouble|fault|error|diagnostic|engine|obd-?(?:ii|2)?|p|b|c|u)[ -]?)?"
+    r"(?:codes?|dtcs?)(?!\w)"
+    r"|(?<!\w)(?:faults?|fehlercodes?|fehler|c[oó]digos?|codice|codici|kod|kodu|kodlar[ıi]?"
+    r"|код\w*|ошибк\w*|故障码|故障代码|代码|コード|코드)(?!\w)",
+    re.IGNORECASE,
+)
+_SITUATION_WORDS = re.compile(
+    r"(?<!\w)(?:check[ -]engine|engine light|cel|mil|scan(?:ned|ner|ning| tool)?|"
+    r"obd(?:-?ii|2|ii)?|eobd|reader|errors?|throw(?:s|ing|n)?|threw|pulled)(?!\w)",
+    re.IGNORECASE,
+)
+# How far a code word reaches for its code: a short sentence ("C1201 on my Lexus RX with the
+# VSC and check engine lights"), not the whole message.
+_CLAIM_REACH = 48
+# A word right before a code-shaped word that makes it a vehicle's name, not a code.
+_VEHICLE_BEFORE = re.compile(
+    r"(?<!\w)(?:(?:19|20)\d\d|acura|audi|bmw|buick|cadillac|chevrolet|chevy|chrysler|citroen|"
+    r"citroën|dodge|fiat|ford|gmc|honda|hyundai|infiniti|isuzu|jeep|kia|lexus|lincoln|mazda|"
+    r"mercedes|mercury|mitsubishi|nissan|oldsmobile|opel|peugeot|pontiac|porsche|ram|renault|"
+    r"saab|subaru|suzuki|tesla|toyota|vauxhall|volkswagen|volvo|vw|my|our|his|her|their|your)"
+    r"\W{0,2}\s+$",
+    re.IGNORECASE,
+)
+# What may stand between two codes of one list.
+_LIST_JOIN = re.compile(r"[\s,;/&+|()\-:.]*(?:(?:and|or|then|plus|und|y|et)[\s,;/&+|()\-:.]*)?")
+_GENERIC_PREFIXES = ("P0", "P2", "U0", "B0", "C0")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    code: str  # normalised: "p 0420" and "PO420" become "P0420"
+    start: int
+    end: int
+    plain: bool  # written in the standard shape, without a gap or a letter O
+
+    @property
+    def generic(self) -> bool:
+        return self.code.startswith(_GENERIC_PREFIXES) or (
+            self.code.startswith("P3") and self.code[2] not in "0123"
+        )
+
+    def found_alone(self) -> bool:
+        """Tell whether the word is a code without any context (rule 1)."""
+        if self.plain:
+            return self.generic
+        return self.code[1] == "0" and dtc_titles.generic_title(self.code) is not None
+
+
+def _candidates(text: str) -> list[_Candidate]:
+    found = []
+    for match in _CANDIDATE.finditer(text):
+        letter = match["letter"].upper()
+        if match["oh"]:
+            code, plain = f"{letter}0{match['rest_oh']}", False
+        else:
+            code, plain = f"{letter}{match['digit']}{match['rest'].upper()}", not match["gap"]
+        found.append(_Candidate(code, match.start(), match.end(), plain))
+    return found
+
+
+def _gap(candidate: _Candidate, start: int, end: int) -> int:
+    """Characters between a candidate and the span start..end (0 when they touch)."""
+    if candidate.end <= start:
+        return start - candidate.end
+    return max(candidate.start - end, 0)
+
+
+def _names_vehicle(text: str, candidate: _Candidate) -> bool:
+    """Tell whether a make, a model year or "my" stands right before the candidate."""
+    return _VEHICLE_BEFORE.search(text, 0, candidate.start) is not None
+
+
+def _claimed(text: str, candidates: list[_Candidate], words: re.Pattern[str]) -> set[int]:
+    """Index, for each code word in the text, the nearest candidate within reach."""
+    claimed = set()
+    situational = words is _SITUATION_WORDS
+    for word in words.finditer(text):
+        options = [
+            (_gap(candidate, word.start(), word.end()), candidate.start < word.start(), index)
+            for index, candidate in enumerate(candidates)
+            if not (situational and _names_vehicle(text, candidate))
+        ]
+        if options:
+            gap, _, index = min(options)
+            if gap <= _CLAIM_REACH:
+                claimed.add(index)
+    return claimed
+
+
 def find_dtcs(text: str) -> list[str]:
-    """Find the trouble codes in a message: uppercased, de-duplicated, in order of appearance."""
+    """Find the trouble codes in a message: uppercased, de-duplicated, in order of appearance.
+
+    Returns every code found, however many (callers cap what they show), normalised to the
+    standard shape ("p 0420" and "PO420" give "P0420"). Model names that look like codes are
+    left out unless the message treats them as codes; see the rules above. Never raises; None
+    or "" give [].
+    """
+    text = text or ""
+    candidates = _candidates(text)
+    accepted = {index for index, candidate in enumerate(candidates) if candidate.found_alone()}
+    if _CODE_WORDS.search(text):
+        accepted |= _claimed(text, candidates, _CODE_WORDS)
+    else:
+        accepted |= _claimed(text, candidates, _SITUATION_WORDS)
+    # A list spreads acceptance both ways, one neighbour at a time, until nothing changes.
+    changed = True
+    while changed:
+        changed = False
+        for index in range(len(candidates) - 1):
+            if (index in accepted) == (index + 1 in accepted):
+                continue
+            left, right = candidates[index], candidates[index + 1]
+            newcomer = right if index in accepted else left
+            if _LIST_JOIN.fullmatch(text, left.end, right.start) and not _names_vehicle(
+                text, newcomer
+            ):
+                accepted |= {index, index + 1}
+                changed = True
     found: list[str] = []
-    for match in DTC_PATTERN.finditer(text or ""):
-        code = match.group(0).upper()
-        if code not in found:
-            found.append(code)
+    for index in sorted(accepted):
+        if candidates[index].code not in found:
+            found.append(candidates[index].code)
     return found
 
 
@@ -308,6 +471,12 @@ def _scope_and_subsystem(letter: str, second: str, third: str) -> tuple[str, str
 
 
 def explain_dtc(code: str) -> DtcExplanation:
-    """Explain a trouble code: its structure and, when curated, what it means and how urgent."""
+    """Explain a trouble code: its structure, its standard title where known and, when
+    curated, what it means and how urgent it is.
+
+    Raises DtcError (a ValueError) when `code` is not a well-formed trouble code.
+    """
     structure = decode_structure(code)
-    return DtcExplanation(structure.code, structure, DTC_TABLE.get(structure.code))
+    entry = DTC_TABLE.get(structure.code)
+    title = entry.title if entry else dtc_titles.generic_title(structure.code)
+    return DtcExplanation(structure.code, structure, entry, title)

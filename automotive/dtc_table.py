@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from automotive.dtc_titles import TITLES
+
 STOP = "stop"
 SOON = "soon"
 MONITOR = "monitor"
@@ -26,6 +28,11 @@ MAKE_NOTES: dict[str, str] = {
     "C0045": "GM vehicles use C0045 for the left rear wheel speed sensor circuit.",
     "C0050": "GM vehicles use C0050 for the right rear wheel speed sensor circuit.",
 }
+
+
+def _title(code: str) -> str:
+    """The code's SAE J2012 title, from automotive.dtc_titles (one spelling for both tables)."""
+    return TITLES[code]
 
 
 def _add(
@@ -49,12 +56,14 @@ _BANK = {
 _CAMSHAFT = {"A": "intake (or left/front)", "B": "exhaust (or right/rear)"}
 
 # Driving guidance shared by many codes, so that the same situation gets the same advice.
+# A misfire code alone does not say whether the light flashes, so the entry is "soon" and the
+# text gives both cases: flashing means stop, steady means drive gently to a workshop soon.
 _MISFIRE = (
-    "A flashing check-engine light means an active, severe misfire: pull over safely and "
-    "switch off, because unburnt fuel can overheat and ruin the catalytic converter within "
-    "minutes and, at worst, start a fire. Even with a steady light, don't keep driving a "
-    "shaking, misfiring engine: drive only a short, gentle distance to a workshop or have it "
-    "towed."
+    "With a steady check-engine light, drive gently and only as far as a workshop, soon: "
+    "avoid hard acceleration, heavy loads and long trips. If the light starts flashing, the "
+    "misfire is severe: pull over safely and switch off, because unburnt fuel can overheat "
+    "and ruin the catalytic converter within minutes and, at worst, start a fire; have the "
+    "car towed. Do the same if the engine shakes badly or loses a lot of power."
 )
 _DRIVABILITY = (
     "Usually drivable, but the engine may hesitate, run roughly, stall or use more fuel. "
@@ -204,6 +213,30 @@ def _camshaft_timing() -> None:
                 SOON,
                 timing_guidance,
             )
+    for code, bank, letter, level in (
+        ("P2088", 1, "A", "low"),
+        ("P2089", 1, "A", "high"),
+        ("P2090", 1, "B", "low"),
+        ("P2091", 1, "B", "high"),
+        ("P2092", 2, "A", "low"),
+        ("P2093", 2, "A", "high"),
+        ("P2094", 2, "B", "low"),
+        ("P2095", 2, "B", "high"),
+    ):
+        short = "ground" if level == "low" else "voltage"
+        _add(
+            code,
+            _title(code),
+            "The control circuit of the variable valve timing solenoid for camshaft "
+            f'"{letter}" on {_BANK[bank]} reads a {level}er voltage than it should.',
+            (
+                f"Solenoid control wire shorted to {short}, or an open circuit",
+                *circuit_causes,
+            ),
+            circuit_checks,
+            SOON,
+            circuit_guidance,
+        )
 
 
 def _crank_cam_correlation() -> None:
@@ -249,7 +282,11 @@ def _crank_cam_correlation() -> None:
 
 
 def _sensor_position(bank: int, sensor: int) -> str:
-    where = "before" if sensor == 1 else "after"
+    where = {
+        1: "before",
+        2: "after",
+        3: "furthest downstream, after the second",
+    }[sensor]
     return f"The oxygen sensor {where} the catalytic converter on {_BANK[bank]}"
 
 
@@ -276,7 +313,14 @@ def _heater_control() -> None:
         "With the ignition on, check for battery voltage on the heater feed wire",
         "Inspect the wiring where it runs near the exhaust",
     )
-    for bank, sensor, base in ((1, 1, 30), (1, 2, 36), (2, 1, 50), (2, 2, 56)):
+    for bank, sensor, base in (
+        (1, 1, 30),
+        (1, 2, 36),
+        (1, 3, 42),
+        (2, 1, 50),
+        (2, 2, 56),
+        (2, 3, 62),
+    ):
         for offset, suffix in enumerate(("", " Low", " High")):
             _add(
                 f"P00{base + offset}",
@@ -288,6 +332,28 @@ def _heater_control() -> None:
                 MONITOR,
                 _HEATER,
             )
+    for code, bank, sensor in (
+        ("P0053", 1, 1),
+        ("P0054", 1, 2),
+        ("P0055", 1, 3),
+        ("P0059", 2, 1),
+        ("P0060", 2, 2),
+        ("P0061", 2, 3),
+    ):
+        _add(
+            code,
+            _title(code),
+            f"{_sensor_position(bank, sensor)} has a built-in heater; its resistance is outside "
+            "the range the computer expects, so the heater may not warm the sensor properly.",
+            (
+                "Ageing or failed heater element inside the sensor",
+                "Wrong sensor fitted (a different heater rating)",
+                "High resistance in the heater wiring or connector",
+            ),
+            checks[1:] + checks[:1],
+            MONITOR,
+            _HEATER,
+        )
 
 
 def _oxygen_sensors() -> None:
@@ -375,7 +441,14 @@ def _oxygen_sensors() -> None:
             ),
         ),
     )
-    for bank, sensor, base in ((1, 1, 130), (1, 2, 136), (2, 1, 150), (2, 2, 156)):
+    for bank, sensor, base in (
+        (1, 1, 130),
+        (1, 2, 136),
+        (1, 3, 142),
+        (2, 1, 150),
+        (2, 2, 156),
+        (2, 3, 162),
+    ):
         upstream = sensor == 1
         role = (
             "tells the engine computer how rich or lean the mixture is."
@@ -409,6 +482,12 @@ def _stuck_oxygen_sensors() -> None:
         ("P2198", 2, 1, False),
         ("P2270", 1, 2, True),
         ("P2271", 1, 2, False),
+        ("P2272", 2, 2, True),
+        ("P2273", 2, 2, False),
+        ("P2274", 1, 3, True),
+        ("P2275", 1, 3, False),
+        ("P2276", 2, 3, True),
+        ("P2277", 2, 3, False),
     ):
         side = "lean" if lean else "rich"
         if lean:
@@ -443,25 +522,35 @@ def _stuck_oxygen_sensors() -> None:
             SOON if upstream else MONITOR,
             _O2_UPSTREAM if upstream else _O2_DOWNSTREAM,
         )
-    _add(
-        "P2A00",
-        "O2 Sensor Circuit Range/Performance (Bank 1 Sensor 1)",
-        f"{_sensor_position(1, 1)} gives readings that don't make sense for how the engine is "
-        "running, or responds poorly.",
-        (
-            "Ageing or contaminated oxygen or air-fuel sensor",
-            "Exhaust leak ahead of the sensor",
-            "Vacuum leak or fuel delivery problem upsetting the mixture",
-            "Wiring or connector fault",
-        ),
-        (
-            "Fix any lean, rich or misfire codes first",
-            "Check for exhaust leaks ahead of the sensor",
-            "Compare the sensor's readings with fuel trims on a scan tool",
-        ),
-        SOON,
-        _O2_UPSTREAM,
-    )
+    for code, bank, sensor in (
+        ("P2A00", 1, 1),
+        ("P2A01", 1, 2),
+        ("P2A02", 1, 3),
+        ("P2A03", 2, 1),
+        ("P2A04", 2, 2),
+        ("P2A05", 2, 3),
+    ):
+        upstream = sensor == 1
+        _add(
+            code,
+            _title(code),
+            f"{_sensor_position(bank, sensor)} gives readings that don't make sense for how "
+            "the engine is running, or responds poorly.",
+            (
+                "Ageing or contaminated oxygen or air-fuel sensor",
+                "Exhaust leak ahead of the sensor",
+                "Vacuum leak or fuel delivery problem upsetting the mixture",
+                "Wiring or connector fault",
+            ),
+            (
+                "Fix any lean, rich or misfire codes first",
+                "Check for exhaust leaks ahead of the sensor",
+                "Compare the sensor's readings with fuel trims and the other sensors on a scan "
+                "tool",
+            ),
+            SOON if upstream else MONITOR,
+            _O2_UPSTREAM if upstream else _O2_DOWNSTREAM,
+        )
 
 
 # --- Air, fuel and engine sensors ----------------------------------------------------------
@@ -747,22 +836,23 @@ def _throttle_sensors() -> None:
         "Watch the throttle and pedal sensor signals on a scan tool while slowly pressing the "
         "pedal: they should change smoothly, without dropouts",
     )
-    for letter, base in (("A", 120), ("B", 220)):
+    suffixes = (
+        ("", "The computer sees a fault in its circuit."),
+        (
+            " Range/Performance",
+            "Its reading doesn't make sense compared with the other throttle signal or the "
+            "airflow.",
+        ),
+        (" Low", "Its signal voltage is below the normal range."),
+        (" High", "Its signal voltage is above the normal range."),
+        (" Intermittent", "Its signal drops out or jumps from time to time."),
+    )
+    for letter, base in (("A", 120), ("B", 220), ("C", 225)):
         intro = (
             f'Throttle/pedal position sensor "{letter}" reports how far the throttle (or, on '
             "some makes, the accelerator pedal) is open."
         )
-        for offset, suffix, problem in (
-            (0, "", "The computer sees a fault in its circuit."),
-            (
-                1,
-                " Range/Performance",
-                "Its reading doesn't make sense compared with the other throttle signal or the "
-                "airflow.",
-            ),
-            (2, " Low", "Its signal voltage is below the normal range."),
-            (3, " High", "Its signal voltage is above the normal range."),
-        ):
+        for offset, (suffix, problem) in enumerate(suffixes):
             _add(
                 f"P0{base + offset}",
                 f'Throttle/Pedal Position Sensor/Switch "{letter}" Circuit{suffix}',
@@ -772,17 +862,61 @@ def _throttle_sensors() -> None:
                 SOON,
                 _LIMP,
             )
-    for code, pair, what in (
-        ("P2135", '"A"/"B"', "two throttle position signals (the pedal's, on some makes)"),
-        ("P2138", '"D"/"E"', "two accelerator pedal position signals"),
-    ):
+    _add(
+        "P2135",
+        'Throttle/Pedal Position Sensor/Switch "A"/"B" Voltage Correlation',
+        "The two throttle position signals (the pedal's, on some makes) disagree with each "
+        "other. Since the computer can no longer be sure what the throttle is doing, it "
+        "usually limits power.",
+        causes,
+        checks,
+        SOON,
+        _LIMP,
+    )
+    for code, pair in (("P2136", '"A"/"C"'), ("P2137", '"B"/"C"')):
         _add(
             code,
-            f"Throttle/Pedal Position Sensor/Switch {pair} Voltage Correlation",
-            f"The {what} disagree with each other. Since the computer can no longer be sure "
-            "what the driver or the throttle is doing, it usually limits power.",
+            _title(code),
+            f"Throttle position signals {pair} disagree with each other (the pedal's, on some "
+            "makes), so the computer usually limits power.",
             causes,
             checks,
+            SOON,
+            _LIMP,
+        )
+
+    # "D", "E" and "F" are the accelerator pedal's sensors on nearly every make: the pedal,
+    # not the throttle body, comes first.
+    pedal_causes = (
+        "Worn or failed accelerator pedal position sensor (usually built into the pedal assembly)",
+        "Damaged wiring, or a loose or corroded connector at the pedal (a wet footwell or a "
+        "trapped floor mat can cause it)",
+        "Problem with the 5-volt reference or ground shared with other sensors",
+        "Engine computer fault (rare)",
+    )
+    pedal_checks = (
+        "Inspect the connector at the accelerator pedal and the wiring behind it",
+        "Look for sensor reference voltage codes (P0641, P0651, P0697) that would explain it",
+        "Watch both pedal signals on a scan tool while slowly pressing the pedal: they should "
+        "rise smoothly together, without dropouts",
+    )
+    for letter, base in (("D", 2120), ("E", 2125), ("F", 2130)):
+        intro = (
+            f'Pedal position sensor "{letter}" is one of the (usually two) sensors that tell '
+            "the engine computer how far the accelerator pedal is pressed."
+        )
+        for offset, (_, problem) in enumerate(suffixes):
+            code = f"P{base + offset}"
+            _add(code, _title(code), f"{intro} {problem}", pedal_causes, pedal_checks, SOON, _LIMP)
+    for code, pair in (("P2138", '"D"/"E"'), ("P2139", '"D"/"F"'), ("P2140", '"E"/"F"')):
+        _add(
+            code,
+            _title(code),
+            f"The accelerator pedal position signals {pair} disagree with each other. Since the "
+            "computer can no longer be sure how far the pedal is pressed, it usually limits "
+            "power.",
+            pedal_causes,
+            pedal_checks,
             SOON,
             _LIMP,
         )
@@ -829,6 +963,12 @@ def _fuel_trims() -> None:
         ("P0175", "System Too Rich (Bank 2)", 2, False, ""),
         ("P2177", "System Too Lean Off Idle (Bank 1)", 1, True, " above idle"),
         ("P2178", "System Too Rich Off Idle (Bank 1)", 1, False, " above idle"),
+        ("P2179", "System Too Lean Off Idle (Bank 2)", 2, True, " above idle"),
+        ("P2180", "System Too Rich Off Idle (Bank 2)", 2, False, " above idle"),
+        ("P2191", "System Too Lean at Higher Load (Bank 1)", 1, True, " at higher load"),
+        ("P2192", "System Too Rich at Higher Load (Bank 1)", 1, False, " at higher load"),
+        ("P2193", "System Too Lean at Higher Load (Bank 2)", 2, True, " at higher load"),
+        ("P2194", "System Too Rich at Higher Load (Bank 2)", 2, False, " at higher load"),
         ("P2187", "System Too Lean at Idle (Bank 1)", 1, True, " at idle"),
         ("P2188", "System Too Rich at Idle (Bank 1)", 1, False, " at idle"),
         ("P2189", "System Too Lean at Idle (Bank 2)", 2, True, " at idle"),
@@ -841,7 +981,7 @@ def _fuel_trims() -> None:
                 "is getting in."
             )
             causes = list(lean_causes)
-            if when == " above idle":
+            if when in (" above idle", " at higher load"):
                 # Off idle a small vacuum leak matters less than fuel delivery and airflow.
                 causes = [causes[1], causes[2], causes[3], causes[0], causes[4]]
             checks: tuple[str, ...] = (*lean_checks, both_banks)
@@ -1021,7 +1161,7 @@ def _injectors() -> None:
         SOON,
         guidance,
     )
-    for cylinder in range(1, 9):
+    for cylinder in range(1, 13):
         _add(
             f"P02{cylinder:02d}",
             f"Injector Circuit/Open - Cylinder {cylinder}",
@@ -1193,7 +1333,7 @@ def _misfires() -> None:
             "Inspect the spark plugs and coils",
             "Measure fuel pressure",
         ),
-        STOP,
+        SOON,
         _MISFIRE,
     )
     for cylinder in range(1, 13):
@@ -1218,9 +1358,47 @@ def _misfires() -> None:
                 "Check the injector's connector, and that it clicks when the engine runs",
                 "If spark and fuel are fine, do a compression or leak-down test",
             ),
-            STOP,
+            SOON,
             _MISFIRE,
         )
+    _add(
+        "P0313",
+        _title("P0313"),
+        "The engine computer detected misfires while the fuel level was very low: the fuel "
+        "pump may have drawn in air, starving the engine for a moment.",
+        (
+            "Running the tank nearly empty, especially on hills or in corners",
+            "Faulty fuel level sender making the gauge read higher than the real level",
+            "Weak fuel pump or clogged pump strainer",
+            "Any ordinary misfire cause that happened to show up with a low tank",
+        ),
+        (
+            "Refuel, clear the code and see whether it returns",
+            "Compare the fuel gauge with the amount it takes to fill the tank",
+            "If it returns with a full tank, read the per-cylinder misfire counters",
+        ),
+        SOON,
+        _MISFIRE,
+    )
+    _add(
+        "P0314",
+        _title("P0314"),
+        "The engine computer detected one cylinder misfiring but could not tell which one.",
+        (
+            "Worn or fouled spark plug",
+            "Failing ignition coil or plug wire",
+            "Clogged or leaking fuel injector",
+            "Vacuum leak near one cylinder, or low compression",
+        ),
+        (
+            "Read the per-cylinder misfire counters on a scan tool; they may still point to "
+            "the cylinder",
+            "Inspect the spark plugs and coils",
+            "If spark and fuel are fine, do a compression test",
+        ),
+        SOON,
+        _MISFIRE,
+    )
 
 
 def _ignition_coils() -> None:
@@ -1251,9 +1429,9 @@ def _ignition_coils() -> None:
         SOON,
         guidance,
     )
-    for number, letter in enumerate("ABCDEFGH", start=1):
+    for number, letter in enumerate("ABCDEFGHIJKL", start=1):
         _add(
-            f"P035{number}",
+            f"P0{350 + number}",
             f'Ignition Coil "{letter}" Primary/Secondary Circuit',
             f'The engine computer sees a fault in the circuit of ignition coil "{letter}", so '
             "the cylinder it fires may not fire. On most coil-on-plug engines coil "
@@ -1328,6 +1506,35 @@ def _knock_sensors() -> None:
             "P0332",
             "Knock Sensor 2 Circuit Low (Bank 2)",
             "The signal from knock sensor 2 is weaker than it should be.",
+            electrical,
+        ),
+        (
+            "P0329",
+            _title("P0329"),
+            "The signal from knock sensor 1 drops out from time to time.",
+            electrical,
+        ),
+        (
+            "P0331",
+            _title("P0331"),
+            "Knock sensor 2 gives a signal that doesn't fit how the engine is running.",
+            (
+                "Genuine engine knock (low-octane fuel, carbon build-up, overheating)",
+                "Loose sensor or wrong mounting torque",
+                "Mechanical engine noise picked up by the sensor",
+                "Failing knock sensor",
+            ),
+        ),
+        (
+            "P0333",
+            _title("P0333"),
+            "The signal from knock sensor 2 is stronger than it should be.",
+            electrical,
+        ),
+        (
+            "P0334",
+            _title("P0334"),
+            "The signal from knock sensor 2 drops out from time to time.",
             electrical,
         ),
     ):
@@ -1419,6 +1626,45 @@ def _position_sensors() -> None:
             cam_checks,
             SOON,
             cam_guidance,
+        )
+    problems = (
+        "The computer sees a fault in its circuit.",
+        "Its signal is erratic or out of step with the crankshaft signal.",
+        "Its signal voltage is below the normal range.",
+        "Its signal voltage is above the normal range.",
+        "Its signal drops out from time to time.",
+    )
+    # Sensor "A" on bank 2 (P0345 is above), then sensor "B" (usually the exhaust camshaft's)
+    # on each bank.
+    for base, sensor, bank, skip in ((345, "A", 2, 1), (365, "B", 1, 0), (390, "B", 2, 0)):
+        for offset, problem in enumerate(problems[skip:], start=skip):
+            code = f"P0{base + offset}"
+            _add(
+                code,
+                _title(code),
+                f'{cam} This is sensor "{sensor}" on {_BANK[bank]}; {problem[0].lower()}'
+                f"{problem[1:]}",
+                cam_causes,
+                cam_checks,
+                SOON,
+                cam_guidance,
+            )
+    crank_b = (
+        'Some engines have a second crankshaft position sensor, "B", which the computer uses '
+        "alongside the first for engine speed and piston position."
+    )
+    for offset, problem in enumerate(problems):
+        code = f"P0{385 + offset}"
+        if offset == 1:
+            problem = "Its signal is erratic or has missing or extra pulses."
+        _add(
+            code,
+            _title(code),
+            f"{crank_b} {problem}",
+            crank_causes,
+            crank_checks,
+            SOON,
+            _STALL,
         )
 
 
@@ -1721,7 +1967,10 @@ def _evap() -> None:
                 "Cracked canister or filler neck",
             ),
             (cap_check, smoke, "Check the purge and vent valves work"),
-            _EVAP,
+            "Safe to drive if you smell no fuel: the EVAP system holds only vapour, and the "
+            "cause is usually a loose cap or a split hose. If you smell raw fuel or see it "
+            "dripping, don't drive: a liquid fuel leak is a fire risk, so have it checked "
+            "where the car stands.",
         ),
         (
             "P0456",
@@ -2657,9 +2906,9 @@ def _throttle_actuator() -> None:
         causes,
         checks,
         STOP,
-        "If the engine does not slow down when you lift off, brake firmly (the brakes are "
-        "stronger than the engine), shift to Neutral, steer to a safe place and switch off "
-        "once stopped. Don't drive on; have the car towed.",
+        "Don't drive on: stop as soon as it is safe and have the car towed. If the engine "
+        "does not slow down when you lift off, brake firmly (the brakes are stronger than the "
+        "engine), shift to Neutral, steer to a safe place and switch off once stopped.",
     )
     _add(
         "P2112",
@@ -2982,13 +3231,25 @@ def _chassis() -> None:
     )
 
 
+_AIRBAG_SAFETY_CHECK = (
+    "Leave airbag work to someone trained: disconnect the battery and wait as the manual says "
+    "before touching airbag parts, and never probe airbag circuits with a test light"
+)
+
+
 def _airbags() -> None:
-    checks = (
+    # The clock spring only feeds the steering wheel, so only the driver's codes test it.
+    driver_checks = (
         "Read the airbag module's codes with a scan tool that can reach it",
-        "For the driver airbag, check whether the horn and steering-wheel buttons also fail (a "
-        "sign of a broken clock spring)",
-        "Leave airbag work to someone trained: disconnect the battery and wait as the manual "
-        "says before touching airbag parts, and never probe airbag circuits with a test light",
+        "Check whether the horn and steering-wheel buttons also fail (a sign of a broken clock "
+        "spring)",
+        _AIRBAG_SAFETY_CHECK,
+    )
+    passenger_checks = (
+        "Read the airbag module's codes with a scan tool that can reach it",
+        "Check the passenger airbag's connector under the dashboard has not been disturbed "
+        "(after dashboard or glovebox work, for example)",
+        _AIRBAG_SAFETY_CHECK,
     )
     driver = (
         "Worn or broken clock spring (the coiled cable in the steering column)",
@@ -3002,15 +3263,30 @@ def _airbags() -> None:
         "Faulty airbag unit",
         "Faulty airbag control module",
     )
-    for code, title, who, stage, causes in (
-        ("B0001", "Driver Frontal Stage 1 Deployment Control", "driver's", "first", driver),
-        ("B0002", "Driver Frontal Stage 2 Deployment Control", "driver's", "second", driver),
+    for code, title, who, stage, causes, checks in (
+        (
+            "B0001",
+            "Driver Frontal Stage 1 Deployment Control",
+            "driver's",
+            "first",
+            driver,
+            driver_checks,
+        ),
+        (
+            "B0002",
+            "Driver Frontal Stage 2 Deployment Control",
+            "driver's",
+            "second",
+            driver,
+            driver_checks,
+        ),
         (
             "B0010",
             "Passenger Frontal Stage 1 Deployment Control",
             "passenger's",
             "first",
             passenger,
+            passenger_checks,
         ),
     ):
         _add(
@@ -3025,22 +3301,25 @@ def _airbags() -> None:
         )
 
 
+_NETWORK_CAUSES = (
+    "Low battery voltage or a weak charging system (modules drop off the network when voltage "
+    "sags)",
+    "Blown fuse, or a poor power or ground connection at the module",
+    "Damaged, corroded or water-soaked network wiring or connectors",
+    "Failed module",
+    "Aftermarket device spliced into the network",
+)
+_NETWORK_CHECKS = (
+    "Check battery and charging voltage first",
+    "Check the module's fuses, power and ground",
+    "See whether the module answers a scan tool at all",
+    "On high-speed CAN, measure about 60 ohms between pins 6 and 14 of the diagnostic socket "
+    "with the battery disconnected (two 120-ohm terminators)",
+)
+
+
 def _network() -> None:
-    causes = (
-        "Low battery voltage or a weak charging system (modules drop off the network when "
-        "voltage sags)",
-        "Blown fuse, or a poor power or ground connection at the module",
-        "Damaged, corroded or water-soaked network wiring or connectors",
-        "Failed module",
-        "Aftermarket device spliced into the network",
-    )
-    checks = (
-        "Check battery and charging voltage first",
-        "Check the module's fuses, power and ground",
-        "See whether the module answers a scan tool at all",
-        "On high-speed CAN, measure about 60 ohms between pins 6 and 14 of the diagnostic "
-        "socket with the battery disconnected (two 120-ohm terminators)",
-    )
+    causes, checks = _NETWORK_CAUSES, _NETWORK_CHECKS
     for code, title, meaning in (
         (
             "U0001",
@@ -3162,6 +3441,1081 @@ def _network() -> None:
     )
 
 
+# --- Issue 15: safety-relevant generic codes -----------------------------------------------
+#
+# Oil temperature, overheating and cooling, fuel leaks, over-speed, brakes, steering,
+# throttle control, hybrid high voltage, airbags and the network modules behind them.
+
+_OIL_TEMP_SENSOR = (
+    "Usually drivable gently, but the engine can no longer watch its oil temperature, so it "
+    "may not warn you if the oil overheats. Check the oil level, avoid towing and hard "
+    "driving, and get it checked soon; stop if an oil or temperature warning comes on."
+)
+_BRAKE_LIGHTS = (
+    "Check that your brake lights work before driving on (ask someone to watch, or use a "
+    "reflection): if they don't, following drivers won't see you slow down, so get them fixed "
+    "before driving. Cruise control and stability control may also be off; get it checked "
+    "soon."
+)
+_STEERING = (
+    "If the steering feels normal, drive carefully to a workshop soon. If it becomes heavy, "
+    "drive slowly only to the nearest safe place and stop: steering without assist takes much "
+    "more effort, especially at low speed."
+)
+_STABILITY = (
+    "Normal steering and braking still work, but stability control (and often traction "
+    "control) may be off: drive carefully, especially on wet, icy or windy roads, and get it "
+    "checked soon."
+)
+_HYBRID_SOON = (
+    "The car may limit power, show a hybrid system warning or refuse to go into ready mode "
+    "next time. Avoid long trips and fast roads, never touch orange high-voltage cables or "
+    "the battery case, and have a hybrid-qualified shop check it soon."
+)
+_FOUR_WHEEL_DRIVE = (
+    "Drivable on dry roads, but four- or all-wheel drive may not engage (or may not release), "
+    "so don't rely on it in snow, mud or off-road. If the car shudders or binds in tight "
+    "turns, stop driving it that way and have it checked; otherwise get it checked soon."
+)
+_PARK_BRAKE = (
+    "Before leaving the car, make sure the parking brake has applied (its light is on); if it "
+    "hasn't, park on level ground in Park (or in gear) and turn the wheels to the kerb. If the "
+    "parking brake won't release, don't drive against it. Get it checked soon."
+)
+_IMMOBILIZER = (
+    "Driving is not affected once the engine runs, but it may not restart the next time you "
+    "switch off. Avoid switching off where you couldn't get help, and get it checked soon."
+)
+_BODY = (
+    "Check that the headlights, brake lights, indicators and wipers work before driving; if "
+    "they don't, don't drive in the dark or rain. Get it checked soon."
+)
+
+
+def _oil_temperature() -> None:
+    intro = (
+        "The engine oil temperature sensor tells the engine computer how hot the oil is; some "
+        "engines use it to protect themselves when the oil gets too hot."
+    )
+    checks = (
+        "Check the engine oil level with the car level and the engine off",
+        "On a cold engine, compare the oil temperature reading on a scan tool with the coolant "
+        "temperature: they should be close",
+        "Inspect the sensor connector and wiring for oil inside the plug or damage",
+    )
+    for code, problem, causes in (
+        (
+            "P0195",
+            "The computer sees a fault in its circuit.",
+            (
+                "Failed oil temperature sensor",
+                "Damaged wiring, or a loose, corroded or oil-soaked connector",
+                "Engine computer fault (rare)",
+            ),
+        ),
+        (
+            "P0196",
+            "Its reading doesn't make sense compared with coolant temperature and running "
+            "time. It can be a sensor fault, but also low oil or a cooling fault heating the oil.",
+            (
+                "Failing oil temperature sensor",
+                "Low engine oil level",
+                "Cooling system fault (thermostat, fan, low coolant) making the oil run hot",
+                "Poor connection at the sensor",
+            ),
+        ),
+        (
+            "P0197",
+            "Its signal voltage is below the normal range, which on most engines reads as very "
+            "hot oil.",
+            ("Signal wire shorted to ground", "Failed (shorted) sensor", "Damaged connector"),
+        ),
+        (
+            "P0198",
+            "Its signal voltage is above the normal range, which on most engines reads as very "
+            "cold oil.",
+            ("Sensor unplugged or connector loose", "Open wire in the circuit", "Failed sensor"),
+        ),
+        (
+            "P0199",
+            "Its signal drops out or jumps erratically.",
+            ("Loose or corroded connector", "Chafed wiring", "Failing sensor"),
+        ),
+    ):
+        _add(code, _title(code), f"{intro} {problem}", causes, checks, SOON, _OIL_TEMP_SENSOR)
+    _add(
+        "P0298",
+        _title("P0298"),
+        "The engine oil has become too hot. Overheated oil thins out and stops protecting the "
+        "bearings, so the engine can be damaged quickly.",
+        (
+            "Heavy towing, long climbs or track driving in hot weather",
+            "Low engine oil level",
+            "Engine cooling fault: low coolant, a fan or thermostat problem",
+            "Blocked or leaking oil cooler, on engines that have one",
+            "Faulty oil temperature sensor giving a false reading",
+        ),
+        (
+            "Let the engine cool, then check the oil level and the coolant level (never open "
+            "a hot radiator cap)",
+            "Look for cooling system codes and check that the fans run",
+            "Compare oil and coolant temperature readings on a scan tool",
+            "Inspect the oil cooler and its lines",
+        ),
+        STOP,
+        "Pull over safely and switch the engine off: driving on with overheated oil can ruin "
+        "the bearings within minutes. Check the oil and coolant levels once it has cooled, "
+        "and have the car towed if the warning comes back soon after.",
+    )
+
+
+def _overspeed_and_fuel_leaks() -> None:
+    _add(
+        "P0219",
+        _title("P0219"),
+        "The engine ran faster than its maximum safe speed (above the red line).",
+        (
+            "A missed gear change, such as a downshift into too low a gear on a manual gearbox",
+            "Wheelspin on ice, mud or sand, or a drive wheel leaving the ground",
+            "A slipping clutch or transmission letting the engine race",
+            "On a diesel, engine oil reaching the intake and feeding the engine (a runaway)",
+            "Faulty crankshaft position signal (rare)",
+        ),
+        (
+            "Find out how it happened: a missed gear, wheelspin or a slipping transmission",
+            "Listen for new ticking, knocking or rattling, and look for smoke",
+            "Check the clutch or transmission for slipping",
+            "On a diesel, look for oil in the intake and intercooler pipes",
+        ),
+        SOON,
+        "If the engine was over-revved once (a missed gear or wheelspin) and now runs and "
+        "sounds normal, drive gently and have it checked soon: valves or bearings may have been "
+        "damaged. If it raced on its own, or now knocks, rattles or smokes, stop and have the "
+        "car towed.",
+    )
+    _add(
+        "P0297",
+        _title("P0297"),
+        "The engine computer logged that the car went faster than the top speed it allows "
+        "(its speed limiter).",
+        (
+            "Driving at or beyond the limiter's speed, often downhill",
+            "Tires of a different size from those the computer is set for, so speed reads wrongly",
+            "Faulty vehicle speed signal",
+        ),
+        (
+            "Look for vehicle speed sensor codes",
+            "Check the fitted tire size against the door-pillar placard",
+            "Check that the tires' speed rating covers the speeds driven",
+        ),
+        MONITOR,
+        "Safe to drive. Make sure the tires are rated for the speeds you drive, and have the "
+        "speed signal checked if the car was not really driven that fast.",
+    )
+    _add(
+        "P0049",
+        _title("P0049"),
+        "The turbocharger spun faster than its safe limit, usually because boost control let "
+        "it run too fast.",
+        (
+            "Boost leak making the turbo work harder to reach its target",
+            "Sticking wastegate or variable-geometry vanes",
+            "Faulty boost control solenoid or boost pressure sensor",
+            "Full-load driving at high altitude",
+        ),
+        (
+            "Inspect the intercooler pipes and clamps for splits or oily residue",
+            "Check that the wastegate or vane actuator moves freely",
+            "Compare requested and actual boost on a scan tool",
+        ),
+        SOON,
+        "Drive gently and avoid full throttle until it is checked: a turbo that over-speeds "
+        "can fail and send debris into the engine. Stop if you hear whining or grinding from "
+        "the turbo or see heavy smoke.",
+    )
+    leak_checks = (
+        "With the engine off, look and smell for fuel around the engine and under the car",
+        "Inspect the high-pressure lines, fuel rail and injector seals for wet fuel",
+        "Compare actual and desired fuel rail pressure on a scan tool",
+    )
+    _add(
+        "P0093",
+        _title("P0093"),
+        "The engine computer sees fuel pressure falling in a way that means a large fuel leak, "
+        "usually in the high-pressure system of a diesel or direct-injection engine.",
+        (
+            "Leaking high-pressure fuel line, union or fuel rail",
+            "Leaking injector, injector seal or injector return",
+            "Faulty pressure limiting valve or pressure regulator",
+            "Faulty fuel rail pressure sensor (less common)",
+        ),
+        leak_checks,
+        STOP,
+        "Pull over safely and switch off: a large fuel leak is a fire risk, especially on a hot "
+        "engine, and the engine may stop. Don't restart if you smell fuel or see it dripping; "
+        "keep flames and sparks away and have the car towed.",
+    )
+    _add(
+        "P0094",
+        _title("P0094"),
+        "The engine computer sees fuel pressure falling slightly more than it should, a sign "
+        "of a small fuel leak, usually in the high-pressure system.",
+        (
+            "Seeping high-pressure fuel line union or injector seal",
+            "Leaking injector return",
+            "Faulty pressure limiting valve or regulator",
+            "Faulty fuel rail pressure sensor",
+        ),
+        leak_checks,
+        SOON,
+        "Look and smell for fuel before driving. If you smell fuel or see wet fuel anywhere, "
+        "don't drive: it is a fire risk. Otherwise drive only to a workshop, soon.",
+    )
+
+
+def _more_fuel_pressure() -> None:
+    intro = (
+        "The fuel rail pressure sensor tells the engine computer the fuel pressure at the "
+        "injectors."
+    )
+    for code, problem, causes in (
+        (
+            "P0192",
+            "Its signal voltage is below the normal range.",
+            ("Signal wire open or shorted to ground", "Loss of the 5-volt reference",
+             "Failed sensor"),
+        ),
+        (
+            "P0193",
+            "Its signal voltage is above the normal range.",
+            ("Signal wire shorted to voltage", "Open sensor ground", "Failed sensor"),
+        ),
+        (
+            "P0194",
+            "Its signal drops out or jumps from time to time.",
+            ("Loose or corroded connector", "Chafed wiring", "Failing sensor"),
+        ),
+    ):  # fmt: skip
+        _add(code, _title(code), f"{intro} {problem}", causes, _ELECTRICAL_CHECKS, SOON, _STALL)
+
+
+def _more_cooling() -> None:
+    fan_intro = (
+        "The electric cooling fans pull air through the radiator when the car is slow or stopped."
+    )
+    fan_causes = (
+        "Failed fan relay or blown fuse",
+        "Worn or seized fan motor",
+        "Fan control module fault (on cars that have one)",
+        "Damaged wiring or connector",
+    )
+    fan_checks = (
+        "With the engine hot or the A/C on, check whether the fans run",
+        "Check the fan fuses and relays",
+        "Command the fans on with a scan tool",
+        "Check the fan motor spins freely by hand, with the engine off",
+    )
+    rows = [
+        ("P0485", "The power feed or ground of a fan circuit is faulty."),
+        ("P0493", "A fan is spinning faster than its maximum safe speed."),
+        ("P0494", "A fan is turning slower than commanded."),
+        ("P0495", "A fan is turning faster than commanded."),
+        ("P0526", "The fan speed sensor's circuit is faulty."),
+        ("P0527", "The fan speed sensor's reading doesn't fit what the fan was commanded to do."),
+        ("P0528", "The fan speed sensor gives no signal, which often means the fan isn't turning."),
+        ("P0529", "The fan speed sensor's signal drops out from time to time."),
+    ]
+    for fan, base in ((1, 691), (2, 693), (3, 695)):
+        rows.append(
+            (f"P0{base}", f"The fan {fan} control circuit reads a lower voltage than it should.")
+        )
+        rows.append(
+            (
+                f"P0{base + 1}",
+                f"The fan {fan} control circuit reads a higher voltage than it should.",
+            )
+        )
+    for code, problem in rows:
+        _add(code, _title(code), f"{fan_intro} {problem}", fan_causes, fan_checks, SOON, _COOLING)
+
+    ect2 = (
+        "Some engines have a second coolant temperature sensor, often at the radiator outlet "
+        "or cylinder head, which the computer uses for the fans and to check the thermostat."
+    )
+    ect_checks = (
+        "With the engine cold, check the coolant level (never open a hot radiator cap)",
+        "On a cold engine, compare both coolant temperature readings on a scan tool: they "
+        "should be close",
+        "Inspect the sensor connector and wiring",
+    )
+    for code, problem, causes in (
+        ("P2182", "The computer sees a fault in its circuit.",
+         ("Failed sensor", "Damaged wiring or connector", "Sensor unplugged")),
+        ("P2183", "Its reading doesn't make sense compared with the other coolant sensor.",
+         ("Low coolant level or an air pocket at the sensor", "Thermostat stuck open or closed",
+          "Sensor drifting out of calibration")),
+        ("P2184", "Its signal voltage is too low, which reads as very hot coolant.",
+         ("Signal wire shorted to ground", "Failed (shorted) sensor", "Damaged connector")),
+        ("P2185", "Its signal voltage is too high, which reads as very cold coolant.",
+         ("Sensor unplugged or connector loose", "Open wire in the circuit", "Failed sensor")),
+        ("P2186", "Its signal drops out or jumps erratically.",
+         ("Loose or corroded connector", "Chafed wiring", "Failing sensor")),
+    ):  # fmt: skip
+        _add(code, _title(code), f"{ect2} {problem}", causes, ect_checks, SOON, _COOLING)
+
+    level = "The coolant level sensor in the expansion tank warns when the coolant runs low."
+    level_guidance = (
+        "The low-coolant warning may not work, so check the coolant level yourself with the "
+        "engine cold before driving, and watch the temperature gauge. Get it checked soon; "
+        "stop and switch off if the gauge climbs above normal."
+    )
+    for code, problem, causes in (
+        ("P2556", "The computer sees a fault in its circuit.",
+         ("Failed level sensor", "Damaged wiring or connector", "Sensor unplugged")),
+        ("P2557", "Its reading doesn't make sense.",
+         ("Coolant level really low or sloshing", "Dirty or failing level sensor",
+          "Poor connection")),
+        ("P2558", "Its signal voltage is below the normal range.",
+         ("Signal wire shorted to ground", "Failed sensor", "Damaged connector")),
+        ("P2559", "Its signal voltage is above the normal range.",
+         ("Sensor unplugged or connector loose", "Open wire in the circuit", "Failed sensor")),
+    ):  # fmt: skip
+        checks = (
+            "With the engine cold, check the coolant level in the expansion tank",
+            "Inspect the level sensor connector and wiring",
+            "Watch the level signal on a scan tool while topping up",
+        )
+        _add(code, _title(code), f"{level} {problem}", causes, checks, SOON, level_guidance)
+    _add(
+        "P2560",
+        _title("P2560"),
+        "The coolant level in the expansion tank is below the minimum. Without enough coolant "
+        "the engine can overheat quickly.",
+        (
+            "Coolant leak: hose, radiator, water pump, heater core or expansion tank",
+            "Head gasket failure pushing coolant out or burning it",
+            "Coolant not topped up after a repair",
+            "Faulty level sensor (if the level turns out to be correct)",
+        ),
+        (
+            "Let the engine cool, then check the coolant level (never open a hot cap)",
+            "Look for leaks, wet hoses and coolant puddles under the car",
+            "Have the cooling system pressure-tested if the level keeps dropping",
+        ),
+        STOP,
+        "Pull over when it is safe and switch off, then let the engine cool before checking "
+        "the coolant: driving on with too little coolant can overheat and damage the engine "
+        "within minutes. If the level was low, top it up with the right coolant and watch "
+        "the temperature gauge closely; have the car towed if it drops again or overheats.",
+    )
+    pump = (
+        "Some engines have an electric coolant pump (a main or auxiliary water pump) that the "
+        "engine computer switches and controls."
+    )
+    pump_causes = (
+        "Failed electric coolant pump",
+        "Blown fuse or failed relay",
+        "Damaged wiring or connector",
+        "Engine computer driver fault (rare)",
+    )
+    pump_checks = (
+        "With the engine cold, check the coolant level",
+        "Command the pump on with a scan tool and listen or feel for it running",
+        "Check the pump's fuse, power and ground",
+    )
+    for code, problem in (
+        ("P2600", "The computer sees an open or fault in the pump's control circuit."),
+        ("P2601", "The pump isn't responding to its commands the way the computer expects."),
+        ("P2602", "The pump's control circuit reads a lower voltage than it should."),
+        ("P2603", "The pump's control circuit reads a higher voltage than it should."),
+    ):
+        _add(code, _title(code), f"{pump} {problem}", pump_causes, pump_checks, SOON, _COOLING)
+
+
+def _brake_inputs() -> None:
+    switch = (
+        'Brake switch "A" tells the computers when you press the brake pedal; it also '
+        "usually switches the brake lights."
+    )
+    switch_causes = (
+        "Faulty or misadjusted brake light switch",
+        "Broken plastic stop pad under the brake pedal",
+        "Wiring or connector fault",
+        "Blown brake light fuse",
+    )
+    switch_checks = (
+        "Have someone confirm all brake lights come on when you press the pedal, and go off "
+        "when you release it",
+        "Inspect the switch and its stop pad at the pedal",
+        "Watch the switch signal on a scan tool while pressing the pedal",
+    )
+    for code, problem in (
+        ("P0571", "The computer sees a fault in its circuit."),
+        ("P0572", "Its signal voltage stays low, as if the pedal were never pressed."),
+        ("P0573", "Its signal voltage stays high, as if the pedal were always pressed."),
+    ):
+        _add(
+            code, _title(code), f"{switch} {problem}", switch_causes, switch_checks, SOON,
+            _BRAKE_LIGHTS,
+        )  # fmt: skip
+    booster = (
+        "The brake booster pressure sensor tells the engine computer how much vacuum the brake "
+        "servo has, so the engine can keep enough vacuum for brake assist."
+    )
+    booster_guidance = (
+        "Test the brakes gently at low speed before driving on. If the pedal is hard or the car "
+        "needs more force than usual to stop, don't drive: have it towed. Otherwise drive "
+        "carefully, leaving extra distance, and get it checked soon."
+    )
+    booster_checks = (
+        "With the engine off, pump the brake pedal a few times, hold it down and start the "
+        "engine: the pedal should sink slightly as assist builds",
+        "Inspect the booster vacuum hose and check valve for cracks and leaks",
+        *_ELECTRICAL_CHECKS[:2],
+    )
+    for code, problem, causes in (
+        ("P0555", "The computer sees a fault in its circuit.",
+         ("Failed sensor", "Damaged wiring or connector", "Cracked or disconnected vacuum hose")),
+        ("P0556", "Its reading doesn't make sense for the engine's vacuum.",
+         ("Cracked or leaking booster vacuum hose or check valve", "Failing sensor",
+          "Failing vacuum pump (on diesel and some petrol engines)")),
+        ("P0557", "Its signal voltage is below the normal range.",
+         ("Signal wire open or shorted to ground", "Loss of the 5-volt reference",
+          "Failed sensor")),
+        ("P0558", "Its signal voltage is above the normal range.",
+         ("Signal wire shorted to voltage", "Open sensor ground", "Failed sensor")),
+        ("P0559", "Its signal drops out or jumps from time to time.",
+         ("Loose or corroded connector", "Chafed wiring", "Failing sensor")),
+    ):  # fmt: skip
+        _add(code, _title(code), f"{booster} {problem}", causes, booster_checks, SOON,
+             booster_guidance)  # fmt: skip
+    _add(
+        "P2299",
+        _title("P2299"),
+        "The computer saw the brake and accelerator pressed at the same time (or signals that "
+        "say so) and cut engine power, as its brake override is meant to.",
+        (
+            "Both pedals pressed together (left-foot braking, a foot resting on the brake)",
+            "A floor mat or object holding the accelerator down",
+            "Faulty or misadjusted brake switch",
+            "Accelerator pedal sensor fault",
+        ),
+        (
+            "Check that the floor mat is secured and nothing is under the pedals",
+            "Check that the brake lights go off when the pedal is released",
+            "Watch brake switch and accelerator pedal signals on a scan tool",
+        ),
+        SOON,
+        "Make sure the floor mat is secured and nothing can trap the pedals, then drive "
+        "carefully: the engine may cut power whenever it thinks you are braking. Get it checked "
+        "soon, and if the accelerator ever sticks, brake firmly, shift to Neutral and stop.",
+    )
+
+
+def _power_steering() -> None:
+    switch = (
+        "The power steering pressure sensor tells the engine computer when the hydraulic "
+        "steering works hard (at full lock), so it can raise the idle."
+    )
+    guidance = (
+        "Safe to drive; at parking speeds the idle may dip, or the engine stall, when you "
+        "turn the wheel hard. Check the power steering fluid level and fix it when convenient."
+    )
+    checks = (
+        "Check the power steering fluid level and look for leaks",
+        *_ELECTRICAL_CHECKS[:2],
+        "Watch the switch signal on a scan tool while turning the wheel to full lock",
+    )
+    for code, problem, causes in (
+        ("P0550", "The computer sees a fault in its circuit.",
+         ("Failed pressure sensor or switch", "Damaged wiring or connector",
+          "Fluid leaking into the connector")),
+        ("P0551", "Its reading doesn't fit what the steering is doing.",
+         ("Failing pressure sensor", "Low power steering fluid", "Poor connection")),
+        ("P0552", "Its signal is below the normal range.",
+         ("Signal wire open or shorted to ground", "Failed sensor")),
+        ("P0553", "Its signal is above the normal range.",
+         ("Signal wire shorted to voltage", "Failed sensor")),
+        ("P0554", "Its signal drops out from time to time.",
+         ("Loose or corroded connector", "Chafed wiring", "Failing sensor")),
+    ):  # fmt: skip
+        _add(code, _title(code), f"{switch} {problem}", causes, checks, MONITOR, guidance)
+    control = (
+        "The engine computer controls part of the power steering (an electric assist or a "
+        "variable-assist valve) through this circuit."
+    )
+    for code, problem in (
+        ("P0635", "It sees a fault in that control circuit."),
+        ("P0636", "The control circuit reads a lower voltage than it should."),
+        ("P0637", "The control circuit reads a higher voltage than it should."),
+    ):
+        _add(
+            code,
+            _title(code),
+            f"{control} {problem} Steering assist may be reduced or lost.",
+            (
+                "Wiring or connector fault in the power steering control circuit",
+                "Failed power steering control valve, motor or relay",
+                "Blown fuse",
+                "Engine computer driver fault (rare)",
+            ),
+            (
+                "Check the power steering fuses and relay",
+                "Inspect the wiring and connector at the steering rack or pump",
+                "Read the power steering module's own codes, if it has one",
+            ),
+            SOON,
+            _STEERING,
+        )
+
+
+def _more_throttle_actuator() -> None:
+    causes = (
+        "Failing throttle body motor or gears",
+        "Carbon build-up making the throttle plate stick",
+        "Wiring or connector fault at the throttle body",
+        "Low battery voltage",
+    )
+    checks = (
+        "Inspect the throttle body connector and wiring",
+        "Inspect and clean the throttle body (then run the idle relearn if the make needs one)",
+        "Compare commanded and actual throttle opening on a scan tool",
+    )
+    motor = "The electronic throttle's motor opens and closes the throttle plate."
+    for code, problem, first in (
+        ("P2100", "The computer sees an open or fault in the motor's circuit.",
+         "Motor wire open, or a connector that has come loose"),
+        ("P2102", "The motor circuit reads a lower voltage or current than it should.",
+         "Motor wire open or shorted to ground"),
+        ("P2103", "The motor circuit reads a higher voltage or current than it should.",
+         "Motor wire shorted to voltage, or a shorted motor"),
+        ("P2118", "The motor draws a current that doesn't fit what it was commanded to do.",
+         "Sticking throttle plate or worn gears making the motor work too hard"),
+    ):  # fmt: skip
+        _add(
+            code, _title(code), f"{motor} {problem} The computer usually limits power.",
+            (first, *causes), checks, SOON, _LIMP,
+        )  # fmt: skip
+    for code, problem in (
+        ("P2107", "The throttle control processor inside the engine computer failed a self-check."),
+        ("P2108", "The throttle control module found its own performance out of limits."),
+    ):
+        _add(
+            code,
+            _title(code),
+            f"{problem} The computer usually limits power to keep the throttle safe.",
+            (
+                "Poor power or ground supply to the engine computer",
+                "Throttle body fault confusing the module",
+                "Engine computer internal fault or software needing an update",
+            ),
+            (
+                "Check battery voltage and the computer's power and ground connections",
+                "Look for other throttle codes and fix them first",
+                "Ask a dealer whether a software update applies",
+            ),
+            SOON,
+            _LIMP,
+        )
+    for code, problem in (
+        ("P2106", "The engine computer has limited engine power because of a throttle fault."),
+        ("P2110", "The engine computer has limited engine speed because of a throttle fault."),
+    ):
+        _add(
+            code,
+            _title(code),
+            f"{problem} Another throttle or pedal code usually says which part failed.",
+            ("Another throttle or pedal sensor fault (read the other codes)", *causes),
+            ("Read all the engine codes; fix the throttle or pedal code that caused this", *checks),
+            SOON,
+            _LIMP,
+        )
+    _add(
+        "P2104",
+        _title("P2104"),
+        "The engine computer is holding the engine at idle because it can no longer control "
+        "the throttle safely, so the car can barely move.",
+        ("Another throttle or pedal sensor fault (read the other codes)", *causes),
+        ("Read all the engine codes; fix the throttle or pedal code that caused this", *checks),
+        STOP,
+        "Pull over where it is safe with the hazard lights on: with the engine held at idle "
+        "the car can't keep up with traffic. Don't drive on; have the car towed, even if a "
+        "restart seems to clear it for a while.",
+    )
+    _add(
+        "P2105",
+        _title("P2105"),
+        "The engine computer has shut the engine down (or will) because it found a throttle "
+        "fault that could make the car accelerate on its own.",
+        ("Another throttle or pedal sensor fault (read the other codes)", *causes),
+        ("Read all the engine codes; fix the throttle or pedal code that caused this", *checks),
+        STOP,
+        "Steer to a safe place with the hazard lights on: once the engine stops, power "
+        "steering and brake assist weaken, so steer and brake firmly. Don't drive on; have "
+        "the car towed.",
+    )
+    for code, bank in (("P0638", 1), ("P0639", 2)):
+        _add(
+            code,
+            _title(code),
+            f"The electronic throttle on {_BANK[bank]} isn't following the computer's commands, "
+            "so it usually limits power.",
+            causes,
+            checks,
+            SOON,
+            _LIMP,
+        )
+    _add(
+        "P2176",
+        _title("P2176"),
+        "The engine computer has not learned the throttle's closed (idle) position, often "
+        "after a throttle body was cleaned or replaced or the battery was disconnected.",
+        (
+            "Idle relearn not done after throttle body cleaning, replacement or a flat battery",
+            "Dirty throttle body",
+            "Failing throttle body or position sensor",
+        ),
+        (
+            "Run the make's idle relearn (some need a scan tool, others a key and pedal routine)",
+            "Inspect and clean the throttle body",
+            "Check for other throttle codes",
+        ),
+        SOON,
+        "Usually drivable, but the idle may be unstable and the engine may stall when you stop. "
+        "Leave extra room in traffic and get the relearn done soon.",
+    )
+
+
+def _hybrid_high_voltage() -> None:
+    _add(
+        "P0AA6",
+        _title("P0AA6"),
+        "The hybrid system has found that the high-voltage circuit is no longer fully insulated "
+        "from the car's body: current may be leaking to the chassis.",
+        (
+            "Coolant or water leaking into the inverter, battery or a high-voltage connector",
+            "Damaged insulation in the A/C compressor's motor (on electric compressors)",
+            "Chafed or damaged orange high-voltage cable",
+            "Insulation breakdown inside the hybrid battery, motor or generator",
+        ),
+        (
+            "Leave it to a hybrid-qualified technician with insulated tools and gloves",
+            "Have the insulation resistance of each high-voltage part measured to find the leak",
+            "Look for coolant leaks at the inverter and for damage to orange cables",
+        ),
+        STOP,
+        "Stop driving as soon as it is safe, switch off and have the car towed to a "
+        "hybrid-qualified shop: a high-voltage insulation fault is a shock and fire risk, and "
+        "the system may shut down. Don't touch orange cables or the battery case, and keep "
+        "everyone away if you smell burning or see smoke.",
+    )
+    _add(
+        "P0A0A",
+        _title("P0A0A"),
+        "The high-voltage interlock, a loop through the high-voltage connectors and covers that "
+        "proves they are closed, reads open or faulty, so the system may switch high voltage off.",
+        (
+            "A high-voltage connector or service plug not fully seated",
+            "Damaged interlock wiring or a corroded interlock connector",
+            "A cover left off or loose after a repair",
+            "Faulty inverter or battery control module",
+        ),
+        (
+            "Leave it to a hybrid-qualified technician",
+            "Check that the service plug and high-voltage connectors are fully seated",
+            "Read the hybrid system's codes and freeze-frame data",
+        ),
+        SOON,
+        "The car may suddenly lose drive power or refuse to go into ready mode, so avoid fast "
+        "roads and heavy traffic until it is checked, and get it checked soon. Never touch "
+        "orange high-voltage cables or open high-voltage covers yourself.",
+    )
+    _add(
+        "P0A0F",
+        _title("P0A0F"),
+        "The hybrid system tried to start the petrol engine and it didn't start.",
+        (
+            "Very low fuel level, or fuel that has gone stale in a rarely used engine",
+            "Engine fault: ignition, fuel delivery or a crank or cam sensor",
+            "Low 12-volt battery voltage upsetting the control modules",
+            "Generator or inverter fault, on some systems",
+        ),
+        (
+            "Check the fuel level first",
+            "Read all the engine and hybrid codes; fix any engine sensor codes first",
+            "Check the 12-volt battery",
+        ),
+        SOON,
+        _HYBRID_SOON,
+    )
+    _add(
+        "P0A93",
+        _title("P0A93"),
+        "The cooling system of the hybrid inverter (the unit that converts battery power for "
+        "the motors) isn't cooling as it should.",
+        (
+            "Failed inverter coolant pump",
+            "Low inverter coolant (a separate tank on many hybrids)",
+            "Air trapped in the inverter cooling circuit",
+            "Blocked radiator section or a fan problem",
+        ),
+        (
+            "With the system off and cool, check the inverter coolant level",
+            "Check that the inverter coolant pump runs (coolant moves in the tank when ready)",
+            "Bleed the inverter cooling circuit the way the make specifies",
+        ),
+        SOON,
+        _HYBRID_SOON,
+    )
+    intro = (
+        "The motor electronics coolant temperature sensor tells the hybrid system how warm the "
+        "coolant for the inverter and motor electronics is."
+    )
+    for code, problem, causes in (
+        ("P0A00", "The computer sees a fault in its circuit.",
+         ("Failed sensor", "Damaged wiring or connector", "Sensor unplugged")),
+        ("P0A01", "Its reading doesn't make sense.",
+         ("Low inverter coolant or air at the sensor", "Failing coolant pump",
+          "Sensor drifting out of calibration")),
+        ("P0A02", "Its signal voltage is below the normal range.",
+         ("Signal wire shorted to ground", "Failed sensor", "Damaged connector")),
+        ("P0A03", "Its signal voltage is above the normal range.",
+         ("Sensor unplugged or connector loose", "Open wire", "Failed sensor")),
+        ("P0A04", "Its signal drops out or jumps erratically.",
+         ("Loose or corroded connector", "Chafed wiring", "Failing sensor")),
+    ):  # fmt: skip
+        _add(
+            code,
+            _title(code),
+            f"{intro} {problem}",
+            causes,
+            (
+                "With the system off and cool, check the inverter coolant level",
+                "Inspect the sensor connector and wiring",
+                "Compare the reading with the other coolant temperatures on a scan tool",
+            ),
+            SOON,
+            _HYBRID_SOON,
+        )
+
+
+def _more_network() -> None:
+    causes, checks = _NETWORK_CAUSES, _NETWORK_CHECKS
+    bus = "The high-speed data network (CAN) that the main control modules share"
+    for code, problem in (
+        ("U0002", "has a performance fault: messages are being lost or corrupted."),
+        ("U0003", "has an open circuit in its (+) wire (CAN high)."),
+        ("U0004", "reads a low voltage on its (+) wire (CAN high)."),
+        ("U0005", "reads a high voltage on its (+) wire (CAN high)."),
+        ("U0006", "has an open circuit in its (-) wire (CAN low)."),
+        ("U0007", "reads a low voltage on its (-) wire (CAN low)."),
+        ("U0008", "reads a high voltage on its (-) wire (CAN low)."),
+        ("U0009", "has its (-) wire shorted to its (+) wire."),
+    ):
+        _add(
+            code,
+            _title(code),
+            f"{bus} {problem}",
+            (
+                "Damaged, chafed or water-soaked network wiring, or a corroded connector",
+                "A module with a faulty network connection pulling the bus down",
+                *causes[:1],
+                *causes[4:],
+            ),
+            (checks[3], "Unplug modules one at a time to find one pulling the bus down", checks[0]),
+            SOON,
+            _NETWORK,
+        )
+    lost = "Other control modules have stopped hearing from the"
+    for code, module, effect, severity, guidance in (
+        ("U0102", "transfer case module", "Four-wheel drive may not engage or release.",
+         SOON, _FOUR_WHEEL_DRIVE),
+        ("U0114", "four-wheel drive clutch module", "All-wheel drive may not engage.",
+         SOON, _FOUR_WHEEL_DRIVE),
+        ("U0103", "gear shift module",
+         "The transmission may not respond to the selector or show the right gear.",
+         SOON,
+         "Use the parking brake whenever you park. If the car doesn't select the gear you "
+         "choose, or the display doesn't match the selector, don't drive: have it towed. "
+         "Otherwise get it checked soon."),
+        ("U0104", "cruise control module", "Cruise control and related driver aids may not work.",
+         MONITOR,
+         "Safe to drive, but don't rely on cruise control or distance-keeping aids until it "
+         "is fixed; fix it when convenient."),
+        ("U0107", "throttle actuator control module",
+         "The engine may drop into limp mode with very little power.", SOON, _LIMP),
+        ("U0109", "fuel pump control module",
+         "The fuel pump may run at a default speed or stop, so the engine may stall.",
+         SOON, _STALL),
+        ("U0115", 'second engine computer ("B")',
+         "Depending on the car, the engine may run poorly, lose power or stall.", SOON, _COMPUTER),
+        ("U0110", "drive motor control module",
+         "The electric drive motor may stop working, so the car may lose drive power.",
+         SOON, _HYBRID_SOON),
+        ("U0111", 'battery energy control module "A"',
+         "The high-voltage battery can't be managed normally, so the car may limit power or "
+         "shut down the hybrid system.", SOON, _HYBRID_SOON),
+        ("U0112", 'battery energy control module "B"',
+         "The high-voltage battery can't be managed normally, so the car may limit power or "
+         "shut down the hybrid system.", SOON, _HYBRID_SOON),
+        ("U0122", "vehicle dynamics (stability control) module",
+         "Stability and traction control are likely off, and on some cars ABS too.", SOON, _ABS),
+        ("U0129", "brake system control module",
+         "ABS, stability control and, on some cars, brake assist or regenerative braking may be "
+         "off.", SOON, _ABS),
+        ("U0123", "yaw rate sensor", "Stability control is likely off.", SOON, _STABILITY),
+        ("U0124", "lateral acceleration sensor", "Stability control is likely off.",
+         SOON, _STABILITY),
+        ("U0125", "multi-axis acceleration sensor",
+         "Stability control, and on some cars the airbag system's roll-over detection, may be "
+         "off.", SOON, _STABILITY),
+        ("U0127", "tire pressure monitor module",
+         "The tire pressure warning won't work, so a low or flat tire may not be reported.",
+         MONITOR,
+         "Safe to drive, but the tire pressure warning can't warn you: check all tire "
+         "pressures with a gauge at least weekly until it is fixed, and fix it when "
+         "convenient."),
+        ("U0128", "parking brake module", "The electric parking brake may not apply or release.",
+         SOON, _PARK_BRAKE),
+        ("U0130", "steering effort control module",
+         "Speed-sensitive steering assist may be off, so the steering may feel heavier or "
+         "lighter than usual.", SOON, _STEERING),
+        ("U0146", 'gateway "A"',
+         "The gateway links the car's networks, so many modules lose contact at once and "
+         "warning lights appear across the dashboard.", SOON, _NETWORK),
+        ("U0164", "heating and air conditioning (HVAC) module",
+         "Heating, air conditioning and the windscreen demister may not work.", MONITOR,
+         "Safe to drive as long as you can keep the windscreen clear; don't set off if it "
+         "mists or ices up and you can't clear it. Fix it when convenient."),
+        ("U0167", "immobilizer module",
+         "The engine may not start, or may stop soon after starting, because the key can't be "
+         "verified.", SOON, _IMMOBILIZER),
+        ("U0168", "vehicle security module",
+         "The engine may not start, and the alarm or central locking may act strangely.",
+         SOON, _IMMOBILIZER),
+        ("U0212", "steering column module",
+         "Indicators, wipers, the horn or steering-wheel buttons may not work, and on some cars "
+         "the steering lock may not release.", SOON, _BODY),
+    ):  # fmt: skip
+        _add(
+            code,
+            _title(code),
+            f"{lost} {module} on the vehicle's data network. {effect}",
+            causes,
+            checks,
+            severity,
+            guidance,
+        )
+    for number, letter in zip(range(141, 146), "ABCDE", strict=True):
+        code = f"U0{number}"
+        _add(
+            code,
+            _title(code),
+            f'{lost} body control module "{letter}" on the vehicle\'s data network. Lights, '
+            "wipers, locks, the horn or the alarm may act strangely or stop working.",
+            causes,
+            checks,
+            SOON,
+            _BODY,
+        )
+    airbag_causes = (
+        "Damaged or corroded wiring or connector, often under a seat or in a door (check for "
+        "water)",
+        "Seat or trim work that disturbed a connector",
+        "Failed sensor or module",
+        *causes[:1],
+    )
+    airbag_checks = (
+        "Read the airbag module's codes with a scan tool that can reach it",
+        "Check connectors under the seats and in the doors for water or damage",
+        _AIRBAG_SAFETY_CHECK,
+    )
+    for code, module, effect in (
+        ("U0152", "left side airbag module", "The left side airbags may not deploy in a crash."),
+        ("U0153", "right side airbag module", "The right side airbags may not deploy in a crash."),
+        ("U0154", "occupant sensing module",
+         "The passenger airbag may be switched off, or may not be suppressed for a child or an "
+         "empty seat; seat children in the back until it is fixed."),
+    ):  # fmt: skip
+        _add(
+            code,
+            _title(code),
+            f"{lost} {module} on the vehicle's data network. {effect}",
+            airbag_causes,
+            airbag_checks,
+            SOON,
+            _AIRBAG,
+        )
+    for number, letter in zip(range(170, 180), "ABCDEFGHIJ", strict=True):
+        code = f"U0{number}"
+        _add(
+            code,
+            _title(code),
+            f'The airbag module has lost contact with crash sensor "{letter}", so some airbags '
+            "may not deploy in a crash.",
+            airbag_causes,
+            airbag_checks,
+            SOON,
+            _AIRBAG,
+        )
+    invalid = "Another module is receiving messages from the"
+    for code, module, effect, guidance in (
+        ("U0402", "transmission computer", "Shifting may be affected.", _TRANSMISSION),
+        ("U0408", "throttle actuator control module",
+         "The engine may drop into limp mode.", _LIMP),
+        ("U0411", "drive motor control module", "Drive power may be limited.", _HYBRID_SOON),
+        ("U0412", 'battery energy control module "A"',
+         "The hybrid system may limit power.", _HYBRID_SOON),
+        ("U0413", 'battery energy control module "B"',
+         "The hybrid system may limit power.", _HYBRID_SOON),
+        ("U0416", "vehicle dynamics (stability control) module",
+         "Stability and traction control may be off.", _ABS),
+        ("U0417", "parking brake module", "The electric parking brake may misbehave.",
+         _PARK_BRAKE),
+        ("U0418", "brake system control module", "ABS and stability control may be off.", _ABS),
+        ("U0419", "steering effort control module", "Steering assist may change.", _STEERING),
+        ("U0420", "power steering module", "Steering assist may be reduced.", _STEERING),
+        ("U0422", "body control module",
+         "Lights, wipers, locks or the alarm may act strangely.", _BODY),
+        ("U0426", "immobilizer module", "The engine may not start.", _IMMOBILIZER),
+        ("U0428", "steering angle sensor",
+         "Stability control and some driver aids may be off; the sensor may need calibrating "
+         "after an alignment.", _STABILITY),
+    ):  # fmt: skip
+        _add(
+            code,
+            _title(code),
+            f"{invalid} {module}, but the data in them is invalid or implausible. {effect}",
+            (f"Fault in the {module} or its own sensors (read its codes)", *causes[:3]),
+            (f"Read and fix the {module}'s own codes first", *checks[:2]),
+            SOON,
+            guidance,
+        )
+
+
+def _safety_odds_and_ends() -> None:
+    _add(
+        "P0126",
+        _title("P0126"),
+        "The engine is taking too long to warm up to the temperature the computer needs for "
+        "stable running.",
+        ("Thermostat stuck open", "Low coolant level", "Faulty coolant temperature sensor"),
+        (
+            "With the engine cold, check the coolant level",
+            "Watch coolant temperature on a scan tool: it should reach normal operating "
+            "temperature within roughly 10-15 minutes of driving",
+            "Feel the upper radiator hose: if it warms up early with the engine, the thermostat "
+            "is probably stuck open",
+        ),
+        MONITOR,
+        "Safe to drive, though fuel use is higher and the heater may be weak. Fix it when "
+        "convenient, and don't let the coolant level drop.",
+    )
+    cooler = (
+        "On many diesels an EGR cooler uses engine coolant to cool the exhaust fed back into "
+        "the intake."
+    )
+    cooler_guidance = (
+        "Check the coolant level (engine cold) before driving on, and watch the temperature "
+        "gauge. If the coolant keeps dropping with no visible leak, or you see white exhaust "
+        "smoke with a sweet smell, stop driving: a leaking EGR cooler can let coolant into the "
+        "engine. Otherwise get it checked soon."
+    )
+    cooler_checks = (
+        "With the engine cold, check the coolant level and look for leaks",
+        "Watch for white, sweet-smelling exhaust smoke and coolant loss without a visible leak",
+        "Compare EGR temperatures before and after the cooler on a scan tool",
+    )
+    for code, problem, causes in (
+        (
+            "P2425",
+            "The computer sees an open or fault in the control circuit of the cooler's "
+            "coolant (or bypass) valve.",
+            ("Failed valve or solenoid", "Damaged wiring or connector", "Blown fuse"),
+        ),
+        (
+            "P2426",
+            "The cooler valve's control circuit reads a lower voltage than it should.",
+            ("Control wire shorted to ground or open", "Failed valve solenoid"),
+        ),
+        (
+            "P2427",
+            "The cooler valve's control circuit reads a higher voltage than it should.",
+            ("Control wire shorted to voltage", "Failed valve solenoid"),
+        ),
+        (
+            "P2457",
+            "The cooler is not cooling the recirculated exhaust as much as it should.",
+            (
+                "EGR cooler clogged with soot",
+                "Low coolant level or poor coolant flow",
+                "Cracked or leaking EGR cooler",
+                "Faulty EGR temperature sensor",
+            ),
+        ),
+    ):
+        _add(
+            code, _title(code), f"{cooler} {problem}", causes, cooler_checks, SOON, cooler_guidance
+        )
+    software = (
+        "A control module reports that the software of the {module} doesn't match its own, "
+        "usually after one of them was replaced or reprogrammed."
+    )
+    software_causes = (
+        "A replaced module not programmed or configured for this car",
+        "An interrupted or partial software update",
+        "Modules on different software levels (a dealer update applies)",
+    )
+    software_checks = (
+        "Ask whether a module was recently replaced or updated",
+        "Have a dealer or a shop with the make's software check and update the modules",
+        "Check battery voltage, since updates fail on a weak battery",
+    )
+    for code, module, guidance in (
+        ("U0315", "ABS module", _ABS),
+        ("U0316", "vehicle dynamics (stability control) module", _ABS),
+        ("U0317", "parking brake module", _PARK_BRAKE),
+        ("U0318", "brake system control module", _ABS),
+        ("U0319", "steering effort control module", _STEERING),
+        ("U0320", "power steering module", _STEERING),
+        ("U0328", "steering angle sensor", _STABILITY),
+        ("U0329", "steering column module", _BODY),
+    ):
+        _add(
+            code,
+            _title(code),
+            software.format(module=module) + " The systems it serves may be switched off.",
+            software_causes,
+            software_checks,
+            SOON,
+            guidance,
+        )
+    _add(
+        "U0429",
+        _title("U0429"),
+        "Another module is receiving messages from the steering column module, but the data "
+        "in them is invalid or implausible. Indicators, wipers or steering-wheel buttons may "
+        "misbehave.",
+        (
+            "Fault in the steering column module or its switches (read its codes)",
+            *_NETWORK_CAUSES[:3],
+        ),
+        ("Read and fix the steering column module's own codes first", *_NETWORK_CHECKS[:2]),
+        SOON,
+        _BODY,
+    )
+    _add(
+        "U0229",
+        _title("U0229"),
+        "Other control modules have stopped hearing from the heated steering wheel module on "
+        "the vehicle's data network. The steering wheel heater may not work.",
+        _NETWORK_CAUSES,
+        _NETWORK_CHECKS,
+        MONITOR,
+        "Safe to drive: steering is not affected, only the wheel's heater. Fix it when convenient.",
+    )
+
+
 for _section in (
     _camshaft_timing,
     _crank_cam_correlation,
@@ -3198,5 +4552,15 @@ for _section in (
     _chassis,
     _airbags,
     _network,
+    _oil_temperature,
+    _overspeed_and_fuel_leaks,
+    _more_fuel_pressure,
+    _more_cooling,
+    _brake_inputs,
+    _power_steering,
+    _more_throttle_actuator,
+    _hybrid_high_voltage,
+    _more_network,
+    _safety_odds_and_ends,
 ):
     _section()

@@ -7,13 +7,17 @@ back to the model as ``{"error": ...}`` so it can correct itself.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from automotive import dtc, tires
+from automotive import dtc, recalls, tires
 from automotive.vehicle import VehicleProfile
 from automotive.vin import decode_vin
+from automotive.warning_lights import explain_warning_light
+
+log = logging.getLogger(__name__)
 
 # Bounds what one tool result may add to the context.
 MAX_RESULT_CHARS = 4000
@@ -67,6 +71,15 @@ def _compare(args: dict[str, Any], _vehicle: VehicleProfile | None) -> dict[str,
     return tires.compare_tire_sizes(_string(args, "current"), _string(args, "new"))
 
 
+def _explain_light(args: dict[str, Any], _vehicle: VehicleProfile | None) -> dict[str, Any]:
+    colour, flashing = args.get("colour"), args.get("flashing")
+    if colour is not None and not isinstance(colour, str):
+        raise _BadArguments("'colour' must be a string such as red or amber")
+    if flashing is not None and not isinstance(flashing, bool):
+        raise _BadArguments("'flashing' must be true or false")
+    return explain_warning_light(_string(args, "description"), colour, flashing)
+
+
 def _my_vehicle(_args: dict[str, Any], vehicle: VehicleProfile | None) -> dict[str, Any]:
     if vehicle is None or vehicle.is_empty:
         return {"saved": False, "note": "The user has not saved a vehicle in 'My vehicle'."}
@@ -111,12 +124,50 @@ TOOLS: tuple[Tool, ...] = (
         _compare,
     ),
     Tool(
+        "explain_warning_light",
+        "Identify a dashboard warning light from the user's description (shape, colour, "
+        "flashing or steady, e.g. 'red oil can', 'yellow engine light flashing', 'tortoise', "
+        "'horseshoe with an exclamation mark'), in any of several languages: its meaning, "
+        "how urgent it is (stop safely now, soon, or information) and what to do.",
+        {
+            "description": {
+                "type": "string",
+                "description": "The light as the user described it, in their words.",
+            },
+            "colour": {
+                "type": "string",
+                "enum": ["red", "amber", "yellow", "green", "blue", "white"],
+                "description": "The light's colour, when known.",
+            },
+            "flashing": {"type": "boolean", "description": "Whether it flashes, when known."},
+        },
+        ("description",),
+        _explain_light,
+    ),
+    Tool(
         "get_my_vehicle",
         "Return the user's saved vehicle (year, make, model, engine, mileage, VIN), or "
         "say that none is saved.",
         {},
         (),
         _my_vehicle,
+    ),
+    Tool(
+        "check_recalls",
+        "List NHTSA safety recalls (US) for the user's saved vehicle, or for the model year, "
+        "make and model given: campaign number, date, component, summary, consequence, remedy, "
+        "and whether NHTSA says not to drive it or to park it outside. Recalls listed for a "
+        "model may not apply to every vehicle of it.",
+        {
+            "year": {"type": "integer", "description": "Model year; default: the saved one."},
+            "make": {"type": "string", "description": "Make, e.g. Honda; default: the saved one."},
+            "model": {
+                "type": "string",
+                "description": "Model, e.g. Accord; default: the saved one.",
+            },
+        },
+        (),
+        recalls.check_recalls,  # asks NHTSA through the cache the app connected
     ),
 )
 _BY_NAME = {tool.name: tool for tool in TOOLS}
@@ -158,6 +209,11 @@ def run_tool(name: str, arguments: str | None, vehicle: VehicleProfile | None) -
     except (_BadArguments, ValueError) as exc:
         # DtcError and TireSizeError are ValueErrors with a reason the model can act on.
         return {"error": f"{name} could not run: {exc}"}
+    except Exception:
+        # A bug in a decoder must not end the turn: the model hears the tool failed and
+        # answers without it.
+        log.exception("tool %s failed", name)
+        return {"error": f"{name} failed inside the app; answer without it."}
 
 
 def result_content(result: dict[str, Any]) -> str:

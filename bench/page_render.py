@@ -1,17 +1,19 @@
 """How much slower is a long conversation's page than a short one?
 
-Builds two conversations with typical replies (headings, lists, a code block, a table,
-fact cards), 10 and 300 messages long, and measures in one run:
+Builds conversations with typical replies (headings, lists, a code block, a table,
+fact cards), 10, 40 (one page), 300 and 2,000 messages long, and measures in one run:
 
 - server time: the median time to serve ``GET /c/<id>`` through the app (in process)
 - page size: the bytes of that page
 - browser time: the median time from navigation start to the load event in Chromium
   (``/usr/bin/chromium``; skipped when it is missing)
 
-and prints each figure for both and the 300 / 10 ratio.
+and prints each figure and its ratio to the 10-message conversation's. The page shows
+the newest 40 messages ("Show earlier" for the rest), so from 40 messages on the
+figures should stay flat.
 
     .venv/bin/python bench/page_render.py
-    .venv/bin/python bench/page_render.py --repeats 50
+    .venv/bin/python bench/page_render.py --repeats 50 --sizes 10,300
 
 Set BENCH_DATABASE_URL to run against PostgreSQL; otherwise SQLite in a temporary folder.
 """
@@ -131,7 +133,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--browser-repeats", type=int, default=7)
+    parser.add_argument("--sizes", default="10,40,300,2000", help="message counts, base first")
     args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
 
     from flask_migrate import upgrade
     from werkzeug.serving import make_server
@@ -159,8 +163,7 @@ def main() -> None:
         from itsdangerous import URLSafeSerializer
 
         owner = URLSafeSerializer(app.config["SECRET_KEY"], salt="owner-id").loads(cookie.value)
-        short, long = build(app, 10, owner), build(app, 300, owner)
-        paths = [f"/c/{short}", f"/c/{long}"]
+        paths = [f"/c/{build(app, size, owner)}" for size in sizes]
         rows = {path: server_times(client, path, args.repeats) for path in paths}
 
         import logging
@@ -179,16 +182,24 @@ def main() -> None:
 
             db.engine.dispose()
 
-    (short_ms, short_size), (long_ms, long_size) = rows[paths[0]], rows[paths[1]]
-    print(f"{'':26}{'10 messages':>14}{'300 messages':>14}{'ratio':>9}")
-    print(f"{'server time (median)':26}{short_ms:>11.1f} ms{long_ms:>11.1f} ms"
-          f"{long_ms / short_ms:>8.1f}x")  # fmt: skip
-    print(f"{'page size':26}{short_size / 1024:>11.1f} KB{long_size / 1024:>11.1f} KB"
-          f"{long_size / short_size:>8.1f}x")  # fmt: skip
-    if browser:
-        b_short, b_long = browser[paths[0]], browser[paths[1]]
-        print(f"{'browser load (median)':26}{b_short:>11.1f} ms{b_long:>11.1f} ms"
-              f"{b_long / b_short:>8.1f}x")  # fmt: skip
+    report(sizes, [rows[path] for path in paths], browser and [browser[p] for p in paths])
+
+
+def report(sizes: list[int], served: list[tuple[float, int]], loads: list[float] | None) -> None:
+    """Print one line per figure: each size's value, then each size's ratio to the first."""
+    head = "".join(f"{f'{size} messages':>15}" for size in sizes)
+    ratios = "".join(f"{f'{size}/{sizes[0]}':>12}" for size in sizes[1:])
+    print(f"{'':24}{head}{ratios}")
+
+    def line(name: str, values: list[float], unit: str) -> None:
+        cells = "".join(f"{value:>12.1f} {unit:<2}" for value in values)
+        ratio_cells = "".join(f"{value / values[0]:>11.1f}x" for value in values[1:])
+        print(f"{name:24}{cells}{ratio_cells}")
+
+    line("server time (median)", [ms for ms, _ in served], "ms")
+    line("page size", [size / 1024 for _, size in served], "KB")
+    if loads:
+        line("browser load (median)", loads, "ms")
     else:
         print("browser load: skipped (no /usr/bin/chromium)")
 

@@ -7,6 +7,7 @@ result instead of asking twice.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from models import TITLE_LENGTH, Conversation, Message, clean_text, db, utcnow
 from states import FailureKind, MessageStatus, Role
 
 CLIENT_MSG_ID_LENGTH = 64
+log = logging.getLogger(__name__)
 
 
 class DuplicateMismatch(ValueError):
@@ -70,6 +72,17 @@ def make_title(text: str) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
+def decoded_facts(text: str) -> list[grounding.Fact]:
+    """The message's fact cards; a decoder that fails costs its cards, never the message."""
+    try:
+        return grounding.facts_for(text)
+    except Exception:
+        # A bug in one decoder (a VIN, a code, a tire size) must not stop the message
+        # being saved and answered: the model still reads the text itself.
+        log.exception("fact decoding failed; the message is saved without cards")
+        return []
+
+
 def save_user_message(
     owner_id: str,
     text: str,
@@ -89,7 +102,7 @@ def save_user_message(
         db.session.add(conversation)
     conversation.updated_at = utcnow()
     # Decoded before the commit, so the cards are stored with the message they explain.
-    facts = grounding.facts_for(text)
+    facts = decoded_facts(text)
     message = Message(
         conversation=conversation,
         role=Role.USER,

@@ -37,7 +37,8 @@ def record(
     """Store one reply to the turn's message and mark the conversation active.
 
     What a refusal taught during the turn (a smaller window, no tools) is remembered
-    for the model here, inside the request.
+    for the model here, inside the request. Earlier failed replies to the same message
+    are deleted: this reply replaces them.
     """
     if not isinstance(model, str) or not model:
         model = turn.model
@@ -59,6 +60,9 @@ def record(
     kind = error.kind if error else None
     record_reply(status, kind, usage.get("prompt_tokens"), usage.get("completion_tokens"))
     db.session.add(reply)
+    db.session.flush()
+    # A retry's outcome takes the place of the failures before it (the page shows one card).
+    Message.supersede_failures(turn.message_id, reply.id)
     Conversation.touch(turn.conversation_id)
     db.session.commit()
     return reply

@@ -29,6 +29,7 @@ from chat import ask, context, failures, intake, stream
 from chat.failures import TurnError
 from chat.turn import PENDING, PreparedTurn, TurnResult
 from models import Conversation, Message, db
+from rendering import StreamPreview
 from security import chat_limits, rate_limited
 from states import FailureKind, MessageStatus, Role
 from views import FieldRejected, error_body, wants_json, wants_stream
@@ -47,6 +48,18 @@ def _client():
     return current_app.extensions["openrouter"]
 
 
+# A long conversation opens at its newest messages; older ones come a page at a time
+# ("Show earlier", with or without JavaScript), so the page stays as quick as a short one.
+PAGE_MESSAGES = 40
+MOST_SHOWN = 5000
+
+
+def shown_count() -> int:
+    """How many of the newest messages the page shows: ``?show=N``, at least one page."""
+    asked = request.args.get("show", type=int) or PAGE_MESSAGES
+    return max(PAGE_MESSAGES, min(asked, MOST_SHOWN))
+
+
 def render_chat(
     conversation: Conversation | None,
     *,
@@ -62,9 +75,13 @@ def render_chat(
     owner = session_store.owner_id()
     pending = context.pending_seconds()
     retry_target = conversation.retryable_message(pending) if conversation else None
+    messages, earlier = conversation.recent_messages(shown_count()) if conversation else ([], 0)
     body = render_template(
         "chat/index.html",
         conversation=conversation,
+        messages=messages,
+        earlier=earlier,
+        page_size=PAGE_MESSAGES,
         conversations=Conversation.for_owner(owner),
         draft=draft,
         error=error,
@@ -118,6 +135,26 @@ def index():
 def conversation(conversation_id: str):
     """Show one of the visitor's conversations."""
     return render_chat(_owned_or_404(conversation_id))
+
+
+@bp.get("/c/<conversation_id>/earlier")
+def earlier(conversation_id: str):
+    """The page of messages before ``?before=<message id>``, as HTML list items (JSON)."""
+    conversation = _owned_or_404(conversation_id)
+    before = request.args.get("before", type=int)
+    if before is None or before < 1:
+        return jsonify(error_body("bad_request", "before must be a message id.")), 400
+    messages, remaining = conversation.messages_before(before, PAGE_MESSAGES)
+    html = render_template(
+        "chat/_earlier.html",
+        conversation=conversation,
+        messages=messages,
+        earlier=remaining,
+        # For the link's plain href: everything from the oldest of these to the newest.
+        shown=conversation.message_count() - remaining,
+        page_size=PAGE_MESSAGES,
+    )
+    return jsonify({"html": html, "count": len(messages), "remaining": remaining})
 
 
 FIELDS = ("message", "conversation_id", "client_msg_id")
@@ -309,10 +346,16 @@ def _final_event(result: TurnResult) -> str:
 def _turn_events(turn: PreparedTurn) -> Iterator[str]:
     yield _conversation_event(turn.conversation_id, turn.message_id, turn.title)
     events = stream.stream_answer(turn, _client(), current_app.config["STREAM_KEEPALIVE"])
+    # Each delta carries its text; now and then also the Markdown so far, rendered and
+    # sanitized as a stored message is, so the reply reads formatted while it arrives.
+    preview = StreamPreview()
     try:
         for kind, payload in events:
             if kind == "delta":
-                yield _sse("delta", {"text": payload})
+                html = preview.add(payload)
+                yield _sse(
+                    "delta", {"text": payload} if html is None else {"text": payload, "html": html}
+                )
             elif kind == "reasoning":
                 yield _sse("reasoning", {"text": payload})
             elif kind == "tools":

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -19,9 +23,13 @@ import session_store
 from chat import failures
 from config import CURATED_MODELS
 from openrouter import KeyInfo, ModelInfo, OpenRouterError
+from rendering import context_label
 from security import key_test_limits, rate_limited
+from views import error_body, wants_json
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
+# "128k": the model menu's word for a context window (templates/settings/_model.html).
+bp.add_app_template_filter(context_label)
 
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{8,256}")  # printable ASCII, no spaces
 
@@ -174,3 +182,135 @@ def forget_key():
     session_store.forget_api_key()
     flash("Your API key was removed from this session.", "success")
     return redirect(url_for("settings.index"), 303)
+
+
+# ---------------------------------------------------------------- the model menu
+# The chat page's model menu reads GET /settings/model as JSON and posts a choice back;
+# without JavaScript the same address is a small page that returns to the conversation.
+
+
+@bp.app_template_global()
+def model_summary(model_id: str) -> ModelInfo | None:
+    """The catalog's entry for a model (context, prices), for the chat page's header."""
+    return model_catalog.get_catalog().get(model_id)
+
+
+def choosable_models(catalog: model_catalog.Catalog) -> list[ModelInfo]:
+    """The catalog's models, or the hand-picked ones (no prices known) when it is empty."""
+    if catalog:
+        return catalog.models
+    return [ModelInfo(model, label, None, None, None) for model, label in curated_choices()]
+
+
+def model_entry(model: ModelInfo) -> dict[str, Any]:
+    """One model as the menu's script reads it; prices in US dollars per million tokens."""
+
+    def per_million(price: float | None) -> float | None:
+        # Rounded: 0.00000015 * 1e6 is 0.15000000000000002 in floating point.
+        return None if price is None else round(price * 1_000_000, 6)
+
+    return {
+        "id": model.id,
+        "name": model.name,
+        "context_length": model.context_length,
+        "prompt_per_million": per_million(model.prompt_price),
+        "completion_per_million": per_million(model.completion_price),
+        "is_free": model.is_free,
+    }
+
+
+def local_path(target: str | None) -> str:
+    """Return ``target`` when it is a path on this site, else the chat page.
+
+    ``next`` comes from the visitor's request, so it must not send them elsewhere: "//host"
+    and "/\\host" are other hosts to a browser, which also drops tabs and newlines from a
+    URL before reading it (a tab between two slashes leaves "//host").
+    """
+    fallback = url_for("chat.index")
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return fallback
+    if target.startswith("//") or "\\" in target:
+        return fallback
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
+
+
+def _render_model_page(error: str | None = None, status: int = 200):
+    catalog = model_catalog.get_catalog()
+    model, model_notice = model_catalog.resolve_model(session_store.chosen_model(), catalog)
+    query = request.args.get("q", "").strip()[:100]
+    free_only = request.args.get("free") == "1"
+    models = choosable_models(catalog)
+    shown = filter_models(models, query, free_only)
+    current = next((item for item in models if item.id == model), None)
+    if current is not None and current not in shown:
+        shown.insert(0, current)  # the current choice stays visible, as in Settings
+    response = make_response(
+        render_template(
+            "settings/model.html",
+            catalog=catalog,
+            shown_models=shown,
+            total=len(models),
+            query=query,
+            free_only=free_only,
+            model=model,
+            current=current,
+            model_notice=model_notice,
+            back=local_path(request.values.get("next")),
+            error=error,
+        ),
+        status,
+    )
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/model")
+def model_choices():
+    """List the models to choose from: JSON for the chat page's menu, else a page."""
+    if not wants_json():
+        return _render_model_page()
+    catalog = model_catalog.get_catalog()
+    model, _ = model_catalog.resolve_model(session_store.chosen_model(), catalog)
+    query = request.args.get("q", "").strip()[:100]
+    shown = filter_models(choosable_models(catalog), query, request.args.get("free") == "1")
+    response = jsonify({"current": model, "models": [model_entry(item) for item in shown]})
+    # One address answers a page or JSON: a cache must keep them apart.
+    response.vary.add("Accept")
+    return response
+
+
+def _posted_fields() -> dict[str, str]:
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return {}
+        return {name: value for name, value in data.items() if isinstance(value, str)}
+    return {name: request.form.get(name, "") for name in ("model", "next")}
+
+
+@bp.post("/model")
+def choose_model():
+    """Choose the model that answers the visitor's next message."""
+    fields = _posted_fields()
+    model = fields.get("model", "").strip()
+    catalog = model_catalog.get_catalog()
+    if model not in allowed_models(catalog):
+        message = (
+            f"“{model[:100]}” is not in the model list. Pick one of the models shown."
+            if model
+            else "Pick one of the models shown."
+        )
+        if wants_json():
+            return jsonify(error_body("bad_model", message)), 400
+        return _render_model_page(message, 400)
+    session_store.choose_model(model)
+    if wants_json():
+        chosen = next(item for item in choosable_models(catalog) if item.id == model)
+        return jsonify({"model": model, "summary": model_entry(chosen)})
+    flash(f"Model changed to {model}. It answers your next message.", "success")
+    return redirect(local_path(fields.get("next")), 303)

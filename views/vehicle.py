@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 import session_store
 import vehicles
+from automotive.recalls import RecallsReport, VehicleQuery, missing_fields
 from automotive.vehicle import (
     MILEAGE_UNITS,
     VehicleError,
@@ -15,6 +16,7 @@ from automotive.vehicle import (
     fill_from_vin,
     validate_vehicle,
 )
+from models import db
 
 bp = Blueprint("vehicle", __name__, url_prefix="/vehicle")
 
@@ -26,10 +28,18 @@ def _render(
     saved: VehicleProfile | None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    recalls: RecallsReport | None = None,
+    recall_needs: list[str] | None = None,
 ):
     return (
         render_template(
-            "vehicle/index.html", form=form, errors=errors or {}, units=MILEAGE_UNITS, saved=saved
+            "vehicle/index.html",
+            form=form,
+            errors=errors or {},
+            units=MILEAGE_UNITS,
+            saved=saved,
+            recalls=recalls,
+            recall_needs=recall_needs or [],
         ),
         status,
     )
@@ -37,9 +47,16 @@ def _render(
 
 @bp.get("")
 def index():
-    """Show the saved vehicle in an editable form."""
+    """Show the saved vehicle in an editable form, and NHTSA's recalls for it (cached)."""
     saved = _saved()
-    return _render(asdict(saved) if saved else {"mileage_unit": "mi"}, saved)
+    query = VehicleQuery.from_profile(saved)
+    report = None
+    if query is not None:
+        # NHTSA may take seconds: no database connection waits on it.
+        db.session.close()
+        report = current_app.extensions["recalls"].lookup(query)
+    form = asdict(saved) if saved else {"mileage_unit": "mi"}
+    return _render(form, saved, recalls=report, recall_needs=missing_fields(saved))
 
 
 def _saved() -> VehicleProfile | None:

@@ -55,8 +55,6 @@
       following = nearEnd();
     }, { passive: true });
   }
-  // A link to a message (#m12) or a card keeps its place; otherwise open at the end.
-  if (!window.location.hash) scrollToEnd(true);
 
   // ------------------------------------------------------------ announcements
   function announce(text, urgent) {
@@ -154,6 +152,15 @@
   }
   enhance(document);
 
+  // A link to a message (#m12) or a card keeps its place; otherwise open at the end,
+  // once the copy buttons are in (they add height), and again when the page has loaded.
+  if (!window.location.hash) {
+    scrollToEnd(true);
+    window.addEventListener("load", function () {
+      if (following) scrollToEnd(true);
+    });
+  }
+
   box.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -233,7 +240,7 @@
     var el = document.getElementById("totals");
     if (!el || !totals) return;
     var cost = totals.cost ? "$" + totals.cost.toFixed(totals.cost < 0.01 ? 5 : 4) : "$0";
-    el.textContent = "· " + totals.tokens.toLocaleString() + " tokens · " + cost + " so far";
+    el.textContent = totals.tokens.toLocaleString() + " tokens · " + cost + " so far";
   }
 
   function onConversation(data) {
@@ -311,14 +318,17 @@
     if (retry) retry.remove();
   }
 
-  // The form's fields, both bubbles on the page, the Stop button on.
-  function startTurn(text) {
-    var data = new FormData(form);
-    var mine = bubble("user", text);
+  // The form's fields, the bubbles on the page (a retry has no new question), the Stop
+  // button on.
+  function startTurn(text, from) {
+    from = from || form;
+    var data = new FormData(from);
+    var mine = text === null ? null : bubble("user", text);
     var reply = bubble("assistant", "");
     var turn = {
       text: text,
       data: data,
+      action: from.action,
       mine: mine,
       reply: reply,
       replyBody: reply.querySelector(".msg-body"),
@@ -333,10 +343,10 @@
   }
 
   // The same form post as without JavaScript, asking for a stream of the reply.
-  function postMessage(data) {
-    return fetch(form.action, {
+  function postMessage(turn) {
+    return fetch(turn.action, {
       method: "POST",
-      body: data,
+      body: turn.data,
       headers: { Accept: "text/event-stream", "X-CSRFToken": tokenMeta ? tokenMeta.content : "" },
       signal: controller.signal,
       credentials: "same-origin",
@@ -353,7 +363,7 @@
         turn.renewed = true;
         renewToken(body.csrf_token);
         turn.data.set("csrf_token", body.csrf_token);
-        return postMessage(turn.data).then(function (again) {
+        return postMessage(turn).then(function (again) {
           return readReply(turn, again);
         });
       }
@@ -388,8 +398,10 @@
   function readReply(turn, response) {
     var type = response.headers.get("Content-Type") || "";
     if (type.indexOf("text/event-stream") !== 0) return refusal(turn, response);
-    box.value = "";
-    updateCounter();
+    if (turn.mine) {
+      box.value = "";
+      updateCounter();
+    }
     return readEvents(response, function (name, payload) {
       handleEvent(turn, name, payload);
     });
@@ -400,7 +412,7 @@
   function onConversationEvent(turn, payload) {
     turn.saved = true;
     onConversation(payload);
-    if (payload.html) replaceWithServerHtml(turn.mine, payload.html);
+    if (payload.html && turn.mine) replaceWithServerHtml(turn.mine, payload.html);
     scrollToEnd();
   }
 
@@ -428,8 +440,27 @@
     turn.thinking.textContent += payload.text;
   }
 
+  // Now and then a delta brings the server's rendering of the whole reply so far (the
+  // same Markdown renderer and sanitizer as stored messages); the text that arrives
+  // between two renderings goes, as plain text, after the last one.
   function onDeltaEvent(turn, payload) {
-    turn.replyBody.textContent += payload.text;
+    if (payload.html !== undefined) {
+      turn.replyBody.classList.remove("msg-text");
+      turn.replyBody.classList.add("markdown");
+      turn.replyBody.innerHTML = payload.html;
+      turn.tail = null;
+    } else {
+      if (!turn.tail) {
+        turn.tail = document.createElement("span");
+        turn.tail.className = "stream-tail";
+        var last = turn.replyBody.lastElementChild;
+        // Inside the last paragraph (or list item) the words carry on where it ended.
+        var into = last && /^(P|UL|OL)$/.test(last.tagName) ?
+          (last.tagName === "P" ? last : last.lastElementChild || last) : turn.replyBody;
+        into.appendChild(turn.tail);
+      }
+      turn.tail.textContent += payload.text;
+    }
     scrollToEnd();
   }
 
@@ -483,6 +514,14 @@
   }
 
   function failTurn(turn, error) {
+    if (!turn.saved && turn.retry) {
+      // Refused (or stopped) before the server took it: the page goes back as it was.
+      turn.reply.remove();
+      turn.retry.restore();
+      if (error.name !== "AbortError") showError(error.message);
+      else announce("Stopped before the retry was sent.");
+      return;
+    }
     if (!turn.saved) {
       // Not stored: take the bubbles back and give the text back, with the same
       // idempotency key, so sending again cannot store it twice.
@@ -509,7 +548,7 @@
     }
     setBusy(false);
     controller = null;
-    if (turn.saved) {
+    if (turn.saved && turn.mine) {
       // A fresh idempotency key for the next message.
       var key = form.querySelector('input[name="client_msg_id"]');
       if (key) key.value = newKey();
@@ -529,7 +568,7 @@
     }
     clearNotices();
     var turn = startTurn(text);
-    postMessage(turn.data).then(function (response) {
+    postMessage(turn).then(function (response) {
       return readReply(turn, response);
     }).catch(function (error) {
       failTurn(turn, error);
@@ -539,6 +578,40 @@
   }
 
   form.addEventListener("submit", send);
+
+  // Retry streams like Send: the failed card goes (the new answer takes its place, as
+  // it does in the database) and the reply streams in where it was. A retry form is
+  // also added to the page after a failure, hence one listener for all of them.
+  function retry(event) {
+    var retryForm = event.target;
+    if (!canStream || !list || !retryForm.matches || !retryForm.matches("form.retry")) return;
+    event.preventDefault();
+    if (form.dataset.sending === "1") return;
+    var old = form.querySelector(".form-error");
+    if (old) old.remove();
+    var failed = list.lastElementChild;
+    if (!failed || !failed.classList.contains("status-error")) failed = null;
+    var formPlace = { parent: retryForm.parentNode, next: retryForm.nextSibling };
+    var failedNext = failed ? failed.nextSibling : null;
+    if (failed) failed.remove();
+    retryForm.remove();
+    var turn = startTurn(null, retryForm);
+    turn.retry = {
+      restore: function () {
+        if (failed) list.insertBefore(failed, failedNext);
+        formPlace.parent.insertBefore(retryForm, formPlace.next);
+      },
+    };
+    announce("Asking again…");
+    postMessage(turn).then(function (response) {
+      return readReply(turn, response);
+    }).catch(function (error) {
+      failTurn(turn, error);
+    }).then(function () {
+      finishTurn(turn);
+    });
+  }
+  document.addEventListener("submit", retry);
 
   function stop() {
     if (controller) controller.abort();
@@ -600,6 +673,68 @@
       stop();
     }
   });
+
+  // ------------------------------------------------------------ earlier messages
+  // A long conversation opens at its newest messages. "Show earlier" (a plain link to
+  // the page with more) fetches the page before the oldest one shown and puts it on
+  // top, keeping the reader's place; scrolling to the top does the same.
+  var loadingEarlier = false;
+
+  function loadEarlier(link) {
+    if (loadingEarlier || !link || !window.fetch) return false;
+    loadingEarlier = true;
+    link.setAttribute("aria-busy", "true");
+    return fetch(link.getAttribute("data-url"), {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    }).then(function (body) {
+      var holder = document.createElement("template");
+      holder.innerHTML = body.html; // rendered and sanitized by the server
+      var items = Array.prototype.slice.call(holder.content.querySelectorAll("ol.messages-page > li"));
+      var next = holder.content.querySelector("#earlier");
+      var fromBottom = scroller ? scroller.scrollHeight - scroller.scrollTop : 0;
+      var first = list.firstElementChild;
+      items.forEach(function (item) {
+        list.insertBefore(item, first);
+        enhance(item);
+      });
+      var old = document.getElementById("earlier");
+      if (old) {
+        if (next) old.replaceWith(next);
+        else old.remove();
+      }
+      if (scroller) scroller.scrollTop = scroller.scrollHeight - fromBottom;
+      if (next) watchEarlier(next.querySelector("a"));
+      announce(body.count + " earlier message" + (body.count === 1 ? "" : "s") + " shown.");
+    }).catch(function () {
+      // The plain link still works: follow it.
+      window.location.assign(link.href);
+    }).then(function () {
+      loadingEarlier = false;
+      link.removeAttribute("aria-busy");
+    });
+  }
+
+  var earlierObserver = null;
+  function watchEarlier(link) {
+    if (!link) return;
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      loadEarlier(link);
+    });
+    if (!window.IntersectionObserver || !scroller) return;
+    if (earlierObserver) earlierObserver.disconnect();
+    earlierObserver = new IntersectionObserver(function (entries) {
+      // Only when the reader scrolled up to it, not while the page opens at the end.
+      if (entries[0].isIntersecting && !following) loadEarlier(link);
+    }, { root: scroller, rootMargin: "200px 0px 0px 0px" });
+    earlierObserver.observe(link);
+  }
+  var earlierBlock = document.getElementById("earlier");
+  if (earlierBlock) watchEarlier(earlierBlock.querySelector("a"));
 
   // ------------------------------------------------------------ example questions
   // Without JavaScript each is a small form that sends it; here it fills the box.

@@ -127,7 +127,7 @@ def test_codes_vins_and_tire_sizes_become_fact_cards_and_context(keyed_visitor, 
 def test_two_tire_sizes_are_compared(keyed_visitor, fake):
     keyed_visitor.send("Can I put 245/40R18 instead of 225/45R18?")
     prompt = system_prompt(fake.chat_requests[0])
-    assert "Tire sizes compared: 245/40R18 → 225/45R18" in prompt
+    assert "Tire sizes compared: 225/45R18 → 245/40R18" in prompt
     assert "Within the usual ±3% diameter tolerance" in prompt
 
 
@@ -358,3 +358,27 @@ def test_tool_rounds_share_one_read_timeout(make_app, fake):
     assert "rounds of tool calls took over 2 s" in body["error"]["message"]
     # Cut off by time, well before the round limit would have stopped it.
     assert len(fake.chat_requests) < MAX_TOOL_ROUNDS
+
+
+def test_a_tool_that_crashes_is_told_to_the_model_not_the_visitor(tool_visitor, fake, monkeypatch):
+    # A bug inside a decoder must not end the turn: the model hears that the tool failed.
+    import dataclasses
+
+    from automotive import tools
+
+    def broken(args, vehicle):
+        raise RuntimeError("decoder bug")
+
+    crashing = dataclasses.replace(tools._BY_NAME["decode_vin"], run=broken)
+    monkeypatch.setitem(tools._BY_NAME, "decode_vin", crashing)
+    fake.queue(
+        ToolCalls([("decode_vin", '{"vin": "JTNB23HK203029472"}')]),
+        Reply("I could not decode it here; the 11th character is the plant."),
+    )
+    response = tool_visitor.send("What is JTNB23HK203029472?")
+    assert response.status_code == 303
+    tool_message = fake.chat_requests[-1].messages[-1]
+    assert tool_message["role"] == "tool"
+    assert "failed inside the app" in tool_message["content"]
+    page = tool_visitor.get(response.headers["Location"]).get_data(as_text=True)
+    assert "the 11th character is the plant" in page

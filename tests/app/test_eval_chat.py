@@ -39,9 +39,15 @@ def test_offline_every_question_is_answered_from_the_tools_or_told_how_to_go_onl
         body = visitor.send_json(question.text).get_json()
         assert body["status"] == "offline", question.text
         reply = body["reply"]
-        has_entities = bool(question.vins or question.dtcs or question.tires)
+        has_entities = (
+            bool(question.vins or question.dtcs or question.tires or question.lights)
+            or question.red_flag
+        )
         if has_entities:
             assert reply.startswith("**Offline answer**"), question.text
+            if question.red_flag:  # the stop advice comes before anything else
+                second = reply.split("\n\n")[1]
+                assert second.startswith("> [!CAUTION] Stop safely now"), question.text
             for code in question.dtcs:
                 assert f"### {code}:" in reply, (question.text, code)
             for vin in question.vins:

@@ -159,7 +159,7 @@ def test_a_chat_in_flight_does_not_undo_forget_key(keyed_visitor, fake, app):
     assert not any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
     fake.state.on_chat = None
     # The key stays forgotten for the tab whose chat was in flight.
-    assert "offline" in keyed_visitor.get("/").get_data(as_text=True)
+    assert "<strong>Offline</strong>" in keyed_visitor.get("/").get_data(as_text=True)
     assert "No key is set" in other.get("/settings").get_data(as_text=True)
 
 
@@ -174,3 +174,22 @@ def test_redis_session_lives_as_long_as_configured(make_app, fake):
     ttl = client.ttl(app.config["SESSION_KEY_PREFIX"] + sid)
     client.close()
     assert 890 <= ttl <= 900
+
+
+def test_a_failing_decoder_costs_the_cards_never_the_message(strict, fake, monkeypatch, caplog):
+    # Any bug in a VIN, code or tire decoder (a crash on some VIN, say) must still let the
+    # message be saved and answered: the model reads the text itself.
+    from automotive import facts
+
+    def broken(text):
+        raise RuntimeError("decoder bug")
+
+    monkeypatch.setattr(facts, "facts_for", broken)
+    fake.queue(Reply("That VIN belongs to a Toyota built for Europe."))
+    response = strict.send("Decode JTNB23HK203029472 please")
+    assert response.status_code == 303
+    page = strict.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Decode JTNB23HK203029472 please" in page
+    assert "built for Europe" in page and 'class="facts"' not in page
+    assert "fact decoding failed" in caplog.text
+

@@ -112,7 +112,7 @@ def test_saving_and_forgetting_the_key_regenerate_the_session(visitor, app):
     # The old stored session is gone, so an old cookie no longer carries the key.
     stale = Visitor(app.test_client())
     stale.client.set_cookie("session", after_save)
-    assert "offline" in stale.get("/").get_data(as_text=True)
+    assert "<strong>Offline</strong>" in stale.get("/").get_data(as_text=True)
 
 
 def test_forget_key_goes_offline_with_a_notice_and_keeps_the_message(keyed_visitor, fake):
@@ -148,7 +148,7 @@ def test_offline_json_answer(visitor, fake):
 def test_server_key_is_used_when_the_visitor_has_none(make_app, fake):
     app = make_app(OPENROUTER_API_KEY=SERVER_KEY)
     visitor = Visitor(app.test_client())
-    assert "using the server" in visitor.get("/").get_data(as_text=True)
+    assert "Using the server" in visitor.get("/").get_data(as_text=True)
     visitor.send("Grinding noise from the front left")
     assert fake.chat_requests[-1].headers["Authorization"] == f"Bearer {SERVER_KEY}"
     # The visitor's own key wins over the server's.
@@ -215,7 +215,7 @@ def test_conversation_survives_session_expiry(keyed_visitor, fake, app):
     assert f'href="/c/{cid}"' in page
     assert "Transmission slips in 3rd gear" in keyed_visitor.get(f"/c/{cid}").get_data(as_text=True)
     # Only the key must be entered again.
-    assert "offline" in page
+    assert "<strong>Offline</strong>" in page
 
 
 def test_conversation_survives_an_app_restart(keyed_visitor, fake, make_app):

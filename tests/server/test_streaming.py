@@ -67,3 +67,26 @@ def test_a_body_cut_off_without_done_is_a_failure(live: LiveServer, fake, migrat
     assert data["error"]["kind"] == "connection_error"
     assert "ended before the reply was finished" in data["error"]["message"]
     assert messages_in_db(migrated)[-1][2] == "Half of the answer"
+
+
+def test_markdown_arrives_formatted_while_the_reply_streams(live: LiveServer, fake):
+    # Issue 13, item 3: the first delta and then one every quarter second or so carry the
+    # server's sanitized rendering of the reply so far; the pieces between carry text only.
+    table = "\n\n| Sensor | Volts |\n|---|---|\n| Upstream | 0.1–0.9 |\n"
+    pieces = ["**P0420** means", " a tired converter.", table, *[" More."] * 30]
+    fake.queue(Stream(pieces, delay=0.03))
+    response = live.browser().open_stream("P0420?")
+    deltas = []
+    for name, data in read_events(response):
+        if name == "delta":
+            deltas.append(data)
+        if name in ("done", "error"):
+            break
+    response.close()
+    assert "".join(d["text"] for d in deltas).startswith("**P0420** means a tired")
+    rendered = [d["html"] for d in deltas if "html" in d]
+    assert rendered[0] == "<p><strong>P0420</strong> means</p>\n"
+    # Bounded: far fewer renders than pieces, yet more than the first one.
+    assert 2 <= len(rendered) < len(deltas) / 2
+    assert any("<table>" in html and "<td>Upstream</td>" in html for html in rendered)
+    assert not any("**" in html or "|---|" in html for html in rendered[1:])

@@ -207,6 +207,7 @@ def base_env(fake: FakeOpenRouter, database_url: str, **extra: str) -> dict[str,
         "OPENROUTER_CONNECT_TIMEOUT": "2",
         # Error-display tests see each failure once; retry tests turn retries back on.
         "OPENROUTER_MAX_RETRIES": "0",
+        "NHTSA_RECALLS_URL": "http://127.0.0.1:9",  # closed: no test asks NHTSA (fake_nhtsa.py)
         # Rate-limit tests set their own limits; the rest of the suite should not hit them.
         "RATE_LIMIT_CHAT": "1000 per minute",
         "RATE_LIMIT_CHAT_IP": "1000 per minute",

@@ -3,7 +3,8 @@
 Every car question must be answered (never refused by any pre-filter); every off-topic one
 may be redirected politely. Each entry also carries the entities the finders must extract
 from it -- VINs, trouble codes (uppercase) and tire sizes (as `find_tire_sizes` returns them,
-i.e. as written) -- so entity extraction is checked on the same realistic text.
+i.e. as written), the dashboard lights `find_warning_lights` names (ids) and whether triage
+raises a red flag -- so extraction is checked on the same realistic text.
 
 Entries live in named sections (``SECTIONS``); ``QUESTIONS`` is all of them in order.
 The app-level test uses ``car_questions()`` and ``off_topic_questions()``.
@@ -22,6 +23,8 @@ class EvalQuestion:
     dtcs: tuple[str, ...] = ()
     tires: tuple[str, ...] = ()
     note: str = ""
+    lights: tuple[str, ...] = ()  # automotive.warning_lights ids, in order of appearance
+    red_flag: bool = False  # automotive.triage says "stop safely now"
 
 
 def _car(
@@ -31,8 +34,10 @@ def _car(
     dtcs: tuple[str, ...] = (),
     tires: tuple[str, ...] = (),
     note: str = "",
+    lights: tuple[str, ...] = (),
+    red_flag: bool = False,
 ) -> EvalQuestion:
-    return EvalQuestion(text, True, vins, dtcs, tires, note)
+    return EvalQuestion(text, True, vins, dtcs, tires, note, lights, red_flag)
 
 
 def _off(text: str, *, note: str = "") -> EvalQuestion:
@@ -49,9 +54,13 @@ TRUNCATED_VIN = "2HGFC2F55HH51234"
 SYMPTOMS = (
     _car("my car shakes at idle"),
     _car("squealing when braking"),
-    _car("Check engine light came on right after I filled up with gas"),
-    _car("Battery light flickers at night when the headlights are on"),
-    _car("Oil pressure light comes on at idle once the engine is hot"),
+    _car("Check engine light came on right after I filled up with gas", lights=("check_engine",)),
+    _car("Battery light flickers at night when the headlights are on", lights=("charging",)),
+    _car(
+        "Oil pressure light comes on at idle once the engine is hot",
+        lights=("oil_pressure",),
+        red_flag=True,
+    ),
     _car("Steering wheel vibrates between 60 and 70 mph"),
     _car("Temperature gauge climbs in traffic but is fine on the highway"),
     _car("Car pulls to the right when I brake hard"),
@@ -60,9 +69,9 @@ SYMPTOMS = (
     _car("Blue smoke from the exhaust on startup"),
     _car("Engine cranks but won't start on cold mornings"),
     _car("AC blows warm air on the passenger side only"),
-    _car("TPMS light on but all four tires are at 35 psi"),
+    _car("TPMS light on but all four tires are at 35 psi", lights=("tpms",)),
     _car("Whining noise that rises with engine RPM"),
-    _car("Brake pedal feels spongy and sinks to the floor at red lights"),
+    _car("Brake pedal feels spongy and sinks to the floor at red lights", red_flag=True),
     _car("Car hesitates when I floor it from a stop"),
 )
 
@@ -71,11 +80,13 @@ TROUBLE_CODES = (
     _car("p0171 and p0174 together?", dtcs=("P0171", "P0174")),
     _car("what's U0100", dtcs=("U0100",)),
     _car("got a C0035 on my abs", dtcs=("C0035",)),
-    _car("B0001 airbag light", dtcs=("B0001",)),
+    _car("B0001 airbag light", dtcs=("B0001",), lights=("airbag",)),
     _car("P0300 flashing light", dtcs=("P0300",)),
     _car(
         "Is it safe to drive with P0301 and a flashing check engine light?",
         dtcs=("P0301",),
+        lights=("check_engine",),
+        red_flag=True,
     ),
     _car("Scanner says P0128, is that just the thermostat?", dtcs=("P0128",)),
     _car(
@@ -93,7 +104,11 @@ TROUBLE_CODES = (
         "U0073 and U0121 showed up right after I replaced the battery",
         dtcs=("U0073", "U0121"),
     ),
-    _car("C1201 on my Lexus RX with the VSC and check engine lights", dtcs=("C1201",)),
+    _car(
+        "C1201 on my Lexus RX with the VSC and check engine lights",
+        dtcs=("C1201",),
+        lights=("esc", "check_engine"),
+    ),
     _car("B1318 battery voltage low code on a Ford Escape", dtcs=("B1318",)),
     _car("P0700 and the transmission is stuck in third", dtcs=("P0700",)),
     _car("OBD2 reader shows P0455 (gross EVAP leak), is it serious?", dtcs=("P0455",)),
@@ -329,11 +344,11 @@ DIY = (
 
 TYPOS = (
     _car("my brakes are squeeky"),
-    _car("check engin light on"),
+    _car("check engin light on", lights=("check_engine",)),
     _car("transmision slipping"),
     _car("alternater or batery? car dies wile driving"),
     _car("wich oil for my hunda civic 2012"),
-    _car("tire presure light keeps comming on"),
+    _car("tire presure light keeps comming on", lights=("tpms",)),
     _car("cluch pedal goes to the flor"),
     _car("stearing wheel shakes at hi speed"),
     _car("egzost smells like roten eggs"),
@@ -360,10 +375,14 @@ OTHER_LANGUAGES: dict[str, tuple[EvalQuestion, ...]] = {
     ),
     "it": (
         _car("La mia macchina perde olio, cosa può essere?"),
-        _car("Spia dell'olio accesa sulla mia Fiat Panda"),
+        _car(
+            "Spia dell'olio accesa sulla mia Fiat Panda",
+            lights=("oil_pressure",),
+            red_flag=True,
+        ),
     ),
     "pt": (
-        _car("Meu carro está esquentando muito no trânsito"),
+        _car("Meu carro está esquentando muito no trânsito", red_flag=True),
         _car(
             "Posso usar pneus 205/55R16 no lugar dos 195/65R15?",
             tires=("205/55R16", "195/65R15"),
@@ -429,8 +448,8 @@ SHORT = (
     _car("oil change?"),
     _car("brakes grinding"),
     _car("tpms?"),
-    _car("abs light"),
-    _car("overheating"),
+    _car("abs light", lights=("abs",)),
+    _car("overheating", red_flag=True),
     _car("won't start"),
     _car("flat tire"),
     _car("u0100", dtcs=("U0100",)),
@@ -444,7 +463,11 @@ OFF_TOPIC_SOUNDING = (
     _car("Write me a Python script that reads live OBD-II data from an ELM327 adapter"),
     _car("Math question: what final drive ratio gives 2000 rpm at 70 mph on 26 inch tires?"),
     _car("Is there a recipe for cleaning battery terminals with baking soda?"),
-    _car("Is carbon monoxide from an exhaust leak dangerous for my kids in the back seat?"),
+    _car(
+        "Is carbon monoxide from an exhaust leak dangerous for my kids in the back seat?",
+        red_flag=True,
+        note="carbon monoxide: the stop-and-air-out advice is the answer either way",
+    ),
     _car("History of the Volkswagen Beetle's air-cooled engine: why did they stop?"),
     _car("Statistics question: my mpg went 34, 33, 31, 28 over four tanks, is something wrong?"),
     _car("Can I use cooking oil instead of engine oil in an emergency?"),
@@ -457,7 +480,7 @@ NO_CAR_KEYWORDS = (
     _car("it makes a clunk over bumps"),
     _car("the light with the exclamation mark came on"),
     _car("there's a puddle of green stuff under the front"),
-    _car("the needle goes all the way up to H"),
+    _car("the needle goes all the way up to H", red_flag=True),
     _car("it won't turn over, just clicks"),
     _car("white smoke out the back on cold mornings"),
     _car("smells like rotten eggs after the highway"),
@@ -512,6 +535,45 @@ OFF_TOPIC = (
     _off("Help me plan a vegan dinner party"),
 )
 
+# Dashboard lights as drivers describe them: shapes, colours, flashing, other languages.
+WARNING_LIGHTS = (
+    _car(
+        "red oil can on the dash, what now?",
+        lights=("oil_pressure",),
+        red_flag=True,
+    ),
+    _car("yellow oil can with a wavy line came on", lights=("oil_level",)),
+    _car("a tortoise appeared on my Leaf's dashboard", lights=("reduced_power",)),
+    _car("horseshoe with an exclamation mark lit up this morning", lights=("tpms",)),
+    _car("coil symbol stays on for ages when it's cold", lights=("glow_plug",)),
+    _car("car with squiggly lines flashing on the icy road", lights=("esc",)),
+    _car("Motorkontrollleuchte leuchtet gelb", lights=("check_engine",)),
+    _car(
+        "le voyant de température est rouge",
+        lights=("coolant_temperature",),
+        red_flag=True,
+    ),
+    _car("se encendió el testigo del ABS", lights=("abs",)),
+    _car("AdBlue warning says 500 miles until no start", lights=("adblue",)),
+    _car("DPF light on after lots of short trips", lights=("dpf",)),
+    _car(
+        "engine light blinking and the car is shaking",
+        lights=("check_engine",),
+        red_flag=True,
+    ),
+)
+
+# Safety-critical symptoms: triage puts a "stop safely now" card first.
+RED_FLAGS = (
+    _car("my brake pedal went to the floor this morning", red_flag=True),
+    _car("smoke coming from under the hood while driving", red_flag=True),
+    _car("strong smell of petrol inside the car", red_flag=True),
+    _car("temp gauge in the red and steam from the bonnet", red_flag=True),
+    _car("steering suddenly went heavy and I can barely turn", red_flag=True),
+    _car("Rauch aus dem Motorraum, was tun?", red_flag=True),
+    _car("rear ended at a light and now the airbag light is on", lights=("airbag",), red_flag=True),
+)
+
 SECTIONS: dict[str, tuple[EvalQuestion, ...]] = {
     "symptoms": SYMPTOMS,
     "trouble_codes": TROUBLE_CODES,
@@ -530,6 +592,8 @@ SECTIONS: dict[str, tuple[EvalQuestion, ...]] = {
     "short": SHORT,
     "off_topic_sounding": OFF_TOPIC_SOUNDING,
     "no_car_keywords": NO_CAR_KEYWORDS,
+    "warning_lights": WARNING_LIGHTS,
+    "red_flags": RED_FLAGS,
     "off_topic": OFF_TOPIC,
 }
 
