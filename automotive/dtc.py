@@ -2,12 +2,15 @@
 
 The structure follows SAE J2012 / ISO 15031-6: a letter for the system (P, C, B, U), a digit
 0-3 saying who defines the code, then three hexadecimal characters, the first of which names
-the subsystem for powertrain and network codes. Explanations come from the curated table in
-automotive.dtc_table. No Flask here: views, model tools and fact cards all use these functions.
+the subsystem for powertrain and network codes. Standard titles come from automotive.dtc_titles
+(each shown with its source), explanations from the curated table in automotive.dtc_table.
+No Flask here: views, model tools and fact cards all use these functions.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,8 +21,9 @@ from automotive import dtc_table, dtc_titles
 
 # The shape of a trouble code, per SAE J2012: a system letter, a digit 0-3, then three
 # hexadecimal digits (P0A80, P242F and P2A00 are real codes, so A-F count after the second
-# character). decode_structure checks that shape; DTC_PATTERN finds it in running text.
-# The code must not touch an ASCII letter or digit on either side, so "XP04201", the part
+# character). decode_structure checks that shape; DTC_PATTERN matches it in running text
+# (find_dtcs also reads the typed variants below, and decides by context). The code must not
+# touch an ASCII letter or digit on either side, so "XP04201", the part
 # number "P04200" and "UB1234X" are rejected, while punctuation ("P0420,", "(P0420)",
 # "P0420/P0430", "P0171-00") still separates codes. Non-ASCII letters do not count as a word:
 # Japanese and Chinese write codes without spaces ("点いてP0420が", "故障码P0171是").
@@ -275,26 +279,30 @@ DTC_TABLE: Mapping[str, DtcEntry] = _load_table()
 # So find_dtcs reads a code-shaped word as a code when:
 #   1. it is a generic-range code written plainly ("P0420", "u0100"), or a typed variant with
 #      a zero in second place ("p 0420", "PO420") of a code this project has a title for;
-#   2. a code word claims it: each "code", "DTC", "fault", ... claims the nearest code-shaped
-#      word, within _CLAIM_REACH characters (ties go to the word after it). When the message
-#      has no such word, situational words (check engine light, CEL, MIL, scanner, OBD, ...)
-#      claim instead, passing over words that follow a make, a model year or "my", which
-#      name a vehicle ("2004 Mazda B2300 check engine light");
+#   2. a code word claims it: each "code", "DTC", "Fehlercode", ... claims the nearest
+#      code-shaped word, within _CLAIM_REACH characters (ties go to the word after it). When
+#      the message has no such word, situational words (check engine light, CEL, MIL,
+#      scanner, OBD, fault, ...) claim instead, passing over words that follow a make, a
+#      model year or "my", which name a vehicle ("2004 Mazda B2300 check engine light");
 #   3. it is listed with a code found by 1 or 2, joined only by punctuation or "and", "or",
 #      "then" ("P0420, P1456 and P1457").
 # Everything else ("1995 Chevy C1500", "Tesla P100D", "mazda B2300") is left alone, and a
 # manufacturer code alone without a code word ("P1456?") is left to the model to interpret.
 
+# Words that name a code as such ("code", "DTC", "fault code", "Fehlercode", "código", ...).
 _CODE_WORDS = re.compile(
     r"(?<!\w)(?:(?:trouble|fault|error|diagnostic|engine|obd-?(?:ii|2)?|p|b|c|u)[ -]?)?"
     r"(?:codes?|dtcs?)(?!\w)"
-    r"|(?<!\w)(?:faults?|fehlercodes?|fehler|c[oó]digos?|codice|codici|kod|kodu|kodlar[ıi]?"
-    r"|код\w*|ошибк\w*|故障码|故障代码|代码|コード|코드)(?!\w)",
+    r"|(?<!\w)(?:fehlercodes?|c[oó]digos?|codice|codici|kod|kodu|kodlar[ıi]?|код\w*"
+    r"|故障码|故障代码|代码|コード|코드)(?!\w)",
     re.IGNORECASE,
 )
+# Words that make a code likely without naming one. "Fault" and "error" are here, not above:
+# "my C1500 has an electrical fault" names no code.
 _SITUATION_WORDS = re.compile(
     r"(?<!\w)(?:check[ -]engine|engine light|cel|mil|scan(?:ned|ner|ning| tool)?|"
-    r"obd(?:-?ii|2|ii)?|eobd|reader|errors?|throw(?:s|ing|n)?|threw|pulled)(?!\w)",
+    r"obd(?:-?ii|2|ii)?|eobd|reader|faults?|errors?|fehler|ошибк\w*|"
+    r"throw(?:s|ing|n)?|threw|pulled)(?!\w)",
     re.IGNORECASE,
 )
 # How far a code word reaches for its code: a short sentence ("C1201 on my Lexus RX with the
@@ -309,8 +317,11 @@ _VEHICLE_BEFORE = re.compile(
     r"\W{0,2}\s+$",
     re.IGNORECASE,
 )
-# What may stand between two codes of one list.
-_LIST_JOIN = re.compile(r"[\s,;/&+|()\-:.]*(?:(?:and|or|then|plus|und|y|et)[\s,;/&+|()\-:.]*)?")
+# What may stand between two codes of one list. Not a full stop: "P0420. C1500 runs rough"
+# is two sentences, not a list.
+_LIST_JOIN = re.compile(r"[\s,;/&+|()\-]*(?:(?:and|or|then|plus|und|y|et)[\s,;/&+|()\-]*)?")
+# How far back _VEHICLE_BEFORE looks: one make or year and the space after it.
+_VEHICLE_WINDOW = 16
 _GENERIC_PREFIXES = ("P0", "P2", "U0", "B0", "C0")
 
 
@@ -346,28 +357,33 @@ def _candidates(text: str) -> list[_Candidate]:
     return found
 
 
-def _gap(candidate: _Candidate, start: int, end: int) -> int:
-    """Characters between a candidate and the span start..end (0 when they touch)."""
-    if candidate.end <= start:
-        return start - candidate.end
-    return max(candidate.start - end, 0)
-
-
 def _names_vehicle(text: str, candidate: _Candidate) -> bool:
     """Tell whether a make, a model year or "my" stands right before the candidate."""
-    return _VEHICLE_BEFORE.search(text, 0, candidate.start) is not None
+    before = text[max(candidate.start - _VEHICLE_WINDOW, 0) : candidate.start]
+    return _VEHICLE_BEFORE.search(before) is not None
 
 
-def _claimed(text: str, candidates: list[_Candidate], words: re.Pattern[str]) -> set[int]:
-    """Index, for each code word in the text, the nearest candidate within reach."""
+def _claimed(
+    text: str, candidates: list[_Candidate], words: re.Pattern[str], skip: set[int]
+) -> set[int]:
+    """Index, for each code word in the text, the nearest candidate within reach.
+
+    Candidates in `skip` are passed over, as if they were not there. Ties go to the candidate
+    after the word ("code P0300" is likelier than "P0300 code").
+    """
+    eligible = [index for index in range(len(candidates)) if index not in skip]
+    starts = [candidates[index].start for index in eligible]
     claimed = set()
-    situational = words is _SITUATION_WORDS
     for word in words.finditer(text):
-        options = [
-            (_gap(candidate, word.start(), word.end()), candidate.start < word.start(), index)
-            for index, candidate in enumerate(candidates)
-            if not (situational and _names_vehicle(text, candidate))
-        ]
+        # Candidates never overlap a code word, so each lies wholly before or after it.
+        position = bisect.bisect_left(starts, word.end())
+        options = []
+        if position < len(eligible):
+            after = eligible[position]
+            options.append((candidates[after].start - word.end(), 0, after))
+        if position > 0:
+            before = eligible[position - 1]
+            options.append((word.start() - candidates[before].end, 1, before))
         if options:
             gap, _, index = min(options)
             if gap <= _CLAIM_REACH:
@@ -385,30 +401,27 @@ def find_dtcs(text: str) -> list[str]:
     """
     text = text or ""
     candidates = _candidates(text)
+    vehicles = {
+        index for index, candidate in enumerate(candidates) if _names_vehicle(text, candidate)
+    }
     accepted = {index for index, candidate in enumerate(candidates) if candidate.found_alone()}
     if _CODE_WORDS.search(text):
-        accepted |= _claimed(text, candidates, _CODE_WORDS)
+        accepted |= _claimed(text, candidates, _CODE_WORDS, skip=set())
     else:
-        accepted |= _claimed(text, candidates, _SITUATION_WORDS)
-    # A list spreads acceptance both ways, one neighbour at a time, until nothing changes.
-    changed = True
-    while changed:
-        changed = False
-        for index in range(len(candidates) - 1):
-            if (index in accepted) == (index + 1 in accepted):
-                continue
-            left, right = candidates[index], candidates[index + 1]
-            newcomer = right if index in accepted else left
-            if _LIST_JOIN.fullmatch(text, left.end, right.start) and not _names_vehicle(
-                text, newcomer
-            ):
-                accepted |= {index, index + 1}
-                changed = True
-    found: list[str] = []
-    for index in sorted(accepted):
-        if candidates[index].code not in found:
-            found.append(candidates[index].code)
-    return found
+        accepted |= _claimed(text, candidates, _SITUATION_WORDS, skip=vehicles)
+    # A list spreads acceptance along its joins: rightwards in one sweep, then leftwards.
+    joined = [
+        _LIST_JOIN.fullmatch(text, left.end, right.start) is not None
+        for left, right in itertools.pairwise(candidates)
+    ]
+    for index, is_joined in enumerate(joined):
+        if is_joined and index in accepted and index + 1 not in vehicles:
+            accepted.add(index + 1)
+    for index, is_joined in reversed(list(enumerate(joined))):
+        if is_joined and index + 1 in accepted and index not in vehicles:
+            accepted.add(index)
+    # dict.fromkeys keeps the first appearance of each code, in order.
+    return list(dict.fromkeys(candidates[index].code for index in sorted(accepted)))
 
 
 def _not_a_code(raw: str, reason: str) -> DtcError:

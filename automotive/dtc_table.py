@@ -1,8 +1,12 @@
 """Curated OBD-II trouble codes, written for this project in plain language.
 
 Titles follow SAE J2012 / ISO 15031-6 (the 2002-2007 wording, with bank and sensor spelled
-out). Meanings, causes, checks and driving guidance are our own words for drivers. Severity is
-"stop", "soon" or "monitor" (see automotive.dtc.Severity), which loads and serves this table.
+out) and must match automotive.dtc_titles, the list of every generic title this project ships
+(newer entries take theirs from it). Meanings, causes, checks and driving guidance are our own
+words for drivers. Severity is "stop", "soon" or "monitor" (see automotive.dtc.Severity, which
+loads and serves this table), and it must agree with the guidance: "stop" when the guidance
+opens with an order to stop driving, never otherwise ("soon" and "monitor" may say when to
+stop, such as a flashing light or a red warning).
 
 Codes that come in families (cylinders, banks, sensors) are written once by the helpers below,
 so that siblings say the same thing in the same words.
@@ -282,12 +286,12 @@ def _crank_cam_correlation() -> None:
 
 
 def _sensor_position(bank: int, sensor: int) -> str:
-    where = {
-        1: "before",
-        2: "after",
-        3: "furthest downstream, after the second",
+    which = {
+        1: "The oxygen sensor before the catalytic converter",
+        2: "The oxygen sensor after the catalytic converter",
+        3: "The third oxygen sensor, furthest downstream in the exhaust,",
     }[sensor]
-    return f"The oxygen sensor {where} the catalytic converter on {_BANK[bank]}"
+    return f"{which} on {_BANK[bank]}"
 
 
 def _heater_control() -> None:
@@ -907,6 +911,8 @@ def _throttle_sensors() -> None:
         )
         for offset, (_, problem) in enumerate(suffixes):
             code = f"P{base + offset}"
+            if offset == 1:
+                problem = "Its reading doesn't match the other pedal sensor's."
             _add(code, _title(code), f"{intro} {problem}", pedal_causes, pedal_checks, SOON, _LIMP)
     for code, pair in (("P2138", '"D"/"E"'), ("P2139", '"D"/"F"'), ("P2140", '"E"/"F"')):
         _add(
@@ -3682,8 +3688,11 @@ def _more_fuel_pressure() -> None:
         (
             "P0192",
             "Its signal voltage is below the normal range.",
-            ("Signal wire open or shorted to ground", "Loss of the 5-volt reference",
-             "Failed sensor"),
+            (
+                "Signal wire open or shorted to ground",
+                "Loss of the 5-volt reference",
+                "Failed sensor",
+            ),
         ),
         (
             "P0193",
@@ -3695,7 +3704,7 @@ def _more_fuel_pressure() -> None:
             "Its signal drops out or jumps from time to time.",
             ("Loose or corroded connector", "Chafed wiring", "Failing sensor"),
         ),
-    ):  # fmt: skip
+    ):
         _add(code, _title(code), f"{intro} {problem}", causes, _ELECTRICAL_CHECKS, SOON, _STALL)
 
 
@@ -3703,40 +3712,90 @@ def _more_cooling() -> None:
     fan_intro = (
         "The electric cooling fans pull air through the radiator when the car is slow or stopped."
     )
-    fan_causes = (
-        "Failed fan relay or blown fuse",
-        "Worn or seized fan motor",
-        "Fan control module fault (on cars that have one)",
-        "Damaged wiring or connector",
-    )
     fan_checks = (
         "With the engine hot or the A/C on, check whether the fans run",
         "Check the fan fuses and relays",
         "Command the fans on with a scan tool",
         "Check the fan motor spins freely by hand, with the engine off",
     )
+    # Each fault gets the causes that fit it: a speed sensor code starts at the sensor, a
+    # fan that turns too slowly at the motor, not at the relay.
+    speed_sensor = (
+        "Failed fan speed sensor (often built into the fan motor or its control module)",
+        "Damaged wiring or connector",
+        "Fan not turning at all: seized motor, failed relay or blown fuse",
+    )
     rows = [
-        ("P0485", "The power feed or ground of a fan circuit is faulty."),
-        ("P0493", "A fan is spinning faster than its maximum safe speed."),
-        ("P0494", "A fan is turning slower than commanded."),
-        ("P0495", "A fan is turning faster than commanded."),
-        ("P0526", "The fan speed sensor's circuit is faulty."),
-        ("P0527", "The fan speed sensor's reading doesn't fit what the fan was commanded to do."),
-        ("P0528", "The fan speed sensor gives no signal, which often means the fan isn't turning."),
-        ("P0529", "The fan speed sensor's signal drops out from time to time."),
+        (
+            "P0485",
+            "The power feed or ground of a fan circuit is faulty.",
+            (
+                "Blown fan fuse, or a failed fan relay",
+                "Loose or corroded ground connection at the fan or the body",
+                "Damaged power wiring or a melted connector at the fan",
+            ),
+        ),
+        (
+            "P0493",
+            "A fan is spinning faster than its maximum safe speed.",
+            (
+                "Fan control module or speed control fault",
+                "Damaged or missing fan blades, so the motor runs unloaded",
+                "Faulty fan speed sensor",
+            ),
+        ),
+        (
+            "P0494",
+            "A fan is turning slower than commanded.",
+            (
+                "Worn or sticking fan motor",
+                "Leaves or debris jamming the fan",
+                "Low voltage at the fan: a corroded connector or a weak relay",
+                "Faulty fan speed sensor",
+            ),
+        ),
+        (
+            "P0495",
+            "A fan is turning faster than commanded.",
+            (
+                "Fan control module or speed control fault",
+                "Damaged or missing fan blades",
+                "Faulty fan speed sensor",
+            ),
+        ),
+        ("P0526", "The fan speed sensor's circuit is faulty.", speed_sensor),
+        (
+            "P0527",
+            "The fan speed sensor's reading doesn't fit what the fan was commanded to do.",
+            (speed_sensor[0], "Fan motor turning too slowly (worn or sticking)", speed_sensor[1]),
+        ),
+        (
+            "P0528",
+            "The fan speed sensor gives no signal, which often means the fan isn't turning.",
+            (speed_sensor[2], speed_sensor[0], speed_sensor[1]),
+        ),
+        (
+            "P0529",
+            "The fan speed sensor's signal drops out from time to time.",
+            ("Loose or corroded connector", "Chafed wiring", "Failing fan speed sensor"),
+        ),
     ]
     for fan, base in ((1, 691), (2, 693), (3, 695)):
-        rows.append(
-            (f"P0{base}", f"The fan {fan} control circuit reads a lower voltage than it should.")
-        )
-        rows.append(
-            (
-                f"P0{base + 1}",
-                f"The fan {fan} control circuit reads a higher voltage than it should.",
+        for offset, (level, short) in enumerate((("lower", "ground"), ("higher", "voltage"))):
+            rows.append(
+                (
+                    f"P0{base + offset}",
+                    f"The fan {fan} control circuit reads a {level} voltage than it should.",
+                    (
+                        f"Fan control wire shorted to {short}, or an open circuit",
+                        "Failed fan relay or fan control module",
+                        "Damaged wiring or connector",
+                        "Engine computer driver fault (rare)",
+                    ),
+                )
             )
-        )
-    for code, problem in rows:
-        _add(code, _title(code), f"{fan_intro} {problem}", fan_causes, fan_checks, SOON, _COOLING)
+    for code, problem, causes in rows:
+        _add(code, _title(code), f"{fan_intro} {problem}", causes, fan_checks, SOON, _COOLING)
 
     ect2 = (
         "Some engines have a second coolant temperature sensor, often at the radiator outlet "
@@ -3749,18 +3808,36 @@ def _more_cooling() -> None:
         "Inspect the sensor connector and wiring",
     )
     for code, problem, causes in (
-        ("P2182", "The computer sees a fault in its circuit.",
-         ("Failed sensor", "Damaged wiring or connector", "Sensor unplugged")),
-        ("P2183", "Its reading doesn't make sense compared with the other coolant sensor.",
-         ("Low coolant level or an air pocket at the sensor", "Thermostat stuck open or closed",
-          "Sensor drifting out of calibration")),
-        ("P2184", "Its signal voltage is too low, which reads as very hot coolant.",
-         ("Signal wire shorted to ground", "Failed (shorted) sensor", "Damaged connector")),
-        ("P2185", "Its signal voltage is too high, which reads as very cold coolant.",
-         ("Sensor unplugged or connector loose", "Open wire in the circuit", "Failed sensor")),
-        ("P2186", "Its signal drops out or jumps erratically.",
-         ("Loose or corroded connector", "Chafed wiring", "Failing sensor")),
-    ):  # fmt: skip
+        (
+            "P2182",
+            "The computer sees a fault in its circuit.",
+            ("Failed sensor", "Damaged wiring or connector", "Sensor unplugged"),
+        ),
+        (
+            "P2183",
+            "Its reading doesn't make sense compared with the other coolant sensor.",
+            (
+                "Low coolant level or an air pocket at the sensor",
+                "Thermostat stuck open or closed",
+                "Sensor drifting out of calibration",
+            ),
+        ),
+        (
+            "P2184",
+            "Its signal voltage is too low, which reads as very hot coolant.",
+            ("Signal wire shorted to ground", "Failed (shorted) sensor", "Damaged connector"),
+        ),
+        (
+            "P2185",
+            "Its signal voltage is too high, which reads as very cold coolant.",
+            ("Sensor unplugged or connector loose", "Open wire in the circuit", "Failed sensor"),
+        ),
+        (
+            "P2186",
+            "Its signal drops out or jumps erratically.",
+            ("Loose or corroded connector", "Chafed wiring", "Failing sensor"),
+        ),
+    ):
         _add(code, _title(code), f"{ect2} {problem}", causes, ect_checks, SOON, _COOLING)
 
     level = "The coolant level sensor in the expansion tank warns when the coolant runs low."
@@ -3770,16 +3847,31 @@ def _more_cooling() -> None:
         "stop and switch off if the gauge climbs above normal."
     )
     for code, problem, causes in (
-        ("P2556", "The computer sees a fault in its circuit.",
-         ("Failed level sensor", "Damaged wiring or connector", "Sensor unplugged")),
-        ("P2557", "Its reading doesn't make sense.",
-         ("Coolant level really low or sloshing", "Dirty or failing level sensor",
-          "Poor connection")),
-        ("P2558", "Its signal voltage is below the normal range.",
-         ("Signal wire shorted to ground", "Failed sensor", "Damaged connector")),
-        ("P2559", "Its signal voltage is above the normal range.",
-         ("Sensor unplugged or connector loose", "Open wire in the circuit", "Failed sensor")),
-    ):  # fmt: skip
+        (
+            "P2556",
+            "The computer sees a fault in its circuit.",
+            ("Failed level sensor", "Damaged wiring or connector", "Sensor unplugged"),
+        ),
+        (
+            "P2557",
+            "Its reading doesn't make sense.",
+            (
+                "Coolant level really low or sloshing",
+                "Dirty or failing level sensor",
+                "Poor connection",
+            ),
+        ),
+        (
+            "P2558",
+            "Its signal voltage is below the normal range.",
+            ("Signal wire shorted to ground", "Failed sensor", "Damaged connector"),
+        ),
+        (
+            "P2559",
+            "Its signal voltage is above the normal range.",
+            ("Sensor unplugged or connector loose", "Open wire in the circuit", "Failed sensor"),
+        ),
+    ):
         checks = (
             "With the engine cold, check the coolant level in the expansion tank",
             "Inspect the level sensor connector and wiring",
@@ -3855,9 +3947,14 @@ def _brake_inputs() -> None:
         ("P0573", "Its signal voltage stays high, as if the pedal were always pressed."),
     ):
         _add(
-            code, _title(code), f"{switch} {problem}", switch_causes, switch_checks, SOON,
+            code,
+            _title(code),
+            f"{switch} {problem}",
+            switch_causes,
+            switch_checks,
+            SOON,
             _BRAKE_LIGHTS,
-        )  # fmt: skip
+        )
     booster = (
         "The brake booster pressure sensor tells the engine computer how much vacuum the brake "
         "servo has, so the engine can keep enough vacuum for brake assist."
@@ -3874,21 +3971,49 @@ def _brake_inputs() -> None:
         *_ELECTRICAL_CHECKS[:2],
     )
     for code, problem, causes in (
-        ("P0555", "The computer sees a fault in its circuit.",
-         ("Failed sensor", "Damaged wiring or connector", "Cracked or disconnected vacuum hose")),
-        ("P0556", "Its reading doesn't make sense for the engine's vacuum.",
-         ("Cracked or leaking booster vacuum hose or check valve", "Failing sensor",
-          "Failing vacuum pump (on diesel and some petrol engines)")),
-        ("P0557", "Its signal voltage is below the normal range.",
-         ("Signal wire open or shorted to ground", "Loss of the 5-volt reference",
-          "Failed sensor")),
-        ("P0558", "Its signal voltage is above the normal range.",
-         ("Signal wire shorted to voltage", "Open sensor ground", "Failed sensor")),
-        ("P0559", "Its signal drops out or jumps from time to time.",
-         ("Loose or corroded connector", "Chafed wiring", "Failing sensor")),
-    ):  # fmt: skip
-        _add(code, _title(code), f"{booster} {problem}", causes, booster_checks, SOON,
-             booster_guidance)  # fmt: skip
+        (
+            "P0555",
+            "The computer sees a fault in its circuit.",
+            ("Failed sensor", "Damaged wiring or connector", "Cracked or disconnected vacuum hose"),
+        ),
+        (
+            "P0556",
+            "Its reading doesn't make sense for the engine's vacuum.",
+            (
+                "Cracked or leaking booster vacuum hose or check valve",
+                "Failing sensor",
+                "Failing vacuum pump (on diesel and some petrol engines)",
+            ),
+        ),
+        (
+            "P0557",
+            "Its signal voltage is below the normal range.",
+            (
+                "Signal wire open or shorted to ground",
+                "Loss of the 5-volt reference",
+                "Failed sensor",
+            ),
+        ),
+        (
+            "P0558",
+            "Its signal voltage is above the normal range.",
+            ("Signal wire shorted to voltage", "Open sensor ground", "Failed sensor"),
+        ),
+        (
+            "P0559",
+            "Its signal drops out or jumps from time to time.",
+            ("Loose or corroded connector", "Chafed wiring", "Failing sensor"),
+        ),
+    ):
+        _add(
+            code,
+            _title(code),
+            f"{booster} {problem}",
+            causes,
+            booster_checks,
+            SOON,
+            booster_guidance,
+        )
     _add(
         "P2299",
         _title("P2299"),
@@ -3927,18 +4052,36 @@ def _power_steering() -> None:
         "Watch the switch signal on a scan tool while turning the wheel to full lock",
     )
     for code, problem, causes in (
-        ("P0550", "The computer sees a fault in its circuit.",
-         ("Failed pressure sensor or switch", "Damaged wiring or connector",
-          "Fluid leaking into the connector")),
-        ("P0551", "Its reading doesn't fit what the steering is doing.",
-         ("Failing pressure sensor", "Low power steering fluid", "Poor connection")),
-        ("P0552", "Its signal is below the normal range.",
-         ("Signal wire open or shorted to ground", "Failed sensor")),
-        ("P0553", "Its signal is above the normal range.",
-         ("Signal wire shorted to voltage", "Failed sensor")),
-        ("P0554", "Its signal drops out from time to time.",
-         ("Loose or corroded connector", "Chafed wiring", "Failing sensor")),
-    ):  # fmt: skip
+        (
+            "P0550",
+            "The computer sees a fault in its circuit.",
+            (
+                "Failed pressure sensor or switch",
+                "Damaged wiring or connector",
+                "Fluid leaking into the connector",
+            ),
+        ),
+        (
+            "P0551",
+            "Its reading doesn't fit what the steering is doing.",
+            ("Failing pressure sensor", "Low power steering fluid", "Poor connection"),
+        ),
+        (
+            "P0552",
+            "Its signal is below the normal range.",
+            ("Signal wire open or shorted to ground", "Failed sensor"),
+        ),
+        (
+            "P0553",
+            "Its signal is above the normal range.",
+            ("Signal wire shorted to voltage", "Failed sensor"),
+        ),
+        (
+            "P0554",
+            "Its signal drops out from time to time.",
+            ("Loose or corroded connector", "Chafed wiring", "Failing sensor"),
+        ),
+    ):
         _add(code, _title(code), f"{switch} {problem}", causes, checks, MONITOR, guidance)
     control = (
         "The engine computer controls part of the power steering (an electric assist or a "
@@ -3983,19 +4126,36 @@ def _more_throttle_actuator() -> None:
     )
     motor = "The electronic throttle's motor opens and closes the throttle plate."
     for code, problem, first in (
-        ("P2100", "The computer sees an open or fault in the motor's circuit.",
-         "Motor wire open, or a connector that has come loose"),
-        ("P2102", "The motor circuit reads a lower voltage or current than it should.",
-         "Motor wire open or shorted to ground"),
-        ("P2103", "The motor circuit reads a higher voltage or current than it should.",
-         "Motor wire shorted to voltage, or a shorted motor"),
-        ("P2118", "The motor draws a current that doesn't fit what it was commanded to do.",
-         "Sticking throttle plate or worn gears making the motor work too hard"),
-    ):  # fmt: skip
+        (
+            "P2100",
+            "The computer sees an open or fault in the motor's circuit.",
+            "Motor wire open, or a connector that has come loose",
+        ),
+        (
+            "P2102",
+            "The motor circuit reads a lower voltage or current than it should.",
+            "Motor wire open or shorted to ground",
+        ),
+        (
+            "P2103",
+            "The motor circuit reads a higher voltage or current than it should.",
+            "Motor wire shorted to voltage, or a shorted motor",
+        ),
+        (
+            "P2118",
+            "The motor draws a current that doesn't fit what it was commanded to do.",
+            "Sticking throttle plate or worn gears making the motor work too hard",
+        ),
+    ):
         _add(
-            code, _title(code), f"{motor} {problem} The computer usually limits power.",
-            (first, *causes), checks, SOON, _LIMP,
-        )  # fmt: skip
+            code,
+            _title(code),
+            f"{motor} {problem} The computer usually limits power.",
+            (first, *causes),
+            checks,
+            SOON,
+            _LIMP,
+        )
     for code, problem in (
         ("P2107", "The throttle control processor inside the engine computer failed a self-check."),
         ("P2108", "The throttle control module found its own performance out of limits."),
@@ -4172,18 +4332,36 @@ def _hybrid_high_voltage() -> None:
         "coolant for the inverter and motor electronics is."
     )
     for code, problem, causes in (
-        ("P0A00", "The computer sees a fault in its circuit.",
-         ("Failed sensor", "Damaged wiring or connector", "Sensor unplugged")),
-        ("P0A01", "Its reading doesn't make sense.",
-         ("Low inverter coolant or air at the sensor", "Failing coolant pump",
-          "Sensor drifting out of calibration")),
-        ("P0A02", "Its signal voltage is below the normal range.",
-         ("Signal wire shorted to ground", "Failed sensor", "Damaged connector")),
-        ("P0A03", "Its signal voltage is above the normal range.",
-         ("Sensor unplugged or connector loose", "Open wire", "Failed sensor")),
-        ("P0A04", "Its signal drops out or jumps erratically.",
-         ("Loose or corroded connector", "Chafed wiring", "Failing sensor")),
-    ):  # fmt: skip
+        (
+            "P0A00",
+            "The computer sees a fault in its circuit.",
+            ("Failed sensor", "Damaged wiring or connector", "Sensor unplugged"),
+        ),
+        (
+            "P0A01",
+            "Its reading doesn't make sense.",
+            (
+                "Low inverter coolant or air at the sensor",
+                "Failing coolant pump",
+                "Sensor drifting out of calibration",
+            ),
+        ),
+        (
+            "P0A02",
+            "Its signal voltage is below the normal range.",
+            ("Signal wire shorted to ground", "Failed sensor", "Damaged connector"),
+        ),
+        (
+            "P0A03",
+            "Its signal voltage is above the normal range.",
+            ("Sensor unplugged or connector loose", "Open wire", "Failed sensor"),
+        ),
+        (
+            "P0A04",
+            "Its signal drops out or jumps erratically.",
+            ("Loose or corroded connector", "Chafed wiring", "Failing sensor"),
+        ),
+    ):
         _add(
             code,
             _title(code),
@@ -4228,75 +4406,176 @@ def _more_network() -> None:
         )
     lost = "Other control modules have stopped hearing from the"
     for code, module, effect, severity, guidance in (
-        ("U0102", "transfer case module", "Four-wheel drive may not engage or release.",
-         SOON, _FOUR_WHEEL_DRIVE),
-        ("U0114", "four-wheel drive clutch module", "All-wheel drive may not engage.",
-         SOON, _FOUR_WHEEL_DRIVE),
-        ("U0103", "gear shift module",
-         "The transmission may not respond to the selector or show the right gear.",
-         SOON,
-         "Use the parking brake whenever you park. If the car doesn't select the gear you "
-         "choose, or the display doesn't match the selector, don't drive: have it towed. "
-         "Otherwise get it checked soon."),
-        ("U0104", "cruise control module", "Cruise control and related driver aids may not work.",
-         MONITOR,
-         "Safe to drive, but don't rely on cruise control or distance-keeping aids until it "
-         "is fixed; fix it when convenient."),
-        ("U0107", "throttle actuator control module",
-         "The engine may drop into limp mode with very little power.", SOON, _LIMP),
-        ("U0109", "fuel pump control module",
-         "The fuel pump may run at a default speed or stop, so the engine may stall.",
-         SOON, _STALL),
-        ("U0115", 'second engine computer ("B")',
-         "Depending on the car, the engine may run poorly, lose power or stall.", SOON, _COMPUTER),
-        ("U0110", "drive motor control module",
-         "The electric drive motor may stop working, so the car may lose drive power.",
-         SOON, _HYBRID_SOON),
-        ("U0111", 'battery energy control module "A"',
-         "The high-voltage battery can't be managed normally, so the car may limit power or "
-         "shut down the hybrid system.", SOON, _HYBRID_SOON),
-        ("U0112", 'battery energy control module "B"',
-         "The high-voltage battery can't be managed normally, so the car may limit power or "
-         "shut down the hybrid system.", SOON, _HYBRID_SOON),
-        ("U0122", "vehicle dynamics (stability control) module",
-         "Stability and traction control are likely off, and on some cars ABS too.", SOON, _ABS),
-        ("U0129", "brake system control module",
-         "ABS, stability control and, on some cars, brake assist or regenerative braking may be "
-         "off.", SOON, _ABS),
+        (
+            "U0102",
+            "transfer case module",
+            "Four-wheel drive may not engage or release.",
+            SOON,
+            _FOUR_WHEEL_DRIVE,
+        ),
+        (
+            "U0114",
+            "four-wheel drive clutch module",
+            "All-wheel drive may not engage.",
+            SOON,
+            _FOUR_WHEEL_DRIVE,
+        ),
+        (
+            "U0103",
+            "gear shift module",
+            "The transmission may not respond to the selector or show the right gear.",
+            SOON,
+            "Use the parking brake whenever you park. If the car doesn't select the gear you "
+            "choose, or the display doesn't match the selector, don't drive: have it towed. "
+            "Otherwise get it checked soon.",
+        ),
+        (
+            "U0104",
+            "cruise control module",
+            "Cruise control and related driver aids may not work.",
+            MONITOR,
+            "Safe to drive, but don't rely on cruise control or distance-keeping aids until it "
+            "is fixed; fix it when convenient.",
+        ),
+        (
+            "U0107",
+            "throttle actuator control module",
+            "The engine may drop into limp mode with very little power.",
+            SOON,
+            _LIMP,
+        ),
+        (
+            "U0109",
+            "fuel pump control module",
+            "The fuel pump may run at a default speed or stop, so the engine may stall.",
+            SOON,
+            _STALL,
+        ),
+        (
+            "U0115",
+            'second engine computer ("B")',
+            "Depending on the car, the engine may run poorly, lose power or stall.",
+            SOON,
+            _COMPUTER,
+        ),
+        (
+            "U0110",
+            "drive motor control module",
+            "The electric drive motor may stop working, so the car may lose drive power.",
+            SOON,
+            _HYBRID_SOON,
+        ),
+        (
+            "U0111",
+            'battery energy control module "A"',
+            "The high-voltage battery can't be managed normally, so the car may limit power or "
+            "shut down the hybrid system.",
+            SOON,
+            _HYBRID_SOON,
+        ),
+        (
+            "U0112",
+            'battery energy control module "B"',
+            "The high-voltage battery can't be managed normally, so the car may limit power or "
+            "shut down the hybrid system.",
+            SOON,
+            _HYBRID_SOON,
+        ),
+        (
+            "U0122",
+            "vehicle dynamics (stability control) module",
+            "Stability and traction control are likely off, and on some cars ABS too.",
+            SOON,
+            _ABS,
+        ),
+        (
+            "U0129",
+            "brake system control module",
+            "ABS, stability control and, on some cars, brake assist or regenerative braking may be "
+            "off.",
+            SOON,
+            _ABS,
+        ),
         ("U0123", "yaw rate sensor", "Stability control is likely off.", SOON, _STABILITY),
-        ("U0124", "lateral acceleration sensor", "Stability control is likely off.",
-         SOON, _STABILITY),
-        ("U0125", "multi-axis acceleration sensor",
-         "Stability control, and on some cars the airbag system's roll-over detection, may be "
-         "off.", SOON, _STABILITY),
-        ("U0127", "tire pressure monitor module",
-         "The tire pressure warning won't work, so a low or flat tire may not be reported.",
-         MONITOR,
-         "Safe to drive, but the tire pressure warning can't warn you: check all tire "
-         "pressures with a gauge at least weekly until it is fixed, and fix it when "
-         "convenient."),
-        ("U0128", "parking brake module", "The electric parking brake may not apply or release.",
-         SOON, _PARK_BRAKE),
-        ("U0130", "steering effort control module",
-         "Speed-sensitive steering assist may be off, so the steering may feel heavier or "
-         "lighter than usual.", SOON, _STEERING),
-        ("U0146", 'gateway "A"',
-         "The gateway links the car's networks, so many modules lose contact at once and "
-         "warning lights appear across the dashboard.", SOON, _NETWORK),
-        ("U0164", "heating and air conditioning (HVAC) module",
-         "Heating, air conditioning and the windscreen demister may not work.", MONITOR,
-         "Safe to drive as long as you can keep the windscreen clear; don't set off if it "
-         "mists or ices up and you can't clear it. Fix it when convenient."),
-        ("U0167", "immobilizer module",
-         "The engine may not start, or may stop soon after starting, because the key can't be "
-         "verified.", SOON, _IMMOBILIZER),
-        ("U0168", "vehicle security module",
-         "The engine may not start, and the alarm or central locking may act strangely.",
-         SOON, _IMMOBILIZER),
-        ("U0212", "steering column module",
-         "Indicators, wipers, the horn or steering-wheel buttons may not work, and on some cars "
-         "the steering lock may not release.", SOON, _BODY),
-    ):  # fmt: skip
+        (
+            "U0124",
+            "lateral acceleration sensor",
+            "Stability control is likely off.",
+            SOON,
+            _STABILITY,
+        ),
+        (
+            "U0125",
+            "multi-axis acceleration sensor",
+            "Stability control, and on some cars the airbag system's roll-over detection, may be "
+            "off.",
+            SOON,
+            _STABILITY,
+        ),
+        (
+            "U0127",
+            "tire pressure monitor module",
+            "The tire pressure warning won't work, so a low or flat tire may not be reported.",
+            MONITOR,
+            "Safe to drive, but the tire pressure warning can't warn you: check all tire "
+            "pressures with a gauge at least weekly until it is fixed, and fix it when "
+            "convenient.",
+        ),
+        (
+            "U0128",
+            "parking brake module",
+            "The electric parking brake may not apply or release.",
+            SOON,
+            _PARK_BRAKE,
+        ),
+        (
+            "U0130",
+            "steering effort control module",
+            "Speed-sensitive steering assist may be off, so the steering may feel heavier or "
+            "lighter than usual.",
+            SOON,
+            _STEERING,
+        ),
+        (
+            "U0146",
+            'gateway "A"',
+            "The gateway links the car's networks, so many modules lose contact at once and "
+            "warning lights appear across the dashboard.",
+            SOON,
+            _NETWORK,
+        ),
+        (
+            "U0164",
+            "heating and air conditioning (HVAC) module",
+            "Heating, air conditioning and the windscreen demister may not work.",
+            MONITOR,
+            "Safe to drive as long as you can keep the windscreen clear; don't set off if it "
+            "mists or ices up and you can't clear it. Fix it when convenient.",
+        ),
+        (
+            "U0167",
+            "immobilizer module",
+            "The engine may not start, or may stop soon after starting, because the key can't be "
+            "verified.",
+            SOON,
+            _IMMOBILIZER,
+        ),
+        (
+            "U0168",
+            "vehicle security module",
+            "The engine may not start, and the alarm or central locking may act strangely.",
+            SOON,
+            _IMMOBILIZER,
+        ),
+        (
+            "U0212",
+            "steering column module",
+            "Indicators, wipers, the horn or steering-wheel buttons may not work, and on some cars "
+            "the steering lock may not release.",
+            SOON,
+            _BODY,
+        ),
+    ):
         _add(
             code,
             _title(code),
@@ -4333,10 +4612,13 @@ def _more_network() -> None:
     for code, module, effect in (
         ("U0152", "left side airbag module", "The left side airbags may not deploy in a crash."),
         ("U0153", "right side airbag module", "The right side airbags may not deploy in a crash."),
-        ("U0154", "occupant sensing module",
-         "The passenger airbag may be switched off, or may not be suppressed for a child or an "
-         "empty seat; seat children in the back until it is fixed."),
-    ):  # fmt: skip
+        (
+            "U0154",
+            "occupant sensing module",
+            "The passenger airbag may be switched off, or may not be suppressed for a child or an "
+            "empty seat; seat children in the back until it is fixed.",
+        ),
+    ):
         _add(
             code,
             _title(code),
@@ -4361,27 +4643,45 @@ def _more_network() -> None:
     invalid = "Another module is receiving messages from the"
     for code, module, effect, guidance in (
         ("U0402", "transmission computer", "Shifting may be affected.", _TRANSMISSION),
-        ("U0408", "throttle actuator control module",
-         "The engine may drop into limp mode.", _LIMP),
+        ("U0408", "throttle actuator control module", "The engine may drop into limp mode.", _LIMP),
         ("U0411", "drive motor control module", "Drive power may be limited.", _HYBRID_SOON),
-        ("U0412", 'battery energy control module "A"',
-         "The hybrid system may limit power.", _HYBRID_SOON),
-        ("U0413", 'battery energy control module "B"',
-         "The hybrid system may limit power.", _HYBRID_SOON),
-        ("U0416", "vehicle dynamics (stability control) module",
-         "Stability and traction control may be off.", _ABS),
-        ("U0417", "parking brake module", "The electric parking brake may misbehave.",
-         _PARK_BRAKE),
+        (
+            "U0412",
+            'battery energy control module "A"',
+            "The hybrid system may limit power.",
+            _HYBRID_SOON,
+        ),
+        (
+            "U0413",
+            'battery energy control module "B"',
+            "The hybrid system may limit power.",
+            _HYBRID_SOON,
+        ),
+        (
+            "U0416",
+            "vehicle dynamics (stability control) module",
+            "Stability and traction control may be off.",
+            _ABS,
+        ),
+        ("U0417", "parking brake module", "The electric parking brake may misbehave.", _PARK_BRAKE),
         ("U0418", "brake system control module", "ABS and stability control may be off.", _ABS),
         ("U0419", "steering effort control module", "Steering assist may change.", _STEERING),
         ("U0420", "power steering module", "Steering assist may be reduced.", _STEERING),
-        ("U0422", "body control module",
-         "Lights, wipers, locks or the alarm may act strangely.", _BODY),
+        (
+            "U0422",
+            "body control module",
+            "Lights, wipers, locks or the alarm may act strangely.",
+            _BODY,
+        ),
         ("U0426", "immobilizer module", "The engine may not start.", _IMMOBILIZER),
-        ("U0428", "steering angle sensor",
-         "Stability control and some driver aids may be off; the sensor may need calibrating "
-         "after an alignment.", _STABILITY),
-    ):  # fmt: skip
+        (
+            "U0428",
+            "steering angle sensor",
+            "Stability control and some driver aids may be off; the sensor may need calibrating "
+            "after an alignment.",
+            _STABILITY,
+        ),
+    ):
         _add(
             code,
             _title(code),

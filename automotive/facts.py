@@ -65,6 +65,9 @@ def vin_fact(vin_text: str) -> Fact:
     title = f"VIN {decoded.vin}"
     if decoded.decoded and decoded.make:
         title += f": {decoded.summary}"
+    elif decoded.check.check_digit == "invalid":
+        # A mistyped VIN: the title says so, so nobody reads the card as a decode.
+        title += f": {decoded.make or decoded.manufacturer or 'not decoded'} (check digit wrong)"
     elif decoded.manufacturer:
         title += f": {decoded.manufacturer}"
     return Fact("vin", decoded.vin, title, tuple(decoded.facts()))
@@ -210,7 +213,7 @@ def left_out_fact(left_out: dict[str, list[str]]) -> Fact | None:
         return None
     count = sum(len(keys) for keys in groups.values())
     if len(groups) == 1:
-        ((kind, _keys),) = groups.items()
+        (kind,) = groups
         title = f"{count} more {_LEFT_OUT_NAMES[kind][count != 1]} not shown"
     else:
         title = f"{count} more items not shown"
@@ -250,15 +253,13 @@ def facts_for(text: str) -> list[Fact]:
     codes = dtc.find_dtcs(text)
     found.extend(dtc_fact(code) for code in codes[: _room(found)])
     # One card per size, however it was spelled ("225/45 R17" and "225/45R17" are one).
-    by_size: dict[str, str] = {}
-    for size in tires.find_tire_sizes(text):
-        by_size.setdefault(tires.parse_tire_size(size).text.replace(" ", ""), size)
-    sizes = list(by_size.values())
+    sizes = tires.distinct_tire_sizes(text)
     for size in sizes[: _room(found)]:
         found.append(tire_fact(size))
-    if len(sizes) == 2:
-        # Two sizes in one message are nearly always "can I fit this instead of that?".
-        found.append(comparison_fact(sizes[0], sizes[1]))
+    change = tires.size_change(text)
+    if change is not None:
+        # Which one is fitted now comes from the wording ("X instead of the stock Y").
+        found.append(comparison_fact(*change))
     shown = found[:MAX_FACTS]
     # Whatever did not fit is named, never dropped silently.
     kinds = [fact.kind for fact in shown]
@@ -268,9 +269,7 @@ def facts_for(text: str) -> list[Fact]:
         "vin": vins[kinds.count("vin") :],
         "dtc": codes[kinds.count("dtc") :],
         "tire": sizes[kinds.count("tire") :],
-        "tire_comparison": [" and ".join(sizes)]
-        if len(sizes) == 2 and "tire_comparison" not in kinds
-        else [],
+        "tire_comparison": [f.key for f in found[MAX_FACTS:] if f.kind == "tire_comparison"],
     }
     note = left_out_fact(left_out)
     return [*shown, note] if note else shown
@@ -340,7 +339,7 @@ def _summary(fact: Fact) -> str:
         difference, *_, tolerance = fact.lines
         return f"{difference}: {tolerance[:1].lower()}{tolerance[1:]}."
     if fact.kind == "vin":
-        wanted = ("Body: ", "Type: ", "Manufacturer: ", "Check digit: ")
+        wanted = ("Model year: ", "Body: ", "Type: ", "Manufacturer: ", "Check digit: ")
         shown = [line for line in fact.lines if line.startswith(wanted)]
         return " · ".join(shown or fact.lines[:2])
     return fact.lines[0] if fact.lines else ""

@@ -280,6 +280,11 @@ _CRASH = (
 )
 _AIRBAG = r"airbags?|air bags?|srs|bolsa de aire|coussin gonflable"
 _HYPOTHETICAL = r"prevent\w*|avoid\w*|in case|what if|what to do if|what happens if|tips"
+# Long past and dealt with: not an emergency now ("overheated last year, then ...").
+_PAST = (
+    r"last (?:week|month|year|summer|winter|time)|(?:weeks|months|years) ago|was fixed"
+    r"|got fixed|been fixed|since (?:fixed|repaired)"
+)
 
 _RULES = (
     # ---- fire and smoke (not from the exhaust, not a smoke test)
@@ -292,8 +297,8 @@ _RULES = (
         r"\bsmell (?:of |like )?(?:burning (?:plastic|rubber|wires?|wiring)|electrical burning)\b",
         r"\b(?:sparks?|sparking|arcing) (?:from|under|behind|in) (?:the )?(?:hood|dash|battery"
         r"|wiring|engine)\b",
-        unless=rf"\b(?:{_EXHAUST}|fire extinguisher|misfire\w*|fires? (?:right )?up|fired up"
-        r"|firing order|fire it up|smoking hot|looks? fire)\b",
+        unless=rf"\b(?:{_EXHAUST}|{_PAST}|fire extinguisher|misfire\w*|fires? (?:right )?up"
+        r"|fired up|firing order|fire it up|smoking hot|looks? fire)\b",
     ),
     # ---- fuel smell or leak (not the AC's gas, not a spill at the pump)
     _rule(
@@ -332,7 +337,12 @@ _RULES = (
         rf"\b(?:{_BRAKES}) (?:failure|fade|faded|fading)\b",
         r"\b(?:can t|cannot|can not|couldn t|won t|wouldn t) (?:stop|slow) (?:the car|the truck"
         r"|it|down)?\b(?= (?:brake|braking|pedal))",
-        r"\bcar (?:won t|will not|wouldn t|doesn t|does not) stop when i (?:brake|press)\b",
+        near(
+            _BRAKES,
+            r"(?:won t|wont|will not|wouldn t|doesn t|does not|isn t|can t|cannot) (?:stop"
+            r"|slow down|stopping)(?! \w+ing)",
+            8,
+        ),
         r"\bpedal (?:goes|went|sinks|sank|drops|dropped|falls|fell) (?:all the way )?"
         rf"(?:to|into|down to) the (?:{_FLOOR})\b(?=.*\b(?:brake|braking|stop)\b)",
         # de, fr, es, it, pt
@@ -438,7 +448,7 @@ _RULES = (
         r"\b|\bsale vapor\b|\bvapor (?:del|en el|de debajo del) (?:motor|capo|cofre|radiador)\b"
         r"|\bhierve el (?:agua|refrigerante|anticongelante)\b",
         r"\bsurriscald\w*\b|\bsuperaquec\w*\b|\besquentando (?:muito|demais)\b|\bfervendo\b",
-        unless=rf"\b(?:{_HYPOTHETICAL}|steam clean\w*|ac|a c|air con\w*|seat|phone|charger"
+        unless=rf"\b(?:{_HYPOTHETICAL}|{_PAST}|steam clean\w*|ac|a c|air con\w*|seat|phone|charger"
         r"|laptop|fuel gauge|gas gauge|battery gauge|fuel needle|tach\w*|rev counter|rpm|cold "
         r"morning|winter morning|cold start|from the exhaust|tailpipe|exhaust|normal)\b",
     ),
@@ -555,4 +565,3 @@ def find_red_flags(text: str, lights: list[LightMatch] | None = None) -> list[Re
 def is_red_flag(text: str) -> bool:
     """Whether a message describes a safety-critical situation (for the benchmark)."""
     return bool(find_red_flags(text))
-

@@ -16,6 +16,7 @@ where it matters, and the owner's manual is the authority for a given car.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -29,8 +30,8 @@ from automotive.dtc import Severity
 # ---------------------------------------------------------------- text matching
 #
 # Shared with automotive.triage: a message is normalised (case, accents, punctuation),
-# obvious typos are corrected against the words the patterns use, then plain regular
-# expressions run over single-spaced words. No model and no network: this has to work
+# typos of a short list of domain words are corrected, then plain regular expressions
+# run over single-spaced words. No model and no network: this has to work
 # when the driver has neither.
 
 # Typed symbols that normalising would erase: "(!)" is the brake-system light.
@@ -167,15 +168,37 @@ class Prepared:
         """Prepare a raw message with a module's vocabulary."""
         return cls(vocabulary.correct_text(normalise(message)))
 
+    @cached_property
+    def _words(self) -> list[str]:
+        return self.text.split(" ") if self.text else []
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        # Where each word starts: the text is single-spaced, so one pass finds them all, and
+        # a match's neighbours are a bisect away however long the message is.
+        starts, position = [], 0
+        for word in self._words:
+            starts.append(position)
+            position += len(word) + 1
+        return starts
+
+    def words_before(self, position: int, count: int) -> list[str]:
+        """Up to ``count`` whole words ending before ``position``."""
+        index = bisect.bisect_left(self._starts, position)
+        return self._words[max(0, index - count) : index]
+
+    def words_after(self, position: int, count: int) -> list[str]:
+        """Up to ``count`` whole words starting after ``position``."""
+        index = bisect.bisect_left(self._starts, position)
+        return self._words[index : index + count]
+
     def negated(self, start: int) -> bool:
         """Whether a negation stands in the few words before ``start``."""
-        before = self.text[:start].split()[-_NEGATION_REACH:]
-        return any(word in NEGATIONS for word in before)
+        return any(word in NEGATIONS for word in self.words_before(start, _NEGATION_REACH))
 
     def around(self, start: int, end: int, words: int = 6) -> str:
         """The match with up to ``words`` words either side (for context checks)."""
-        before = self.text[:start].split()[-words:]
-        after = self.text[end:].split()[:words]
+        before, after = self.words_before(start, words), self.words_after(end, words)
         return " ".join([*before, self.text[start:end], *after])
 
 
@@ -285,7 +308,9 @@ class WarningLight:
     ``Severity`` as trouble codes: STOP, SOON, MONITOR). ``flashing`` says what a
     flashing light means, and ``flashing_severity`` how urgent that is. ``note`` tells
     it apart from a look-alike. ``family`` groups look-alikes that one description may
-    name (oil pressure and oil level), so a match settles on one of them.
+    name (oil pressure and oil level), so a match settles on one of them. ``usual`` is
+    the colour assumed when the driver does not say (most master warnings are amber,
+    most brake-system lights red); without one the worst colour counts.
     """
 
     id: str
@@ -300,6 +325,7 @@ class WarningLight:
     note: str | None = None
     family: str | None = None
     exclude: re.Pattern[str] | None = None  # near the match: not this light
+    usual: Colour | None = None
 
     @cached_property
     def worst(self) -> Severity:
@@ -310,8 +336,8 @@ class WarningLight:
         """How urgent the light is in the colour and state described.
 
         A colour the light does not come in is taken at its word when it is red (the
-        convention says stop); otherwise the worst colour of the light counts, so an
-        unclear description never makes a light sound safer than it may be.
+        convention says stop). Otherwise the usual colour counts, else the worst one, so
+        an unclear description never makes a light sound safer than it usually is.
         """
         if flashing and self.flashing_severity is not None:
             return self.flashing_severity
@@ -319,6 +345,8 @@ class WarningLight:
             return self.colours[colour]
         if colour is Colour.RED:
             return Severity.STOP
+        if self.usual is not None:
+            return self.colours[self.usual]
         return self.worst
 
     def to_dict(self) -> dict[str, object]:
@@ -448,7 +476,11 @@ _LIGHTS = (
         note="An amber light showing the coolant tank (or the thermometer) is usually the "
         "coolant level warning: top up when the engine is cold.",
         family="coolant",
-        exclude=re.compile(r"\b(?:outside|outdoor|ambient|frost|ice|snowflake|aussen)\b"),
+        exclude=re.compile(
+            r"\b(?:outside|outdoor|ambient|frost|ice|snowflake|aussen|transmission|trans"
+            r"|gearbox|gear|cog|getriebe|boite de vitesses|caja de cambios)\b"
+        ),
+        usual=Colour.RED,
     ),
     WarningLight(
         "coolant_level",
@@ -472,7 +504,10 @@ _LIGHTS = (
         ),
         note="If the thermometer light is red, the engine is overheating: stop safely now.",
         family="coolant",
-        exclude=re.compile(r"\b(?:outside|outdoor|ambient|frost|ice|snowflake|aussen)\b"),
+        exclude=re.compile(
+            r"\b(?:outside|outdoor|ambient|frost|ice|snowflake|aussen|transmission|trans"
+            r"|gearbox|gear|cog|getriebe|boite de vitesses|caja de cambios)\b"
+        ),
     ),
     WarningLight(
         "charging",
@@ -548,6 +583,7 @@ _LIGHTS = (
             r"out|brake lights? (?:not|don t|dont|doesn t) work\w*|behind|trailer|lampe|birne"
             r"|ampoule|bombilla|pads?|squeal\w*|rotors?|discs?|fluid change)\b"
         ),
+        usual=Colour.RED,
     ),
     WarningLight(
         "abs",
@@ -601,6 +637,7 @@ _LIGHTS = (
             ),
             _p(r"\bairbag\w*(?:leuchte|lampe)\b"),
         ),
+        usual=Colour.AMBER,
     ),
     WarningLight(
         "power_steering",
@@ -625,6 +662,7 @@ _LIGHTS = (
             _p(r"\blenkung\w*(?:leuchte|lampe)\b"),
         ),
         exclude=re.compile(r"\b(?:heated|heating|lock|column lock|vibrat\w*|shak\w*)\b"),
+        usual=Colour.AMBER,
     ),
     WarningLight(
         "tpms",
@@ -778,6 +816,7 @@ _LIGHTS = (
             _p(near(r"adblue|ad blue|diesel exhaust fluid|urea|arla|scr", ON, 3)),
             _p(r"\b(?:def|low def|def level) (?:light|warning|lamp|symbol|message)\b"),
         ),
+        usual=Colour.AMBER,
     ),
     WarningLight(
         "water_in_fuel",
@@ -820,6 +859,7 @@ _LIGHTS = (
             _p(r"\b(?:check|service) (?:hybrid|ev|electric) (?:system|vehicle)\b"),
             _p(r"\bcar (?:symbol |icon )?with (?:an )?exclamation\w*\b"),
         ),
+        usual=Colour.RED,
     ),
     WarningLight(
         "reduced_power",
@@ -869,6 +909,7 @@ _LIGHTS = (
             ),
             _p(r"\b(?:gear|cog)(?: wheel)? with (?:a )?thermometer\b"),
         ),
+        usual=Colour.AMBER,
     ),
     WarningLight(
         "master_warning",
@@ -885,6 +926,7 @@ _LIGHTS = (
                 r"(?:in|inside) (?:a |the )?triangle|master warning|triangle exclamation)\b"
             ),
         ),
+        usual=Colour.AMBER,
     ),
     WarningLight(
         "low_fuel",
@@ -908,6 +950,7 @@ _LIGHTS = (
 )
 
 LIGHTS: Mapping[str, WarningLight] = MappingProxyType({light.id: light for light in _LIGHTS})
+_ORDER = {light.id: n for n, light in enumerate(_LIGHTS)}
 
 VOCABULARY = Vocabulary.from_patterns(
     [p.regex.pattern for light in _LIGHTS for p in light.patterns] + [LAMP, STATE],
@@ -944,7 +987,10 @@ class LightMatch:
                 )
             return f"{meaning[:1].upper()}{meaning[1:]} (as you described it)."
         shown = "; ".join(COLOUR_MEANING[colour] for colour in self.light.colours)
-        return f"{shown[:1].upper()}{shown[1:]}."
+        line = f"{shown[:1].upper()}{shown[1:]}."
+        if self.light.usual is not None and len(self.light.colours) > 1:
+            line += f" Colour not given: taken as {self.light.usual.value}, the usual one."
+        return line
 
     def to_dict(self) -> dict[str, object]:
         """The match as JSON-able data: the light, the colour and state, the severity."""
@@ -965,11 +1011,18 @@ class _Hit:
     weight: int
 
 
+# A light named again and again (a pasted log) needs no more than its first few places.
+_HITS_PER_PATTERN = 3
+
+
 def _hits(prepared: Prepared) -> list[_Hit]:
     hits = []
     for light in _LIGHTS:
         for pattern in light.patterns:
+            kept = 0
             for found in pattern.regex.finditer(prepared.text):
+                if kept == _HITS_PER_PATTERN:
+                    break
                 start, end = found.span()
                 if prepared.negated(start) or _switched_off(prepared.text, end):
                     continue
@@ -979,6 +1032,7 @@ def _hits(prepared: Prepared) -> list[_Hit]:
                 if light.exclude is not None and light.exclude.search(context):
                     continue
                 hits.append(_Hit(light, start, end, pattern.weight))
+                kept += 1
     return hits
 
 
@@ -996,8 +1050,9 @@ def _switched_off(text: str, end: int) -> bool:
 
 def _nearest(regex: re.Pattern[str], prepared: Prepared, hit: _Hit) -> re.Match[str] | None:
     """The match of ``regex`` nearest to the hit, inside it or within a few words of it."""
-    lo = len(" ".join(prepared.text[: hit.start].split()[:-4]))
-    after = prepared.text[hit.end :].split()[:5]
+    before = prepared.words_before(hit.start, 4)
+    lo = hit.start - len(" ".join(before)) - 1 if before else hit.start
+    after = prepared.words_after(hit.end, 5)
     hi = hit.end + len(" ".join(after)) + 1
     best, best_distance = None, None
     for found in regex.finditer(prepared.text, lo, hi):
@@ -1038,8 +1093,7 @@ def _settle(group: list[_Hit], colour: Colour | None) -> _Hit:
     """
     if colour is not None and any(colour in hit.light.colours for hit in group):
         group = [hit for hit in group if colour in hit.light.colours]
-    order = {light.id: n for n, light in enumerate(_LIGHTS)}
-    return min(group, key=lambda hit: (-hit.weight, order[hit.light.id]))
+    return min(group, key=lambda hit: (-hit.weight, _ORDER[hit.light.id]))
 
 
 def find_warning_lights(text: str) -> list[LightMatch]:
@@ -1053,9 +1107,9 @@ def find_warning_lights(text: str) -> list[LightMatch]:
     prepared = Prepared.of(text, VOCABULARY)
     hits = sorted(_hits(prepared), key=lambda hit: (hit.start, -hit.weight))
     chosen: list[tuple[_Hit, Colour | None]] = []
-    used: list[_Hit] = []
+    used: set[int] = set()  # ids of hits already settled
     for hit in hits:
-        if any(hit is other for other in used):
+        if id(hit) in used:
             continue
         group = [hit]
         if hit.light.family is not None:
@@ -1067,7 +1121,7 @@ def find_warning_lights(text: str) -> list[LightMatch]:
                 and other.start < hit.end
                 and hit.start < other.end
             ]
-        used.extend(group)
+        used.update(id(other) for other in group)
         colour = _colour_of(prepared, hit)
         chosen.append((_settle(group, colour), colour))
     matches: dict[str, LightMatch] = {}

@@ -105,13 +105,13 @@ def test_vehicle_is_per_owner_and_can_be_forgotten(make_app, fake):
 
 
 def test_codes_vins_and_tire_sizes_become_fact_cards_and_context(keyed_visitor, fake):
-    text = "P0301 and P0420 on 1HGCM82633A004352, also fitting 225/45R17 94W"
+    text = "P0524 and P0420 on 1HGCM82633A004352, also fitting 225/45R17 94W"
     cid = conversation_id_from(keyed_visitor.send(text))
     prompt = system_prompt(fake.chat_requests[0])
     assert "tools" not in fake.chat_requests[0].body  # a model without tool support
     assert "Facts the app decoded" in prompt
     assert "VIN 1HGCM82633A004352: 2003 Honda Accord EX-V6" in prompt
-    assert "P0301: Cylinder 1 Misfire Detected" in prompt
+    assert "P0524: Engine Oil Pressure Too Low" in prompt
     assert "P0420:" in prompt
     assert "Tire size 225/45R17 94W" in prompt and "Load index 94: up to 670 kg" in prompt
     # The message itself goes upstream as typed.
@@ -120,8 +120,8 @@ def test_codes_vins_and_tire_sizes_become_fact_cards_and_context(keyed_visitor, 
     page = keyed_visitor.get(f"/c/{cid}").get_data(as_text=True)
     cards = re.findall(r'<section class="fact fact-(\w+)', page)
     assert cards == ["vin", "dtc", "dtc", "tire"]
-    # An active misfire is a stop-driving warning, shown first on its card.
-    assert re.search(r"fact-warning.*?P0301.*?Stop:", page, re.S)
+    # Low oil pressure is a stop-driving warning, shown first on its card.
+    assert re.search(r"fact-warning.*?P0524.*?Stop:", page, re.S)
 
 
 def test_two_tire_sizes_are_compared(keyed_visitor, fake):

@@ -323,12 +323,12 @@ def test_bare_urls_become_safe_links_and_notes_get_their_kind():
 
 
 def test_the_offline_answer_summarises_most_severe_first_and_links_the_cards(visitor, fake):
-    text = "P0420 and P0301 on 1HGCM82633A004352"
+    text = "P0420 and P0524 on 1HGCM82633A004352"
     reply = visitor.send_json(text).get_json()["reply"]
     caution, *rest = reply.split("\n> [!CAUTION] Stop driving\n")[1:]
-    assert not rest and caution.startswith("> ### P0301: Cylinder 1 Misfire Detected")
+    assert not rest and caution.startswith("> ### P0524: Engine Oil Pressure Too Low")
     order = [
-        reply.index(part) for part in ("### P0301:", "### P0420:", "### VIN 1HGCM82633A004352")
+        reply.index(part) for part in ("### P0524:", "### P0420:", "### VIN 1HGCM82633A004352")
     ]
     assert order == sorted(order)
     assert "Most likely causes" not in reply and "Check first" not in reply  # on the cards

@@ -192,4 +192,3 @@ def test_a_failing_decoder_costs_the_cards_never_the_message(strict, fake, monke
     assert "Decode JTNB23HK203029472 please" in page
     assert "built for Europe" in page and 'class="facts"' not in page
     assert "fact decoding failed" in caplog.text
-

@@ -118,9 +118,10 @@ def test_saving_and_forgetting_the_key_regenerate_the_session(visitor, app):
 def test_forget_key_goes_offline_with_a_notice_and_keeps_the_message(keyed_visitor, fake):
     keyed_visitor.post("/settings/forget-key", source="/settings")
     assert "No key is set" in keyed_visitor.get("/settings").get_data(as_text=True)
-    cid = conversation_id_from(keyed_visitor.send("What does a red oil can light mean?"))
+    # Nothing the built-in tools answer (a warning light would get an offline answer).
+    cid = conversation_id_from(keyed_visitor.send("Why does my car pull to the left?"))
     page = keyed_visitor.get(f"/c/{cid}").get_data(as_text=True)
-    assert "What does a red oil can light mean?" in page
+    assert "Why does my car pull to the left?" in page
     assert "The assistant is offline:" in page
     assert '<a href="/settings"' in page
     assert f'action="/c/{cid}/retry"' in page

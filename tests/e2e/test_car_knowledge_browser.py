@@ -41,10 +41,14 @@ def test_fact_cards_appear_under_the_message_as_soon_as_it_is_stored(js_page, li
     page.goto(live_server + "/")
     page.fill("#message", "p0301 and my check engine light is flashing")
     page.press("#message", "Enter")
-    card = page.locator(".msg-user .fact-dtc.fact-warning")
-    card.wait_for()
+    # A flashing check-engine light is the stop-now part; it comes first, then the code.
+    warning = page.locator(".msg-user .fact.fact-warning").first
+    warning.wait_for()
+    assert "Stop:" in warning.inner_text()
+    assert "flash" in warning.inner_text().lower()
+    card = page.locator(".msg-user .fact-dtc")
     assert "P0301: Cylinder 1 Misfire Detected" in card.inner_text()
-    assert "Stop:" in card.inner_text()
+    assert page.locator(".msg-user .fact").first.get_attribute("class").count("fact-warning") == 1
     page.locator(".msg-assistant .msg-body", has_text="check the coil first.").wait_for()
     # The stored page shows the same card.
     page.reload()

@@ -435,20 +435,20 @@ def test_the_offline_answer_summarises_and_links_to_the_cards(
 ):
     page = open_page(viewport, scheme)
     page.goto(live_server + "/")
-    send(page, "P0420 and P0301 on 1HGCM82633A004352, can I fit 225/45R17 instead of 205/55R16?")
+    send(page, "P0420 and P0524 on 1HGCM82633A004352, can I fit 225/45R17 instead of 205/55R16?")
     reply = page.locator(".msg-assistant.status-offline")
     cards = page.locator(".msg-user .fact")
     assert cards.count() == 6  # a VIN, two codes, two tire sizes and their comparison
     # The stop-driving item comes first, in a red caution note.
     first = reply.locator(".markdown > *").nth(1)
     assert "note-caution" in first.get_attribute("class")
-    assert "P0301: Cylinder 1 Misfire Detected" in first.inner_text()
+    assert "P0524: Engine Oil Pressure Too Low" in first.inner_text()
     assert first.locator("strong").first.inner_text() == "Stop driving"
     title_colour = first.locator("strong").first.evaluate("el => getComputedStyle(el).color")
     red, green, blue = (int(c) for c in re.findall(r"\d+", title_colour)[:3])
     assert red > green + 60 and red > blue + 60, title_colour
     headings = reply.locator("h3").all_inner_texts()
-    assert headings[0].startswith("P0301") and headings[1].startswith("P0420")
+    assert headings[0].startswith("P0524") and headings[1].startswith("P0420")
     # A summary, not a copy of the cards: one line each, no bullet lists.
     assert reply.locator("li").count() == 0
     assert reply.inner_text().count("Most likely causes") == 0

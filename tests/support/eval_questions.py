@@ -147,9 +147,9 @@ VINS = (
         vins=("WVWZZZ1JZXW000001",),
         note="European VIN with ZZZ filler",
     ),
-    _car("BMW VIN WBA3A5C51CF256985, is it an xDrive?", vins=("WBA3A5C51CF256985",)),
+    _car("BMW VIN WBA3A5C53CF256985, is it an xDrive?", vins=("WBA3A5C53CF256985",)),
     _car("Which factory built JHMCM56557C404453?", vins=("JHMCM56557C404453",)),
-    _car("Hyundai KMHDN46D05U123456 engine size?", vins=("KMHDN46D05U123456",)),
+    _car("Hyundai KMHDN46D95U123456 engine size?", vins=("KMHDN46D95U123456",)),
     _car("VF1RFB00X56789012 Renault Mégane, which trim level?", vins=("VF1RFB00X56789012",)),
     _car(
         "Range Rover SALLSAAF4AA123456 — is this the supercharged one?",
@@ -170,8 +170,8 @@ VINS = (
     ),
     _car("VIN: 3VWFE21C04M000001.", vins=("3VWFE21C04M000001",)),
     _car(
-        "Is KNAFX4A61F5123456 the 2.0 or the 1.8 Forte?",
-        vins=("KNAFX4A61F5123456",),
+        "Is KNAFX4A68F5123456 the 2.0 or the 1.8 Forte?",
+        vins=("KNAFX4A68F5123456",),
     ),
 )
 
@@ -265,8 +265,7 @@ BUYING = (
     _car("Hybrid or diesel for mostly highway commuting?"),
     _car(
         "Is a used Tesla P100D worth it?",
-        dtcs=("P100D",),
-        note="a trim name that fits the trouble-code pattern [PCBU][0-3][0-9A-F]{3}",
+        note="a trim name that fits the trouble-code pattern, and no code word near it",
     ),
 )
 
@@ -289,14 +288,21 @@ SLANG = (
     _car("stang 5.0 coyote oil consumption normal?"),
     _car(
         "Chevy C1500 won't start after sitting a month",
-        dtcs=("C1500",),
-        note="a model name that fits the trouble-code pattern",
+        note="a model name that fits the trouble-code pattern, and no code word near it",
     ),
     _car(
         "B16A2 swap into an EG hatch, which ECU?",
-        dtcs=("B16A2",),
         note="a Honda engine code that fits the trouble-code pattern",
     ),
+    _car("1995 Chevy C1500", note="a model name alone is not a code"),
+    _car("mazda B2300 timing belt or chain?", note="a model name alone is not a code"),
+    _car("my C1500 shows code P0300", dtcs=("P0300",), note="the code word claims P0300"),
+    _car("p 0420 after new o2 sensors", dtcs=("P0420",), note="a code written with a space"),
+    _car("po300 on a 2012 Camry", dtcs=("P0300",), note="letter O typed for zero"),
+    _car("code P0420/P0171 on my Accord", dtcs=("P0420", "P0171"), note="codes with a slash"),
+    _car("P0420,P0171", dtcs=("P0420", "P0171"), note="codes with a comma"),
+    _car("P0AA6 on my Prius, is it safe?", dtcs=("P0AA6",)),
+    _car("U0121 and the ABS light", dtcs=("U0121",), lights=("abs",)),
 )
 
 MOTORCYCLES = (

@@ -207,6 +207,19 @@ NEGATIVES = (
     _fine("Is a Miata reliable"),
     _fine("no smoke, no warning lights, but the car hesitates"),
     _fine("alternater or batery? car dies wile driving"),
+    # other languages: the same words in ordinary questions
+    _fine("Wie oft muss die Bremsflüssigkeit gewechselt werden?", "de"),
+    _fine("Meine Bremsen quietschen ein bisschen", "de"),
+    _fine("Welches Kühlmittel darf ich nachfüllen?", "de"),
+    _fine("Reifendruck im Winter erhöhen?", "de"),
+    _fine("Quand faut-il changer les plaquettes de frein ?", "fr"),
+    _fine("mes freins grincent un peu le matin", "fr"),
+    _fine("le chauffage ne chauffe plus", "fr"),
+    _fine("quelle pression pour mes pneus ?", "fr"),
+    _fine("mis frenos chirrían un poco", "es"),
+    _fine("¿Cada cuánto hay que cambiar el aceite?", "es"),
+    _fine("el aire acondicionado no enfría", "es"),
+    _fine("¿Qué presión deben tener los neumáticos?", "es"),
 )
 
 # Written with the rest, never tuned on: the honest check of the figures above.
@@ -228,3 +241,40 @@ HELD_OUT = (
 )
 
 MESSAGES = POSITIVES + NEGATIVES + HELD_OUT
+
+
+@dataclass(frozen=True)
+class Score:
+    """How a classifier did on a group of labelled messages.
+
+    ``misses``: red flags it did not raise, or raised under another category;
+    ``false_alarms``: messages it flagged that are not red flags.
+    """
+
+    positives: int
+    negatives: int
+    misses: tuple[RedFlagMessage, ...]
+    false_alarms: tuple[RedFlagMessage, ...]
+
+    @property
+    def recall(self) -> float:
+        """Share of red flags raised with the expected category (1.0 with none to find)."""
+        return 1 - len(self.misses) / self.positives if self.positives else 1.0
+
+    @property
+    def false_alarm_rate(self) -> float:
+        """Share of non-red-flag messages flagged (0.0 with none)."""
+        return len(self.false_alarms) / self.negatives if self.negatives else 0.0
+
+
+def score(messages: tuple[RedFlagMessage, ...], flags_for) -> Score:
+    """Score ``flags_for(text) -> list of category ids`` on labelled messages."""
+    misses, false_alarms = [], []
+    for message in messages:
+        found = flags_for(message.text)
+        if message.red_flag and message.category not in found:
+            misses.append(message)
+        elif not message.red_flag and found:
+            false_alarms.append(message)
+    positives = sum(message.red_flag for message in messages)
+    return Score(positives, len(messages) - positives, tuple(misses), tuple(false_alarms))

@@ -52,6 +52,7 @@ def test_typed_codes_are_found(text, expected):
         "the message was coded",
         "I coded a script that reads codes",
         "p 2019 is a page number",  # spaced, and not a titled code with a zero in second place
+        "my C1500 has an electrical fault",  # "fault" alone names no code
     ],
 )
 def test_model_names_and_look_alikes_are_not_codes(text):
@@ -76,10 +77,15 @@ def test_model_names_and_look_alikes_are_not_codes(text):
         ("C1201 on my Lexus RX with the VSC and check engine lights", ["C1201"]),
         ("scanner shows P1135", ["P1135"]),
         ("OBD2 reader gave U1900", ["U1900"]),
+        ("ABS fault C1201 after a wheel bearing job", ["C1201"]),
         # Listed with a code, a manufacturer code is a code too.
         ("P0420, P1456 and P1457", ["P0420", "P1456", "P1457"]),
         ("P1456 / P0455", ["P1456", "P0455"]),
         ("codes P1456 P1457 P1458", ["P1456", "P1457", "P1458"]),
+        ("P1456, P1457 and P0420", ["P1456", "P1457", "P0420"]),  # the list runs leftwards too
+        # A model name in a list, or a new sentence, does not join the codes.
+        ("Chevy C1500, P0300 and P0171", ["P0300", "P0171"]),
+        ("I got P0420. C1500 runs rough since", ["P0420"]),
     ],
 )
 def test_context_decides_for_manufacturer_shaped_words(text, expected):

@@ -126,7 +126,7 @@ def test_generic_title_normalises_and_never_raises():
 def test_titles_table_is_read_only_and_sorted():
     with pytest.raises(TypeError):
         TITLES["P0000"] = "x"  # type: ignore[index]
-    assert CODES == sorted(CODES)
+    assert sorted(CODES) == CODES
 
 
 def test_every_title_carries_its_source_wherever_it_shows():
@@ -143,3 +143,13 @@ def test_every_title_carries_its_source_wherever_it_shows():
 def test_no_title_names_a_make():
     makes = re.compile(r"\b(GM|Ford|Toyota|Honda|Chrysler|VW|BMW|Nissan)\b")
     assert [title for title in TITLES.values() if makes.search(title)] == []
+
+
+def test_the_coverage_script_counts_every_title():
+    from bench.dtc_coverage import coverage
+
+    rows = coverage()
+    assert [label for label, *_ in rows] == ["P0", "P2", "P3 generic", "U0", "B0", "C0"]
+    assert sum(titled for _, titled, _, _ in rows) == len(TITLES)
+    assert sum(curated for *_, curated in rows) == len(DTC_TABLE)
+    assert all(titled <= size for _, titled, size, _ in rows)

@@ -551,3 +551,11 @@ def test_prose_and_numbers_are_not_vins(text):
 def test_a_grouped_vin_needs_groups_split_where_vin_sections_meet():
     assert find_vins("1HGC M826 33A0 04352") == []  # split every four: not a VIN layout
     assert find_vins("1HGCM 82633 A0043 52") == []
+
+
+def test_a_mistyped_north_american_vin_is_titled_as_such_on_its_card():
+    from automotive.facts import facts_for
+
+    card = facts_for("Is JM3KE4BY1G0636881 a CX-5?")[0]
+    assert card.title == "VIN JM3KE4BY1G0636881: Mazda (check digit wrong)"
+    assert "Check digit: wrong (1 where 6 belongs)" in card.lines
