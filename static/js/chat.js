@@ -238,7 +238,7 @@
 
   function updateTotals(totals) {
     var el = document.getElementById("totals");
-    if (!el || !totals) return;
+    if (!el || !totals || !totals.tokens) return;
     var cost = totals.cost ? "$" + totals.cost.toFixed(totals.cost < 0.01 ? 5 : 4) : "$0";
     el.textContent = totals.tokens.toLocaleString() + " tokens · " + cost + " so far";
   }

@@ -382,3 +382,17 @@ def test_a_tool_that_crashes_is_told_to_the_model_not_the_visitor(tool_visitor, 
     assert "failed inside the app" in tool_message["content"]
     page = tool_visitor.get(response.headers["Location"]).get_data(as_text=True)
     assert "the 11th character is the plant" in page
+
+
+@pytest.mark.parametrize("vin", ["JTNB23HK203029472", "WVWZZZ1JZXW000001", "JM3KE4BY1G0636881"])
+def test_vins_from_any_market_are_answered_in_chat_and_my_vehicle(keyed_visitor, fake, vin):
+    # Issue 15, item 1: a European-market Toyota used to end in a 500 with the message lost.
+    fake.queue(Reply("Here is what the VIN says."))
+    response = keyed_visitor.send(f"What car is {vin}?")
+    assert response.status_code == 303
+    page = keyed_visitor.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"What car is {vin}?" in page and f"VIN {vin}" in page
+    saved = save_vehicle(keyed_visitor, vin=vin)
+    assert saved.status_code in (303, 400)
+    if saved.status_code == 400:  # a mistyped VIN is refused with the reason, form kept
+        assert "check digit" in saved.get_data(as_text=True).lower()

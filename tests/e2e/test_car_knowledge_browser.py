@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import save_key
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    blocking_violations,
+    box,
+    horizontal_overflow,
+    save_key,
+)
 from tests.support.fake_openrouter import Stream, ToolCalls
 
 pytestmark = pytest.mark.browser
@@ -73,3 +80,43 @@ def test_tool_calls_are_shown_on_the_reply(js_page, live_server, fake):
     summary.filter(has_text="Used 1 tool call: decode_tire_size").wait_for()
     summary.click()
     assert '"service_type"' in page.locator(".msg-assistant .tool-result").inner_text()
+
+
+@pytest.mark.parametrize(
+    ("viewport", "scheme"),
+    [
+        pytest.param(PHONE, "dark", id="phone-dark"),
+        pytest.param(DESKTOP, "light", id="desktop-light"),
+    ],
+)
+@pytest.mark.parametrize(
+    "message",
+    [
+        "oil pressure light came on",
+        "temperature gauge in the red and steam from the hood",
+        "brake pedal goes to the floor",
+    ],
+)
+def test_a_red_flag_is_answered_first_and_offline(
+    open_page, live_server, viewport, scheme, message
+):
+    # Issue 15, item 7: the one moment a driver needs an answer without a network or a key.
+    page = open_page(viewport, scheme)
+    page.goto(live_server + "/")
+    page.fill("#message", message)
+    page.press("#message", "Enter")
+    reply = page.locator(".msg-assistant.status-offline")
+    reply.wait_for()
+    first_card = page.locator(".msg-user .fact").first
+    assert "fact-red_flag" in first_card.get_attribute("class")
+    assert "Stop:" in first_card.inner_text()
+    # The card spans the message's width, and the answer opens with the red caution.
+    assert (
+        box(page, ".msg-user .fact-red_flag")["width"] >= box(page, ".msg-user .facts")["width"] - 1
+    )
+    caution = reply.locator(".markdown > *").nth(1)
+    assert "note-caution" in caution.get_attribute("class")
+    assert "Stop safely now" in caution.inner_text()
+    assert horizontal_overflow(page) == 0
+    assert blocking_violations(page, "red flag") == []
+    page.screenshot(path=f"/tmp/shots/red-flag-{viewport['width']}-{scheme}.png", full_page=True)
