@@ -169,7 +169,7 @@ def warning_light_fact(match: warning_lights.LightMatch, covered: bool = False) 
         described.append("flashing" if match.flashing else "steady")
     if match.colour is not None:
         described.append(match.colour.value)
-    title = f"{light.name} warning light"
+    title = light.title
     if described:
         title += f" ({', '.join(described)})"
     severity = match.severity

@@ -112,6 +112,22 @@ _CATEGORIES = (
         ("brake_system",),
     ),
     RedFlag(
+        "brake_fade",
+        "Brakes overheating (fade)",
+        "Ease off and shift to a lower gear (or a low drive mode, or strong regenerative "
+        "braking) so the engine holds the car back, brake firmly in short bursts instead of "
+        "riding the pedal, then stop somewhere safe and let the brakes cool for at least 30 "
+        "minutes.",
+        (
+            "Hot brakes grip less and less (fade); on a long downhill pick a low gear at the "
+            "top so the brakes stay cool.",
+            "Don't pour water on hot brakes, and if the car can be held in Park or in gear, "
+            "don't leave the parking brake on hot discs or drums.",
+            "If the pedal goes soft or sinks, treat it as brake failure: pump the pedal, apply "
+            "the parking brake gradually and have the car towed.",
+        ),
+    ),
+    RedFlag(
         "steering_loss",
         "Steering failing",
         "Hold the wheel firmly with both hands, slow down gently without braking hard, turn "
@@ -154,6 +170,22 @@ _CATEGORIES = (
             "Driving on while overheating can warp the cylinder head or blow the head gasket.",
         ),
         ("coolant_temperature",),
+    ),
+    RedFlag(
+        "transmission_overheating",
+        "Transmission overheating",
+        "Stop somewhere safe, put the gear selector in Park (or neutral with the parking "
+        "brake on) and let the engine idle for a few minutes so the transmission fluid can "
+        "cool. Don't keep towing or climbing while the warning is on.",
+        (
+            "Some makers say to switch the engine off instead: the owner's manual decides.",
+            "Drive on gently once the warning goes out; if it keeps coming back, lighten the "
+            "load and have the fluid level and condition checked (dark or burnt-smelling fluid "
+            "means damage).",
+            "This is the transmission, not the engine's cooling system: the engine-overheating "
+            "advice does not apply.",
+        ),
+        ("transmission_temperature",),
     ),
     RedFlag(
         "oil_pressure",
@@ -220,6 +252,7 @@ _LIGHT_CATEGORY = {
     "power_steering": "steering_loss",
     "check_engine": "engine_light",
     "ev_system": "ev_fault",
+    "transmission_temperature": "transmission_overheating",
 }
 
 
@@ -231,11 +264,26 @@ class _Rule:
     category: str
     regex: re.Pattern[str]
     unless: re.Pattern[str] | None = None  # near the match: not an emergency
+    requires: re.Pattern[str] | None = None  # somewhere in the message: needed
+    subject: re.Pattern[str] | None = None  # just before or in the match: someone else's
 
 
-def _rule(category: str, *sources: str, unless: str | None = None) -> _Rule:
+def _rule(
+    category: str,
+    *sources: str,
+    unless: str | None = None,
+    requires: str | None = None,
+    subject: str | None = None,
+) -> _Rule:
+    def compiled(source: str | None) -> re.Pattern[str] | None:
+        return re.compile(source) if source else None
+
     return _Rule(
-        category, re.compile(alternation(*sources)), re.compile(unless) if unless else None
+        category,
+        re.compile(alternation(*sources)),
+        compiled(unless),
+        compiled(requires),
+        compiled(subject),
     )
 
 
@@ -279,10 +327,36 @@ _CRASH = (
     r"|accrochage|choc|collision|choque|chocado|choque|accidente|colision|incidente|batida"
 )
 _AIRBAG = r"airbags?|air bags?|srs|bolsa de aire|coussin gonflable"
-_HYPOTHETICAL = r"prevent\w*|avoid\w*|in case|what if|what to do if|what happens if|tips"
+_HYPOTHETICAL = (
+    r"prevent\w*|avoid\w*|in case|what if|what to do if|what happens if|tips|how to stop"
+    r"|how do i stop|causes? of|what causes"
+)
+# Somebody else's car, seen or heard about: not this driver's emergency.
+_OTHERS = (
+    r"neighbou?rs?|neighbou?r s|friend s|someone s|somebody s|passed a|saw a|seen a|see a"
+    r"|another car|other car|on the news|in a video|youtube|movie"
+)
+# Hot, but not the engine: each has its own card (or none).
+_NOT_ENGINE = (
+    r"transmission|trans|tranny|gearbox|gear box|atf|cvt|getriebe\w*|boite|caja|turbo\w*"
+    r"|brakes?|breaks?|braking|batter\w*|akku|phone|laptop|charger|cable|tires?|tyres?"
+    r"|seat|seats|dog|baby|kid|kids|passengers?"
+)
+_TRANSMISSION = (
+    r"transmission|trans|tranny|gearbox|gear box|atf|cvt|dsg|automatic|auto box|getriebe\w*"
+    r"|automatikgetriebe|boite de vitesses|boite auto\w*|caja de cambios|caja automatica"
+    r"|cambio automatico"
+)
+_TOO_HOT = (
+    r"overheat\w*|over heating|too hot|running hot|getting (?:very |really |too )?hot"
+    r"|temp\w* (?:warning|light|lamp|alarm|message|high|too high)|uberhitz\w*|ueberhitz\w*"
+    r"|zu heiss|surchauff\w*|sobrecalent\w*|recalent\w*"
+)
+_SOFT = r"spongy|spongey|squishy|mushy|soft|softer|sinks?|sinking|sank|sunk"
 # Long past and dealt with: not an emergency now ("overheated last year, then ...").
 _PAST = (
     r"last (?:week|month|year|summer|winter|time)|(?:weeks|months|years) ago|was fixed"
+    r"|yesterday|the other day"
     r"|got fixed|been fixed|since (?:fixed|repaired)"
 )
 
@@ -297,8 +371,18 @@ _RULES = (
         r"\bsmell (?:of |like )?(?:burning (?:plastic|rubber|wires?|wiring)|electrical burning)\b",
         r"\b(?:sparks?|sparking|arcing) (?:from|under|behind|in) (?:the )?(?:hood|dash|battery"
         r"|wiring|engine)\b",
-        unless=rf"\b(?:{_EXHAUST}|{_PAST}|fire extinguisher|misfire\w*|fires? (?:right )?up"
+        unless=rf"\b(?:{_EXHAUST}|{_PAST}|{_OTHERS}|fire extinguisher|misfire\w*"
+        r"|fires? (?:right )?up"
         r"|fired up|firing order|fire it up|smoking hot|looks? fire)\b",
+    ),
+    # ---- a glowing catalytic converter or manifold sets grass and the underbody alight
+    _rule(
+        "fire",
+        r"\b(?:catalytic converter|catalytic|cat converter|converter|cat|exhaust manifold"
+        r"|manifold|turbo\w*|downpipe|katalysator|kat|catalyseur|catalizador|catalisador)"
+        r" (?:is |was |are |keeps |started |starts )?(?:glowing|glows|glowed|red hot|white hot"
+        r"|gluht|glueht|rougeoie|al rojo)\b",
+        unless=rf"\b(?:{_HYPOTHETICAL}|{_OTHERS}|normal|dyno|race|racing|track day)\b",
     ),
     # ---- fuel smell or leak (not the AC's gas, not a spill at the pump)
     _rule(
@@ -321,7 +405,8 @@ _RULES = (
         unless=r"\b(?:after (?:filling|refuel\w*|i filled|getting gas|fill ?up|i got gas)|at the"
         r" pump|spill\w*|spilt|a c|ac|air con\w*|aircon|refrigerant|freon|r134a|klima\w*|gas "
         r"mileage|gas pedal|exhaust gas|gas strut\w*|gas spring\w*|mpg|economy|consumption"
-        r"|how much|price|cost|station|nach dem tanken|apres le plein|despues de cargar)\b",
+        r"|how much|price|cost|station|nach dem tanken|apres le plein|despues de cargar"
+        r"|(?:gas|fuel|petrol|filler|tank) caps?|tankdeckel|bouchon)\b",
     ),
     # ---- brakes failing (not the clutch, not a maintenance question)
     _rule(
@@ -334,7 +419,7 @@ _RULES = (
         r"working|don t work|dont work|do not work|didn t work|did not work|won t work|do nothing"
         r"|doing nothing|barely work\w*|aren t working|isn t working|not responding|went soft"
         r"|went to nothing|let go)\b",
-        rf"\b(?:{_BRAKES}) (?:failure|fade|faded|fading)\b",
+        rf"\b(?:{_BRAKES}) failure\b",
         r"\b(?:can t|cannot|can not|couldn t|won t|wouldn t) (?:stop|slow) (?:the car|the truck"
         r"|it|down)?\b(?= (?:brake|braking|pedal))",
         near(
@@ -358,10 +443,46 @@ _RULES = (
         r"|hundio|baja|bajo)\b|\b(?:fallo|falla|fallaron) (?:de |los )?frenos?\b",
         r"\bfreni non (?:funzionano|frenano)\b|\bpedale del freno (?:va|affonda)\b"
         r"|\bfreio nao funciona\b|\bfiquei sem freios?\b|\bpedal do freio (?:vai|afunda)\b",
-        unless=r"\b(?:clutch|kupplung|embrayage|embrague|frizione|embreagem|floor ?mats?"
+        unless=rf"\b(?:{_HYPOTHETICAL}|clutch|kupplung|embrayage|embrague|frizione|embreagem"
+        r"|floor ?mats?"
         r"|floor pan|garage floor|shop floor|floor jack|how often|when should|interval|bleed\w*"
         r"|brake lights?|stop lights?|engine braking|regen\w*|parking brake|hand ?brake"
         r"|e brake|emergency brake|trailer brake\w*|brake controller)\b",
+    ),
+    # ---- brakes failing, told by the pedal: it sinks, or feels soft or spongy (a brake light
+    # may be on too, so these don't share the rule above's "brake lights" exception)
+    _rule(
+        "brake_failure",
+        rf"\bpedal (?:\S+ ){{0,3}}(?:to|into|down to|on|hits?|hitting|touch\w*) the (?:{_FLOOR})\b",
+        rf"\bpedal (?:is |feels |felt |goes |went |has |gone |got |getting |keeps |just )*"
+        rf"(?:very |really |super |too |all )?(?:{_SOFT}|going down|goes down|drops|dropping)\b",
+        rf"\b(?:{_SOFT}) (?:brake|break)s?(?: pedal)?\b",
+        rf"\b(?:{_BRAKES}) (?:are |is |feel |feels |felt |went |go |got |getting |have |has |gone "
+        rf"|suddenly |very |really |super |too |all )*(?:{_SOFT})\b",
+        requires=r"\b(?:brakes?|breaks?|braking|stop|stopping|slow down)\b",
+        unless=rf"\b(?:{_HYPOTHETICAL}|{_PAST}|clutch|kupplung|embrayage|embrague|floor ?mats?"
+        r"|floor pan|garage floor|shop floor|floor jack|gas pedal|accelerator|throttle|a bit"
+        r"|a little|slightly|bit soft|little soft|normal|when cold|bleed\w*|new pads|how often"
+        r"|soft close|soft top)\b",
+    ),
+    # ---- the car itself won't stop (not "won't stop beeping")
+    _rule(
+        "brake_failure",
+        r"\b(?:car|truck|van|vehicle|suv) (?:won t|wont|will not|wouldn t|doesn t|does not"
+        r"|can t|cannot|isn t) (?:stop|stopping|slow down|slowing down)(?= *$| (?:and|when|even"
+        r"|at all|i|my|properly|in time|quickly|fast|anymore|no|help|what|brake\w*|pedal))",
+        unless=rf"\b(?:{_HYPOTHETICAL}|{_OTHERS}|clutch)\b",
+    ),
+    # ---- brakes overheating on a long descent (fade)
+    _rule(
+        "brake_fade",
+        rf"\b(?:{_BRAKES}) (?:are |is |keep |keeps |started |start |starting |seem |getting )?"
+        r"(?:overheat\w*|over heating|too hot|very hot|fading|fade|faded|cooking|cooked)\b",
+        r"\bbrake (?:fade|fading|overheat\w*)\b",
+        rf"\b(?:overheat\w*|overheated|cooked) (?:the |my )?(?:{_BRAKES})\b",
+        r"\bbremsen? (?:uberhitz\w*|ueberhitz\w*|zu heiss|lassen nach)\b|\bfreins? (?:qui )?"
+        r"(?:surchauff\w*|chauffent)\b|\bfrenos? (?:sobrecalentad\w*|recalentad\w*|calientes)\b",
+        unless=rf"\b(?:{_HYPOTHETICAL}|{_PAST}|{_OTHERS}|normal|track day|brake lights?)\b",
     ),
     # ---- steering failing (not the ordinary steering lock of a parked car)
     _rule(
@@ -428,7 +549,8 @@ _RULES = (
         r"(?:flojas|sueltas)\b|\b(?:chichon|bulto|burbuja|huevo) en (?:el |la )?(?:neumatico"
         r"|llanta|flanco)\b",
         unless=r"\b(?:death wobble|speed wobble|steering wheel wobbl\w*|balanc\w*|alignment"
-        r"|game|fuse blew|blew a fuse|blower)\b",
+        r"|game|fuse blew|blew a fuse|blower|preventers?|drilling|oil well|well|rig|hair\w*"
+        r"|sale|sales|what is|what s a)\b",
     ),
     # ---- overheating (the gauge in the red, steam, boiling coolant)
     _rule(
@@ -444,13 +566,26 @@ _RULES = (
         r"kocht\b|\bdampf (?:kommt )?(?:aus|unter) (?:der|dem) (?:motorhaube|motorraum|kuhler)\b",
         r"\bsurchauff\w*\b|\bmoteur (?:qui )?chauffe\b|\bvapeur (?:qui sort )?(?:du|sous le)"
         r" (?:capot|moteur|radiateur)\b|\bliquide de refroidissement (?:qui )?bout\b",
+        rf"\b(?:{_TEMP}) (?:gauge |needle )?(?:is |keeps |has been |started |starts |just )?"
+        r"(?:going up|goes up|went up|climbing|climbs|climbed|rising|rises|rose|creeping up"
+        r"|shooting up|getting high|very high|too high|high|past half|past the middle)\b",
         r"\b(?:sobrecalent|recalent)\w*\b|\bse (?:esta )?calent(?:ando|o|a) (?:mucho|demasiado)"
         r"\b|\bsale vapor\b|\bvapor (?:del|en el|de debajo del) (?:motor|capo|cofre|radiador)\b"
         r"|\bhierve el (?:agua|refrigerante|anticongelante)\b",
         r"\bsurriscald\w*\b|\bsuperaquec\w*\b|\besquentando (?:muito|demais)\b|\bfervendo\b",
-        unless=rf"\b(?:{_HYPOTHETICAL}|{_PAST}|steam clean\w*|ac|a c|air con\w*|seat|phone|charger"
+        subject=rf"\b(?:{_NOT_ENGINE})\b",
+        unless=rf"\b(?:{_HYPOTHETICAL}|{_PAST}|{_OTHERS}|steam clean\w*|ac|a c|air con\w*|seat"
+        r"|phone|charger"
         r"|laptop|fuel gauge|gas gauge|battery gauge|fuel needle|tach\w*|rev counter|rpm|cold "
-        r"morning|winter morning|cold start|from the exhaust|tailpipe|exhaust|normal)\b",
+        r"morning|winter morning|cold start|from the exhaust|tailpipe|exhaust|normal|fine"
+        r"|then drops|back down|settles|stabili\w*|outside|ambient|oil temp\w*|trans temp\w*)\b",
+    ),
+    # ---- transmission overheating (its own advice: idle in Park, don't keep towing)
+    _rule(
+        "transmission_overheating",
+        near(_TRANSMISSION, _TOO_HOT, 3),
+        unless=rf"\b(?:{_HYPOTHETICAL}|{_PAST}|{_OTHERS}|sensor|normal|what s|what is|cooler"
+        r" install\w*|how hot|fine)\b",
     ),
     # ---- oil pressure lost
     _rule(
@@ -459,13 +594,16 @@ _RULES = (
         r"pressure\b",
         r"\boil pressure (?:is |went |goes |has |keeps )?(?:low|zero|0|gone|lost|dropping|"
         r"dropped|drops|dropping to zero|bottom\w*|nothing)\b",
+        r"\boil pressure (?:gauge |needle |reading |light )?(?:is |reads |reading |shows |showing "
+        r"|went |goes |drops |dropped |dropping |fell |falls |falling |has |keeps |just |at |to "
+        r"|down )*(?:zero|0|nothing|nil|bottom\w*|the bottom)\b",
         r"\b(?:oldruck|oeldruck) (?:zu niedrig|weg|verloren|fallt|faellt|sinkt)\b"
         r"|\bkein (?:oldruck|oeldruck)\b",
         r"\b(?:perte de|plus de|pas de) pression d huile\b|\bpression d huile (?:basse|faible"
         r"|nulle|chute)\b",
         r"\b(?:baja|sin|poca|perdida de) presion de(?:l)? aceite\b|\bpresion de(?:l)? aceite "
         r"(?:baja|cero|nula)\b",
-        unless=r"\b(?:sensor|sender|switch|gauge reads? high|high oil pressure)\b",
+        unless=rf"\b(?:{_HYPOTHETICAL}|sensor|sender|switch|gauge reads? high|high oil pressure)\b",
     ),
     # ---- exhaust fumes in the cabin, carbon monoxide
     _rule(
@@ -487,6 +625,9 @@ _RULES = (
         r"\b(?:ev |hv |high voltage |traction |hybrid )?batter(?:y|ies) (?:is |are )?"
         r"(?:smoking|hissing|popping|swelling|swollen|venting|on fire|bulging|crackling)\b",
         r"\b(?:hissing|popping|crackling) (?:sound|noise)s? from (?:the )?(?:battery|floor)\b",
+        r"\b(?:ev |hv |high voltage |traction |hybrid |drive )?batter(?:y|ies) (?:is |are |keeps )?"
+        r"(?:overheat\w*|over heating|too hot|getting (?:very |too )?hot|temp\w* (?:warning|too "
+        r"high|high|alert))\b|\bakku (?:uberhitzt|ueberhitzt|zu heiss)\b",
         r"\bhigh voltage (?:system )?(?:fault|failure|warning|error|isolation fault)\b",
         r"\bakku (?:raucht|zischt|brennt)\b|\bbatterie (?:fume|gonfle)\b|\bbateria (?:echa humo"
         r"|hinchada)\b",
@@ -521,6 +662,12 @@ def _symptoms(prepared: Prepared) -> set[str]:
                 continue
             if rule.unless is not None and rule.unless.search(prepared.around(start, end)):
                 continue
+            if rule.requires is not None and not rule.requires.search(prepared.text):
+                continue
+            if rule.subject is not None:
+                before = " ".join([*prepared.words_before(start, 3), prepared.text[start:end]])
+                if rule.subject.search(before):
+                    continue
             found.add(rule.category)
             break
     return found
@@ -531,7 +678,7 @@ def _light_flag(match: LightMatch) -> RedFlag:
     light = match.light
     return RedFlag(
         f"light_{light.id}",
-        f"{light.name} warning light",
+        light.title,
         light.action,
         (f"What it means: {light.meaning}",),
         (light.id,),

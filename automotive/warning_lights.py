@@ -77,6 +77,19 @@ _KEEP = frozenset((
 ))  # fmt: skip
 
 
+# Typos too short for the edit-distance correction (under 5 letters), mapped outright.
+ALIASES = MappingProxyType(
+    {
+        "chek": "check",
+        "chk": "check",
+        "lite": "light",
+        "lites": "lights",
+        "tmps": "tpms",
+        "tpm": "tpms",
+    }
+)
+
+
 def normalise(text: str) -> str:
     """Lower-case, strip accents and punctuation, single-space the words.
 
@@ -137,6 +150,9 @@ class Vocabulary:
 
     def correct(self, word: str) -> str:
         """Return the domain word this word is a typo of, or the word itself."""
+        alias = ALIASES.get(word)
+        if alias is not None:
+            return alias
         if len(word) < 5 or word in self.known or not word.isalpha():
             return word
         cached = self._cache.get(word)
@@ -327,6 +343,17 @@ class WarningLight:
     exclude: re.Pattern[str] | None = None  # near the match: not this light
     usual: Colour | None = None
 
+    @property
+    def title(self) -> str:
+        """The card title, without a doubled word: "Master warning light", not "... warning
+        warning light"."""
+        last = self.name.split()[-1].casefold()
+        if last in ("light", "lamp"):
+            return self.name
+        if last == "warning":
+            return f"{self.name} light"
+        return f"{self.name} warning light"
+
     @cached_property
     def worst(self) -> Severity:
         """The most urgent severity among the light's colours."""
@@ -391,6 +418,9 @@ _ENGINE = (
     r"|moteur|gestion moteur|anomalie moteur|motore"
 )
 _BRAKE = r"brake|brakes|break|breaks"
+# German compound nouns name the light in one word ("Kühlmittelleuchte", "Batteriesymbol").
+_DE_LAMP = r"(?:leuchte|lampe|symbol|kontrollleuchte|warnleuchte|anzeige)n?"
+_GERMAN_COOLANT_LAMP = rf"\b(?:kuhlmittel|kuehlmittel|kuhlwasser|kuehlwasser)\w*{_DE_LAMP}\b"
 
 _LIGHTS = (
     WarningLight(
@@ -416,7 +446,7 @@ _LIGHTS = (
             _p(r"\b(?:oldruck|oeldruck)\w*(?:leuchte|lampe|warn\w*)\b"),
             _p(near(_OIL, LAMP, 2), 1),
             _p(near(r"low oil|oil low", LAMP, 2), 1),
-            _p(r"\b(?:ol|oel)\w*(?:leuchte|lampe)\b", 1),
+            _p(r"\b(?:ol|oel)\w*(?:leuchte|lampe|symbol)\b", 1),
             _p(rf"\b(?:{_OIL_SHAPE})\b", 1, requires=_ON_OR_COLOUR),
         ),
         note="An amber or yellow oil can, often with a wavy line under it, is the oil level "
@@ -425,6 +455,8 @@ _LIGHTS = (
         exclude=re.compile(
             r"\b(?:change|service|life|maintenance|wartung|vidange|cambio de aceite)\b"
             r"(?: \S+){0,2} \b(?:light|reminder|indicator|lamp|due)\b"
+            # a reminder to reset after a service is not the pressure or level light
+            r"|\b(?:reset\w*|zurucksetzen|zuruecksetzen|reinitialiser|resetear|oil life)\b"
         ),
     ),
     WarningLight(
@@ -446,7 +478,7 @@ _LIGHTS = (
             _p(r"\boil can with (?:a )?wavy line\b"),
             _p(near(_OIL, LAMP, 2), 1),
             _p(near(r"low oil|oil low", LAMP, 2), 1),
-            _p(r"\b(?:ol|oel)\w*(?:leuchte|lampe)\b", 1),
+            _p(r"\b(?:ol|oel)\w*(?:leuchte|lampe|symbol)\b", 1),
             _p(rf"\b(?:{_OIL_SHAPE})\b", 1, requires=_ON_OR_COLOUR),
         ),
         note="If the oil can is red, it is the oil pressure warning: stop safely now.",
@@ -454,6 +486,8 @@ _LIGHTS = (
         exclude=re.compile(
             r"\b(?:change|service|life|maintenance|wartung|vidange|cambio de aceite)\b"
             r"(?: \S+){0,2} \b(?:light|reminder|indicator|lamp|due)\b"
+            # a reminder to reset after a service is not the pressure or level light
+            r"|\b(?:reset\w*|zurucksetzen|zuruecksetzen|reinitialiser|resetear|oil life)\b"
         ),
     ),
     WarningLight(
@@ -472,13 +506,15 @@ _LIGHTS = (
                 r"(?:water|waves?|wavy lines?|liquid|sea)\b"
             ),
             _p(near(_COOLANT, LAMP, 2), 1),
+            _p(_GERMAN_COOLANT_LAMP, 1),
         ),
         note="An amber light showing the coolant tank (or the thermometer) is usually the "
         "coolant level warning: top up when the engine is cold.",
         family="coolant",
         exclude=re.compile(
             r"\b(?:outside|outdoor|ambient|frost|ice|snowflake|aussen|transmission|trans"
-            r"|gearbox|gear|cog|getriebe|boite de vitesses|caja de cambios)\b"
+            r"|gearbox|gear|cog|getriebe|boite de vitesses|caja de cambios|atf|cvt|turbo\w*"
+            r"|battery|batteries|batterie|bateria|batteria|akku|brakes?|breaks?)\b"
         ),
         usual=Colour.RED,
     ),
@@ -501,12 +537,14 @@ _LIGHTS = (
             ),
             _p(near(_COOLANT, LAMP, 2), 1),
             _p(near(_TEMP, LAMP, 2), 1),
+            _p(_GERMAN_COOLANT_LAMP, 1),
         ),
         note="If the thermometer light is red, the engine is overheating: stop safely now.",
         family="coolant",
         exclude=re.compile(
             r"\b(?:outside|outdoor|ambient|frost|ice|snowflake|aussen|transmission|trans"
-            r"|gearbox|gear|cog|getriebe|boite de vitesses|caja de cambios)\b"
+            r"|gearbox|gear|cog|getriebe|boite de vitesses|caja de cambios|atf|cvt|turbo\w*"
+            r"|battery|batteries|batterie|bateria|batteria|akku|brakes?|breaks?)\b"
         ),
     ),
     WarningLight(
@@ -531,12 +569,14 @@ _LIGHTS = (
                 )
             ),
             _p(r"\bladekontroll\w*\b"),
+            _p(rf"\b(?:batterie|batt|akku|lade)\w*{_DE_LAMP}\b"),
         ),
         note="Red here does not always mean stop at once, but don't go far: the battery "
         "will run flat and the engine will stop.",
         exclude=re.compile(
             r"\b(?:charge port|charging port|charger|chargers|wallbox|charging cable|charging "
-            r"station|charge cable|borne|ladesaule|phone|key fob|fob|remote|bars?|percent|kwh)\b"
+            r"station|charge cable|borne|ladesaule|phone|key fob|fob|remote|bars?|percent|kwh"
+            r"|overheat\w*|over heating|too hot|temp|temperature|uberhitz\w*|ueberhitz\w*)\b"
         ),
     ),
     WarningLight(
@@ -573,9 +613,11 @@ _LIGHTS = (
             ),
             _p(r"\b(?:voyant|temoin|testigo|spia) (?:de |du |del |dei |des )?fre\w+\b"),
             _p(
-                rf"\b(?:{_BRAKE}|luz de freno|luz del freno|bremsleuchte|bremslicht) (?:{LAMP})?",
+                rf"\b(?:{_BRAKE}|luz de frenos?|luz del freno|luz de los frenos|bremsleuchte"
+                rf"|bremslicht) (?:{LAMP})?",
                 requires=r"\b(?:dash|dashboard|cluster|came on|comes on|lit up|red|rouge|rojo|"
-                r"rot|warning|exclamation|tableau|armaturenbrett|tablero)\b",
+                r"rot|warning|exclamation|tableau|armaturenbrett|tablero|encendida|encendido"
+                r"|se encendio|prendida|prendido|leuchtet|allume|allumee|s allume|accesa|acesa)\b",
             ),
         ),
         exclude=re.compile(
@@ -711,6 +753,7 @@ _LIGHTS = (
             _p(near(_ENGINE, LAMP, 1)),
             _p(near(r"check engine|check engin|engine warning|engine management", STATE, 3)),
             _p(r"\b(?:motorkontroll|motorwarn|motorstorung)\w*\b"),
+            _p(rf"\bmotor\w*{_DE_LAMP}\b"),
             _p(
                 r"\b(?:voyant|temoin) (?:du |de |d )?(?:moteur|gestion moteur|anomalie moteur"
                 r"|pollution|injection)\b"
@@ -858,6 +901,14 @@ _LIGHTS = (
             ),
             _p(r"\b(?:check|service) (?:hybrid|ev|electric) (?:system|vehicle)\b"),
             _p(r"\bcar (?:symbol |icon )?with (?:an )?exclamation\w*\b"),
+            _p(
+                near(
+                    r"(?:hv |ev |traction |high voltage |drive )?batter(?:y|ies) (?:overheat\w*"
+                    r"|over heating|temp\w*|too hot)|akku (?:zu heiss|uberhitzt|temperatur)",
+                    LAMP,
+                    2,
+                )
+            ),
         ),
         usual=Colour.RED,
     ),
@@ -901,6 +952,7 @@ _LIGHTS = (
             _p(
                 near(
                     r"transmission (?:temp\w*|overheat\w*|hot|fluid temp\w*)|trans temp"
+                    r"|atf (?:temp\w*|overheat\w*|hot)|cvt (?:temp\w*|overheat\w*|hot)"
                     r"|gearbox (?:temp\w*|overheat\w*|hot)|at oil temp|getriebe\w*"
                     r"|boite de vitesses|caja de cambios",
                     LAMP,
@@ -945,7 +997,11 @@ _LIGHTS = (
             ),
             _p(r"\b(?:fuel|gas|petrol) pump (?:symbol|light|icon)\b"),
         ),
-        exclude=re.compile(r"\b(?:gas lights? up|fuel pump (?:relay|fuse))\b"),
+        exclude=re.compile(
+            r"\b(?:gas lights? up|fuel pump (?:relay|fuse)|water in (?:the )?(?:fuel|diesel)"
+            r"|water separator|wasser im (?:diesel|kraftstoff)|eau dans le gazole"
+            r"|agua en el (?:combustible|gasoil|diesel))\b"
+        ),
     ),
 )
 

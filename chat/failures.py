@@ -62,8 +62,8 @@ FAILURES: dict[FailureKind, Failure] = {
     ),
     FailureKind.NOT_FOUND: Failure(
         404,
-        "The model `{model}` is not available{code_detail}. Pick another model in Settings, "
-        "then retry.",
+        "The model `{model}` is not available{code_detail}. Pick another model from the "
+        "Model menu, then retry.",
         SETTINGS,
     ),
     FailureKind.RATE_LIMITED: Failure(
@@ -89,7 +89,7 @@ FAILURES: dict[FailureKind, Failure] = {
     FailureKind.TOOLS_UNSUPPORTED: Failure(
         404,
         "The model `{model}` cannot use tools and the answer without them failed too"
-        "{code_detail}. Try again, or pick another model in Settings.",
+        "{code_detail}. Try again, or pick another model from the Model menu.",
         SETTINGS,
     ),
     FailureKind.LENGTH_LIMIT: Failure(
@@ -113,7 +113,7 @@ FAILURES: dict[FailureKind, Failure] = {
     FailureKind.PROVIDER_UNAVAILABLE: Failure(
         502,
         "The model provider{via} is unavailable right now ({unavailable}). Try again in a "
-        "moment, or pick another model in Settings.",
+        "moment, or pick another model from the Model menu.",
         SETTINGS,
     ),
     FailureKind.CONNECTION_ERROR: Failure(
@@ -128,7 +128,7 @@ FAILURES: dict[FailureKind, Failure] = {
     FailureKind.TOOL_LOOP: Failure(
         502,
         "The model kept calling tools without answering, so it was stopped. Try again, or "
-        "pick another model in Settings.",
+        "pick another model from the Model menu.",
         SETTINGS,
     ),
     FailureKind.INVALID_RESPONSE: Failure(
@@ -248,7 +248,7 @@ def sentence(kind: str, detail: dict[str, Any] | None = None, *, key_test: bool 
         "Add credits at openrouter.ai, or pick a free model (ending in `:free`) in Settings, "
         "then retry."
         if fields["upstream"] == "OpenRouter"
-        else "Add credits to that account, or pick another model in Settings, then retry."
+        else "Add credits to that account, or pick another model from the Model menu, then retry."
     )
     entry = failure(kind)
     return (entry.on_key_test if key_test else entry.sentence).format(**fields)

@@ -52,6 +52,7 @@ def _client():
 # ("Show earlier", with or without JavaScript), so the page stays as quick as a short one.
 PAGE_MESSAGES = 40
 MOST_SHOWN = 5000
+MAX_ID = 2**63 - 1
 
 
 def shown_count() -> int:
@@ -142,7 +143,8 @@ def earlier(conversation_id: str):
     """The page of messages before ``?before=<message id>``, as HTML list items (JSON)."""
     conversation = _owned_or_404(conversation_id)
     before = request.args.get("before", type=int)
-    if before is None or before < 1:
+    # Ids are database integers (at most 2**63 - 1); a larger number is no message id.
+    if before is None or not 1 <= before <= MAX_ID:
         return jsonify(error_body("bad_request", "before must be a message id.")), 400
     messages, remaining = conversation.messages_before(before, PAGE_MESSAGES)
     html = render_template(
@@ -219,7 +221,7 @@ def send():
         return _event_stream(_replay(result))
     if wants_json():
         return _json_result(result)
-    return redirect(url_for("chat.conversation", conversation_id=result.conversation_id), 303)
+    return redirect(_at_reply(result), 303)
 
 
 @bp.post("/c/<conversation_id>/retry")
@@ -238,7 +240,14 @@ def retry(conversation_id: str):
     result = ask.answer(turn, _client())
     if wants_json():
         return _json_result(result)
-    return redirect(url_for("chat.conversation", conversation_id=conversation_id), 303)
+    return redirect(_at_reply(result), 303)
+
+
+def _at_reply(result: TurnResult) -> str:
+    """The conversation's address, at the reply (the page opens there without JavaScript)."""
+    url = url_for("chat.conversation", conversation_id=result.conversation_id)
+    anchor = result.reply_id or result.message_id
+    return f"{url}#m{anchor}" if anchor else url
 
 
 # ---------------------------------------------------------------- responses

@@ -28,9 +28,14 @@
     }).join("");
   }
 
+  // Characters as the server counts them (code points): an emoji is one, not two.
+  function characters(text) {
+    return Array.from ? Array.from(text).length : text.length;
+  }
+
   function updateCounter() {
     if (!counter || !max) return;
-    var used = box.value.length;
+    var used = characters(box.value);
     counter.textContent = used.toLocaleString() + " / " + max.toLocaleString();
     counter.classList.toggle("over", used > max);
   }
@@ -144,7 +149,11 @@
       var actions = document.createElement("div");
       actions.className = "msg-actions";
       actions.appendChild(copyButton("Copy reply", "Reply", function () {
-        return body.innerText.trim();
+        // The code blocks' labels and buttons are the page's, not the reply's.
+        body.classList.add("copying");
+        var text = body.innerText.trim();
+        body.classList.remove("copying");
+        return text;
       }));
       reply.appendChild(actions);
     });
@@ -154,7 +163,10 @@
 
   // A link to a message (#m12) or a card keeps its place; otherwise open at the end,
   // once the copy buttons are in (they add height), and again when the page has loaded.
-  if (!window.location.hash) {
+  // The keys only do this with the script: the hint shows with it.
+  var keysHint = document.getElementById("keys-hint");
+  if (keysHint) keysHint.hidden = false;
+  if (!window.location.hash || window.location.hash === "#end") {
     scrollToEnd(true);
     window.addEventListener("load", function () {
       if (following) scrollToEnd(true);
@@ -273,6 +285,7 @@
     a.setAttribute("aria-current", "page");
     var title = document.createElement("span");
     title.className = "conv-title";
+    title.setAttribute("dir", "auto");
     title.textContent = data.title || "New conversation";
     a.appendChild(title);
     li.appendChild(a);
@@ -301,8 +314,8 @@
   // Why the message cannot be sent as it is, or "" when it can.
   function messageProblem(text) {
     if (!text.trim()) return "Type a message before sending.";
-    if (max && text.length > max) {
-      return "The message is " + text.length.toLocaleString() + " characters long; the limit is " +
+    if (max && characters(text) > max) {
+      return "The message is " + characters(text).toLocaleString() + " characters long; the limit is " +
         max.toLocaleString() + ". Shorten it and send again.";
     }
     return "";
@@ -444,23 +457,32 @@
   // same Markdown renderer and sanitizer as stored messages); the text that arrives
   // between two renderings goes, as plain text, after the last one.
   function onDeltaEvent(turn, payload) {
+    turn.raw = (turn.raw || "") + payload.text;
     if (payload.html !== undefined) {
       turn.replyBody.classList.remove("msg-text");
       turn.replyBody.classList.add("markdown");
       turn.replyBody.innerHTML = payload.html;
       turn.tail = null;
-    } else {
-      if (!turn.tail) {
-        turn.tail = document.createElement("span");
-        turn.tail.className = "stream-tail";
-        var last = turn.replyBody.lastElementChild;
-        // Inside the last paragraph (or list item) the words carry on where it ended.
-        var into = last && /^(P|UL|OL)$/.test(last.tagName) ?
-          (last.tagName === "P" ? last : last.lastElementChild || last) : turn.replyBody;
-        into.appendChild(turn.tail);
-      }
-      turn.tail.textContent += payload.text;
+      // The rendering drops the text's trailing space or line break: the next words
+      // must not run into the last one ("rear" + "oxygen").
+      turn.gap = /\n\s*\n\s*$/.test(turn.raw) ? "\n\n" : (/\s$/.test(turn.raw) ? " " : "");
+      return scrollToEnd();
     }
+    if (!turn.tail) {
+      turn.tail = document.createElement("span");
+      turn.tail.className = "stream-tail";
+      var last = turn.replyBody.lastElementChild;
+      // Inside the last paragraph, heading or list item the words carry on where it
+      // ended, unless a blank line began a new block.
+      var into = turn.replyBody;
+      if (last && turn.gap !== "\n\n") {
+        if (/^(P|H[1-6])$/.test(last.tagName)) into = last;
+        else if (/^(UL|OL)$/.test(last.tagName)) into = last.lastElementChild || last;
+      }
+      turn.tail.textContent = turn.gap || "";
+      into.appendChild(turn.tail);
+    }
+    turn.tail.textContent += payload.text;
     scrollToEnd();
   }
 
@@ -509,6 +531,11 @@
     badge.className = "badge badge-stopped";
     badge.textContent = "stopped";
     reply.querySelector(".msg-meta").appendChild(badge);
+    var note = document.createElement("p");
+    note.className = "msg-notice muted";
+    note.textContent = "Stopped before the reply was finished. The text so far is saved; reload " +
+      "the conversation to see all of it and to retry.";
+    reply.appendChild(note);
     enhance(reply);
     announce("Stopped. The text so far is kept.");
   }

@@ -33,7 +33,7 @@ def test_sending_a_message_redirects_to_the_conversation_and_shows_the_reply(key
     assert "What does P0420 mean on a 2012 Civic?" in page
     assert "<strong>catalytic converter</strong>" in page
     # The sidebar lists it, titled after the first message.
-    assert f'href="/c/{cid}"' in page
+    assert f'href="/c/{cid}#end"' in page
 
 
 def test_second_request_carries_the_first_exchange_and_the_system_prompt(keyed_visitor, fake):
@@ -65,11 +65,11 @@ def test_upstream_requests_identify_the_app(keyed_visitor, fake):
 def test_conversations_are_listed_newest_first(keyed_visitor, fake):
     ids = [conversation_id_from(keyed_visitor.send(f"Question number {n}")) for n in range(3)]
     page = keyed_visitor.get("/").get_data(as_text=True)
-    listed = re.findall(r'href="/c/([0-9a-f]{32})"', page)
+    listed = re.findall(r'href="/c/([0-9a-f]{32})#end"', page)
     assert listed == list(reversed(ids))
     # Writing in the oldest one brings it back to the top.
     keyed_visitor.send("A follow-up", ids[0])
-    listed = re.findall(r'href="/c/([0-9a-f]{32})"', keyed_visitor.get("/").get_data(as_text=True))
+    listed = re.findall(r'href="/c/([0-9a-f]{32})#end"', keyed_visitor.get("/").get_data(as_text=True))
     assert listed[0] == ids[0]
 
 
@@ -334,7 +334,7 @@ def test_the_offline_answer_summarises_most_severe_first_and_links_the_cards(vis
     assert "Most likely causes" not in reply and "Check first" not in reply  # on the cards
     assert {"#fact-1", "#fact-2", "#fact-3"} == set(re.findall(r"\((#fact-\d)\)", reply))
 
-    cid = visitor.get("/").get_data(as_text=True).split('href="/c/')[1].split('"')[0]
+    cid = visitor.get("/").get_data(as_text=True).split('href="/c/')[1].split('#end"')[0]
     page = visitor.get(f"/c/{cid}").get_data(as_text=True)
     user_id = re.search(r'<li class="msg msg-user[^"]*" id="m(\d+)"', page).group(1)
     for n in (1, 2, 3):

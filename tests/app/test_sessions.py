@@ -213,7 +213,7 @@ def test_conversation_survives_session_expiry(keyed_visitor, fake, app):
     keyed_visitor.client.delete_cookie("session")
     _drop_stored_sessions(app)
     page = keyed_visitor.get("/").get_data(as_text=True)
-    assert f'href="/c/{cid}"' in page
+    assert f'href="/c/{cid}#end"' in page
     assert "Transmission slips in 3rd gear" in keyed_visitor.get(f"/c/{cid}").get_data(as_text=True)
     # Only the key must be entered again.
     assert "<strong>Offline</strong>" in page

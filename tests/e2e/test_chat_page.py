@@ -68,7 +68,7 @@ def send(page, text: str, selector: str = ".msg-assistant:not(.status-streaming)
 def send_without_js(page, text: str) -> None:
     page.fill("#message", text)
     page.click("#send")
-    page.wait_for_url(re.compile(r".*/c/[0-9a-f]{32}$"))
+    page.wait_for_url(re.compile(r".*/c/[0-9a-f]{32}(#m\d+)?$"))
 
 
 def luminance(rgb: str) -> float:
@@ -527,7 +527,7 @@ def test_example_questions_show_what_the_assistant_knows(open_page, live_server,
         assert page.evaluate("document.activeElement.id") == "message"
         assert page.locator(".msg").count() == 0  # filled, not sent
     else:
-        page.wait_for_url(re.compile(r".*/c/[0-9a-f]{32}$"))
+        page.wait_for_url(re.compile(r".*/c/[0-9a-f]{32}(#m\d+)?$"))
         assert page.locator(".msg-user .msg-body").inner_text() == (
             "Decode this VIN: 1HGCM82633A004352"
         )

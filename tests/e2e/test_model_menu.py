@@ -68,7 +68,8 @@ def test_choosing_a_model_keeps_the_page_and_the_draft_and_answers_the_next_mess
     fake.queue(Reply("Use 0W-20."), Reply("About 4.4 litres."))
     send(page, "Which oil for a 2018 Civic?")
     assert fake.chat_requests[-1].body["model"] == DEFAULT
-    conversation_url = page.url
+    conversation_url = page.url.split("#")[0]  # a send lands at its reply (#m<id>)
+    at_conversation = re.compile(re.escape(conversation_url) + r"(#m\d+)?$")
     page.fill("#message", "How much of it?")
     expect(page.locator("#current-model-facts")).to_have_text("164k context · free")
 
@@ -233,8 +234,9 @@ def test_without_javascript_the_menu_leads_to_a_page_that_comes_back(
     fake.queue(Reply("Use 0W-20."), Reply("About 4.4 litres."))
     page.fill("#message", "Which oil for a 2018 Civic?")
     page.click("#send")
-    page.wait_for_url(re.compile(r".*/c/[0-9a-f]{32}$"))
-    conversation_url = page.url
+    page.wait_for_url(re.compile(r".*/c/[0-9a-f]{32}(#m\d+)?$"))
+    conversation_url = page.url.split("#")[0]  # a send lands at its reply (#m<id>)
+    at_conversation = re.compile(re.escape(conversation_url) + r"(#m\d+)?$")
 
     page.click("#model-menu summary")
     expect(page.locator("#model-menu-panel")).to_be_visible()
@@ -249,20 +251,20 @@ def test_without_javascript_the_menu_leads_to_a_page_that_comes_back(
     page.check("input[value='openai/gpt-4o-mini']")
     page.click("button:has-text('Choose')")
 
-    page.wait_for_url(conversation_url)
+    page.wait_for_url(at_conversation)
     expect(page.locator(".flash")).to_have_text(
         "Model changed to openai/gpt-4o-mini. It answers your next message."
     )
     expect(page.locator("#current-model")).to_have_text("openai/gpt-4o-mini")
     page.fill("#message", "How much of it?")
     page.click("#send")
-    page.wait_for_url(conversation_url)
+    page.wait_for_url(at_conversation)
     assert fake.chat_requests[-1].body["model"] == "openai/gpt-4o-mini"
 
     # The way back without choosing.
     page.goto(live_server + "/settings/model?next=" + conversation_url.removeprefix(live_server))
     page.click("text=Back to the conversation")
-    page.wait_for_url(conversation_url)
+    page.wait_for_url(at_conversation)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -337,7 +337,7 @@ class Visitor:
 def conversation_id_from(response) -> str:
     """Read the conversation id from a 303 to /c/<id>."""
     location = response.headers["Location"]
-    match = re.search(r"/c/([0-9a-f]{32})$", location)
+    match = re.search(r"/c/([0-9a-f]{32})(?:#m\d+)?$", location)
     assert match, location
     return match.group(1)
 

@@ -56,6 +56,20 @@ POSITIVES = (
     _stop("Je n'ai plus de freins, la pédale s'enfonce", "brake_failure", "fr"),
     _stop("Me quedé sin frenos en la autopista", "brake_failure", "es"),
     _stop("los frenos no funcionan, el pedal se va al fondo", "brake_failure", "es"),
+    _stop("the brake light is on and the pedal goes to the floor", "brake_failure"),
+    _stop("my brakes are spongy and the pedal sinks", "brake_failure"),
+    _stop("brake pedal sinks", "brake_failure"),
+    _stop("soft brake pedal", "brake_failure"),
+    _stop("spongy brakes", "brake_failure"),
+    _stop("brakes feel soft", "brake_failure"),
+    _stop("car won't stop", "brake_failure"),
+    _stop(
+        "red BRAKE light and the pedal goes to the floor",
+        "brake_failure",
+        note="brake failure first, the red brake light card after",
+    ),
+    # brakes overheating on a descent
+    _stop("brakes overheating on a long downhill", "brake_fade"),
     # red brake light
     _stop("red brake warning light came on while driving", "brake_warning"),
     _stop("red exclamation mark in a circle on the dash", "brake_warning"),
@@ -97,6 +111,16 @@ POSITIVES = (
     _stop("red thermometer light came on", "overheating"),
     _stop("Motor überhitzt, Temperaturanzeige im roten Bereich", "overheating", "de"),
     _stop("le moteur surchauffe et il y a de la vapeur sous le capot", "overheating", "fr"),
+    _stop("temperature gauge is going up", "overheating"),
+    _stop("temp gauge climbing", "overheating"),
+    _stop("Kühlmittelleuchte blinkt", "overheating", "de"),
+    # fire risk from a glowing exhaust part
+    _stop("the catalytic converter is glowing red", "fire"),
+    # transmission overheating: not the engine-coolant advice
+    _stop("transmission overheating while towing", "transmission_overheating"),
+    _stop("my automatic gearbox is overheating", "transmission_overheating"),
+    _stop("gearbox overheating light", "transmission_overheating"),
+    _stop("ATF temp warning", "transmission_overheating"),
     _stop("el motor se está sobrecalentando", "overheating", "es"),
     # oil pressure
     _stop("oil pressure light came on", "oil_pressure"),
@@ -108,6 +132,9 @@ POSITIVES = (
     _stop("le voyant de pression d'huile s'est allumé", "oil_pressure", "fr"),
     _stop("se encendió la luz de presión de aceite", "oil_pressure", "es"),
     _stop("Spia dell'olio accesa sulla mia Fiat Panda", "oil_pressure", "it"),
+    _stop("oil pressure gauge drops to zero", "oil_pressure"),
+    _stop("oil pressure reads 0", "oil_pressure"),
+    _stop("oil presure lite on", "oil_pressure", note="typos: presure, lite"),
     # flashing engine light
     _stop("yellow engine light flashing", "engine_light"),
     _stop("Is it safe to drive with P0301 and a flashing check engine light?", "engine_light"),
@@ -115,6 +142,7 @@ POSITIVES = (
     _stop("Motorkontrollleuchte blinkt", "engine_light", "de"),
     _stop("le voyant moteur clignote", "engine_light", "fr"),
     _stop("la luz del motor parpadea", "engine_light", "es"),
+    _stop("chek engin lite flashin", "engine_light", note="typos: chek, engin, lite, flashin"),
     # wheels and tires
     _stop("my tire blew out on the freeway", "wheel_tire"),
     _stop("wheel is wobbling and I think the lug nuts are loose", "wheel_tire"),
@@ -129,6 +157,9 @@ POSITIVES = (
     # EV
     _stop("the EV battery is hissing and smoking", "ev_fault"),
     _stop("red car with exclamation mark on my hybrid's dash", "ev_fault"),
+    _stop("battery overheating warning on my Leaf", "ev_fault"),
+    # red brake light in Spanish
+    _stop("luz de frenos encendida", "brake_warning", "es"),
     # airbag after a crash
     _stop("airbag light came on after a minor accident", "airbag_after_crash"),
     _stop("got rear ended yesterday and now the SRS light is on", "airbag_after_crash"),
@@ -149,6 +180,7 @@ NEGATIVES = (
     _fine("Car pulls to the right when I brake hard"),
     _fine("Wann müssen die Bremsbeläge gewechselt werden?", "de"),
     _fine("¿Cada cuánto se cambia el líquido de frenos?", "es"),
+    _fine("how to prevent brake failure"),
     # steering
     _fine("Steering wheel vibrates between 60 and 70 mph"),
     _fine("stearing wheel shakes at hi speed"),
@@ -163,6 +195,10 @@ NEGATIVES = (
     _fine("engine fires right up but dies after a second"),
     _fine("P0300 random misfire on my Accord"),
     _fine("should I keep a fire extinguisher in the car?"),
+    _fine(
+        "I passed a car on fire on the highway, anyway what oil for a Civic",
+        note="someone else's car",
+    ),
     _fine("Weißer Rauch aus dem Auspuff beim Kaltstart", "de"),
     _fine("fumée bleue à l'échappement au démarrage", "fr"),
     # fuel
@@ -172,6 +208,7 @@ NEGATIVES = (
     _fine("gas mileage dropped after winter tires"),
     _fine("AC gas leak, how much to recharge?"),
     _fine("egzost smells like roten eggs"),
+    _fine("can a loose gas cap cause a fuel smell?"),
     _fine("¿Cuál es el mejor combustible para mi coche?", "es"),
     # overheating
     _fine("Temperature gauge climbs in traffic but is fine on the highway"),
@@ -182,11 +219,14 @@ NEGATIVES = (
     _fine("steam cleaning the engine bay, is it safe?"),
     _fine("Can I mix green and orange coolant?"),
     _fine("Do I really need a coolant flush at 100k miles?"),
+    _fine("my neighbour's car overheated yesterday"),
+    _fine("turbo overheating", note="not the engine coolant: no coolant card"),
     # oil
     _fine("How often should I change the oil with full synthetic 0W-20?"),
     _fine("oil change light is on, how do I reset it"),
     _fine("oil pressure sensor is leaking oil, how hard to replace"),
     _fine("yellow oil can light came on", note="amber: the oil level warning, top up soon"),
+    _fine("how do I reset the oil light after an oil change", note="a service reminder"),
     _fine("Welches Öl für einen Golf 7 TDI?", "de"),
     # lights that are not stop-now
     _fine("TPMS light on but all four tires are at 35 psi"),
@@ -199,10 +239,17 @@ NEGATIVES = (
     _fine("DPF light came on after short trips"),
     _fine("airbag light stays on after I replaced the seat"),
     _fine("blue temperature light on a cold morning"),
+    _fine("Batterieleuchte leuchtet", "de", note="charging light: soon, not stop"),
+    _fine("Batteriesymbol leuchtet rot", "de", note="red charging light: soon, not stop"),
+    _fine("Motorleuchte gelb", "de", note="steady amber engine light"),
+    _fine("tmps light", note="typo: tmps"),
+    _fine("water in fuel light"),
+    _fine("master warning light on", note="amber unless said"),
     # wheels, tires, misc
     _fine("How to fix a slow leak from a nail in the tread?"),
     _fine("tire presure light keeps comming on"),
     _fine("Tire rotation interval for an AWD car?"),
+    _fine("what is a blowout preventer"),
     _fine("my cruise control won't hold speed on hills"),
     _fine("Is a Miata reliable"),
     _fine("no smoke, no warning lights, but the car hesitates"),

@@ -114,10 +114,59 @@ def test_stop_level_lights_raise_their_emergency_and_others_do_not():
     assert flag_ids("check engine light on, steady") == []
     assert flag_ids("amber power steering light") == []
     # A stop-level light without an emergency category of its own still says stop.
-    (flag,) = find_red_flags("red transmission temperature light came on")
-    assert flag.id == "light_transmission_temperature"
-    assert flag.lights == ("transmission_temperature",)
-    assert flag.warning == LIGHTS["transmission_temperature"].action
+    (flag,) = find_red_flags("red master warning light came on")
+    assert flag.id == "light_master_warning"
+    assert flag.lights == ("master_warning",)
+    assert flag.warning == LIGHTS["master_warning"].action
+    assert flag.label == "Master warning light"  # not "Master warning warning light"
+    # The red transmission light has its own emergency, with its own advice.
+    assert flag_ids("red transmission temperature light came on") == ["transmission_overheating"]
+
+
+def test_a_pedal_that_sinks_is_brake_failure_before_the_red_brake_light():
+    assert flag_ids("red BRAKE light and the pedal goes to the floor") == [
+        "brake_failure",
+        "brake_warning",
+    ]
+    assert flag_ids("the brake light is on and the pedal goes to the floor") == ["brake_failure"]
+    assert flag_ids("is it normal for brakes to be a bit soft when cold?") == []
+    assert flag_ids("my car won't stop beeping") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("transmission overheating while towing", "transmission_overheating"),
+        ("my automatic gearbox is overheating", "transmission_overheating"),
+        ("gearbox overheating light", "transmission_overheating"),
+        ("ATF temp warning", "transmission_overheating"),
+        ("brakes overheating on a long downhill", "brake_fade"),
+        ("battery overheating warning on my Leaf", "ev_fault"),
+    ],
+)
+def test_hot_but_not_the_engine_gets_its_own_advice_not_the_coolant_one(text, category):
+    flags = find_red_flags(text)
+    assert [flag.id for flag in flags] == [category]
+    advice = " ".join([flags[0].warning, *flags[0].steps])
+    assert "radiator" not in advice and "heater to full hot" not in advice
+    lights = [fact.title for fact in facts_for(text) if fact.kind == "warning_light"]
+    assert not any("Coolant" in title or "Battery charging" in title for title in lights)
+
+
+def test_turbo_overheating_gets_no_coolant_card():
+    assert "overheating" not in flag_ids("turbo overheating")
+
+
+def test_someone_else_s_emergency_or_a_question_is_not_one():
+    for text in (
+        "how to prevent brake failure",
+        "my neighbour's car overheated yesterday",
+        "I passed a car on fire on the highway, anyway what oil for a Civic",
+        "can a loose gas cap cause a fuel smell?",
+        "what is a blowout preventer",
+        "how do I reset the oil light after an oil change",
+    ):
+        assert flag_ids(text) == [], text
 
 
 def test_categories_are_complete():

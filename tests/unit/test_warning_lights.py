@@ -139,6 +139,17 @@ def test_an_unknown_colour_is_taken_at_its_word_only_when_red():
         ("testigo de temperatura en rojo", "coolant_temperature", RED, None, STOP),
         ("testigo de freno encendido", "brake_system", None, None, STOP),
         ("luz de la batería encendida", "charging", None, None, SOON),
+        ("luz de frenos encendida", "brake_system", None, None, STOP),
+        ("Batterieleuchte leuchtet", "charging", None, None, SOON),
+        ("Batteriesymbol leuchtet rot", "charging", RED, None, SOON),
+        ("Kühlmittelleuchte blinkt", "coolant_temperature", None, True, STOP),
+        ("Motorleuchte gelb", "check_engine", AMBER, None, SOON),
+        ("chek engin lite flashin", "check_engine", None, True, STOP),
+        ("oil presure lite on", "oil_pressure", None, None, STOP),
+        ("tmps light", "tpms", None, None, SOON),
+        ("water in fuel light", "water_in_fuel", None, None, SOON),
+        ("ATF temp warning", "transmission_temperature", None, None, SOON),
+        ("battery overheating warning on my Leaf", "ev_system", None, None, STOP),
     ],
 )
 def test_descriptions_find_their_light(text, light, colour, flashing, severity):
@@ -186,6 +197,8 @@ def test_look_alikes_are_settled_by_colour_then_words_then_safety():
         "steering wheel vibrates at 70 mph",
         "Does DEF fluid freeze in winter?",
         "My car charger port light is green",
+        "how do I reset the oil light after an oil change",
+        "turbo overheating",
     ],
 )
 def test_words_that_are_not_a_dashboard_light(text):
@@ -302,3 +315,11 @@ def test_the_tool_says_what_it_knows_when_nothing_matches():
 def test_bad_tool_arguments_go_back_as_errors(arguments, error):
     result = run_tool("explain_warning_light", arguments, None)
     assert error in result["error"]
+
+
+def test_titles_never_double_the_word_warning():
+    assert LIGHTS["master_warning"].title == "Master warning light"
+    assert LIGHTS["oil_pressure"].title == "Oil pressure warning light"
+    for light in LIGHTS.values():
+        assert "warning warning" not in light.title.casefold(), light.id
+        assert "light warning light" not in light.title.casefold(), light.id
