@@ -69,7 +69,9 @@ def test_conversations_are_listed_newest_first(keyed_visitor, fake):
     assert listed == list(reversed(ids))
     # Writing in the oldest one brings it back to the top.
     keyed_visitor.send("A follow-up", ids[0])
-    listed = re.findall(r'href="/c/([0-9a-f]{32})#end"', keyed_visitor.get("/").get_data(as_text=True))
+    listed = re.findall(
+        r'href="/c/([0-9a-f]{32})#end"', keyed_visitor.get("/").get_data(as_text=True)
+    )
     assert listed[0] == ids[0]
 
 

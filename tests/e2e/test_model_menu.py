@@ -69,7 +69,6 @@ def test_choosing_a_model_keeps_the_page_and_the_draft_and_answers_the_next_mess
     send(page, "Which oil for a 2018 Civic?")
     assert fake.chat_requests[-1].body["model"] == DEFAULT
     conversation_url = page.url.split("#")[0]  # a send lands at its reply (#m<id>)
-    at_conversation = re.compile(re.escape(conversation_url) + r"(#m\d+)?$")
     page.fill("#message", "How much of it?")
     expect(page.locator("#current-model-facts")).to_have_text("164k context · free")
 
