@@ -78,6 +78,9 @@ SERVICE_TYPES = {
     "": "passenger car (euro-metric)",
 }
 
+# The letter before the rim diameter; a dash in its place ("100/90-19", "195/65-15",
+# "31x10.50-15") is the older way of writing a diagonal (bias-ply) tire (ETRTO, TRA).
+# With neither, as in "225/45 17", the tire is taken as radial, as nearly all car tires are.
 CONSTRUCTION = {"R": "radial", "D": "diagonal (bias-ply)", "B": "belted bias"}
 
 # The service description: load index (or single/dual pair) and speed symbol, optionally
@@ -87,7 +90,7 @@ _SERVICE = r"""(?:\s*(?P<open>\()?\s*(?P<load>\d{2,3}(?:\s*/\s*\d{2,3})?)\s*
 _METRIC = re.compile(
     r"""^(?P<type>P|LT|ST|T)?\s*
     (?P<width>\d{3})\s*/\s*(?P<aspect>\d{2,3})\s*
-    (?P<zr>Z)?\s*(?P<construction>[RDB])?\s*-?\s*(?P<rim>\d{2}(?:\.\d)?)
+    (?P<zr>Z)?\s*(?P<construction>[RDB])?\s*(?P<dash>-)?\s*(?P<rim>\d{2}(?:\.\d)?)
     (?:\s*(?P<suffix>C|LT)(?![A-Z]))?"""
     + _SERVICE
     + r"(?P<tail>.*)$",
@@ -95,7 +98,7 @@ _METRIC = re.compile(
 )
 _FLOTATION = re.compile(
     r"""^(?P<diameter>\d{2}(?:\.\d{1,2})?)\s*[xX×]\s*(?P<width>\d{1,2}(?:\.\d{1,2})?)\s*
-    (?P<construction>[RDB])?\s*-?\s*(?P<rim>\d{2}(?:\.\d)?)
+    (?P<construction>[RDB])?\s*(?P<dash>-)?\s*(?P<rim>\d{2}(?:\.\d)?)
     (?:\s*(?P<suffix>LT|C)(?![A-Z]))?"""
     + _SERVICE
     + r"(?P<tail>.*)$",
@@ -324,6 +327,14 @@ def _mph(kmh: float) -> int:
     return round(kmh / KM_PER_MILE)
 
 
+def _construction(match: re.Match[str]) -> str:
+    """The construction in words: R radial, B belted bias, D or a dash diagonal (bias-ply)."""
+    letter = (match["construction"] or "").upper()
+    if not letter:
+        letter = "D" if match["dash"] else "R"
+    return CONSTRUCTION[letter]
+
+
 def _load(value: str | None) -> tuple[int | None, int | None]:
     if not value:
         return None, None
@@ -434,7 +445,7 @@ def parse_tire_size(text: str) -> TireSize:
             rim_in=rim,
             diameter_mm=rim * MM_PER_INCH + 2 * width * aspect / 100,
             service_type=service,
-            construction=CONSTRUCTION[(match["construction"] or "R").upper()],
+            construction=_construction(match),
             load_index=load,
             dual_load_index=dual,
             speed_rating=speed,
@@ -460,7 +471,7 @@ def parse_tire_size(text: str) -> TireSize:
             rim_in=rim,
             diameter_mm=diameter_in * MM_PER_INCH,
             service_type="LT",  # flotation sizes are light-truck sizes (TRA)
-            construction=CONSTRUCTION[(match["construction"] or "R").upper()],
+            construction=_construction(match),
             load_index=load,
             dual_load_index=dual,
             speed_rating=speed,
@@ -563,6 +574,19 @@ _INSTEAD = re.compile(
     r"em\s+vez\s+d[eoa]s?|en\s+lugar\s+de|en\s+vez\s+de|au\s+lieu\s+d|à\s+la\s+place\s+d|"
     r"anstatt|statt|anstelle|invece\s+d|al\s+posto\s+d)(?![a-z])|代替|替代"
 )
+# A cue right before the FIRST size that makes it the current one, whatever follows:
+# "instead of (the stock) Y, I run X", "stock Y, now on X". Such a message compares a
+# size with the one the car came with, which the speedometer is calibrated for, so it
+# outweighs "I run", "I have" or "now on" before the second size.
+_CURRENT_LEADS = re.compile(
+    r"(?:(?:"
+    + _INSTEAD.pattern
+    + r")(?:"
+    + _FILLER
+    + r"(?:stock|oem|original|factory|standard))?|(?<![a-z])(?:stock|oem|original|factory))"
+    + _FILLER
+    + r"$"
+)
 # Connectors that make the SECOND size the current one when they are all that stands
 # between the two: "upsize to X from Y", "X <- Y".
 _FROM = re.compile(r"(?:coming\s+)?from" + _FILLER + r"(?:stock|oem|original|factory)?\W*")
@@ -622,6 +646,8 @@ def _current_first(before: str, between: str, after: str) -> bool:
         return False  # "X instead of Y"
     if _FROM.fullmatch(between_stripped) or _LEFT_ARROW.fullmatch(between_stripped):
         return False  # "upsize to X from Y", "X <- Y"
+    if _CURRENT_LEADS.search(before):
+        return True  # "instead of the stock Y, I run X", "stock Y, now on X"
     if _GIVE_UP.search(before):
         return True  # "replace Y with X", "swap Y for X"
     if _NEUTRAL.fullmatch(between_stripped):
@@ -645,6 +671,7 @@ def size_change(text: str) -> tuple[str, str] | None:
     ("120/70ZR17 front and 180/55ZR17 rear"): both are fitted, nothing is replaced.
 
     Reads which size is fitted now from the wording: "X instead of (the stock) Y",
+    "instead of (the stock) Y, I run X", "stock Y, now on X",
     "replace Y with X", "from Y to X", "Y → X", "stock Y ... X", "upsize to X",
     "swap Y for X", "can I fit X on a car that has Y". With no cue the first size
     written is taken as the current one. The strings are as distinct_tire_sizes

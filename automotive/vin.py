@@ -83,8 +83,10 @@ def find_vins(text: str) -> list[str]:
 
     A VIN is 17 characters without I, O or Q (ISO 3779), in any case. It may be written
     whole ("1hgcm82633a004352") or in groups split by single spaces or dashes
-    ("1HG CM826 33A 004352", "1HG-CM826-33A-004352"). A run of 17 digits is a number,
-    not a VIN.
+    ("1HG CM826 33A 004352", "1HG-CM826-33A-004352").
+
+    A VIN found whole must look like one too (see _plausible): "0986AF1234ABCDEFG" is a
+    part number, "AAAAAAAAAAAAAAAAA" filler, "ABCDEFGHJKLMNPRST" the alphabet.
 
     A grouped VIN must also look like one, so that words and lists of codes are never
     joined into a VIN. It needs letters and digits, and its last four characters are
@@ -95,8 +97,7 @@ def find_vins(text: str) -> list[str]:
     found: list[tuple[int, str]] = []
     for match in VIN_PATTERN.finditer(text):
         candidate = match.group(0).upper()
-        # A run of 17 digits is far more often a number than a VIN.
-        if not candidate.isdigit():
+        if _plausible(candidate):
             found.append((match.start(), candidate))
     for run in _WORD_RUN.finditer(text):
         found.extend(_grouped_vins(run.group(0), run.start()))
@@ -105,6 +106,34 @@ def find_vins(text: str) -> list[str]:
         if vin not in vins:
             vins.append(vin)
     return vins
+
+
+# The VIN alphabet in order, without I, O and Q: "ABCDE" and "HJKLM" are runs in it.
+_LETTER_ORDER = "ABCDEFGHJKLMNPRSTUVWXYZ"
+_LETTER_RUN = 5
+_LETTER_RUNS = frozenset(
+    _LETTER_ORDER[i : i + _LETTER_RUN] for i in range(len(_LETTER_ORDER) - _LETTER_RUN + 1)
+)
+
+
+def _plausible(vin: str) -> bool:
+    """Tell whether 17 VIN characters found in free text look like a VIN (upper case).
+
+    Part and order numbers, filler and keyboard runs often have 17 such characters. A VIN
+    does not start with 0 (ISO 3780 has no region 0), and its serial number (positions
+    12-17) ends in digits (ISO 3779): the last four for a maker of 500 or more vehicles a
+    year, the last three for a small maker (a 9 in position 3). A run of 17 digits is a
+    number; one character repeated or a run of the alphabet ("ABCDE") is filler.
+    """
+    numeric_tail = 3 if vin[2] == "9" else 4
+    return (
+        vin[0] != "0"
+        and vin[-numeric_tail:].isdigit()
+        and not vin.isdigit()
+        and sum(c.isdigit() for c in vin) >= 2
+        and len(set(vin)) > 1
+        and not any(vin[i : i + _LETTER_RUN] in _LETTER_RUNS for i in range(len(vin)))
+    )
 
 
 def _grouped_vins(run: str, offset: int) -> list[tuple[int, str]]:
@@ -120,7 +149,7 @@ def _grouped_vins(run: str, offset: int) -> list[tuple[int, str]]:
         end = bisect_left(ends, target)
         if end < len(words) and ends[end] == target and end > start:
             groups = [word for _, word in words[start : end + 1]]
-            if _looks_grouped(groups):
+            if _looks_grouped(groups) and _plausible("".join(groups).upper()):
                 found.append((offset + words[start][0], "".join(groups).upper()))
                 start = end + 1
                 continue
@@ -220,6 +249,12 @@ def check_vin(text: str) -> VinCheck:
             f"A VIN never contains {letters} (I, O and Q are not used; only letters and digits)."
         )
         return VinCheck(vin, False, NOT_APPLICABLE, reason)
+    if len(set(vin)) == 1:
+        reason = (
+            f"{vin[0]} repeated 17 times is a placeholder, not a VIN: a VIN names a maker "
+            "(characters 1-3) and a serial number (12-17)."
+        )
+        return VinCheck(vin, False, NOT_APPLICABLE, reason)
     expected = compute_check_digit(vin)
     rule = _check_digit_rule(vin)
     if rule is None:
@@ -302,6 +337,38 @@ _OTHER_MAKERS: dict[str, tuple[str, str]] = {
     "1UY": ("Utility Trailer", "Trailer"),
     "3H3": ("Hyundai Translead", "Trailer"),
 }
+# ISO 3780 country codes (the first two characters of the WMI) where the data packages
+# name the wrong country. vPIC's WMI table gives the country of the company that
+# registered the code, not the one the code stands for: it lists 9BW (Volkswagen do
+# Brasil) as Mexico, 3MW (BMW, San Luis Potosí) as Germany and 2G2 (GM Canada) as the
+# United States. Only ranges that are certain are listed; the second character runs
+# A-Z, then 1-9, then 0 (ISO 3780).
+_SECOND_CHARACTER_ORDER = "ABCDEFGHJKLMNPRSTUVWXYZ1234567890"
+_ISO_3780_COUNTRIES: tuple[tuple[str, str, str, str], ...] = (
+    # (first character, second character from, to, country)
+    ("1", "A", "0", "United States of America"),
+    ("4", "A", "0", "United States of America"),
+    ("5", "A", "0", "United States of America"),
+    ("2", "A", "W", "Canada"),
+    ("3", "A", "W", "Mexico"),
+    ("8", "A", "E", "Argentina"),
+    ("9", "A", "E", "Brazil"),
+    ("9", "3", "9", "Brazil"),
+)
+
+
+def _iso_country(vin: str) -> str | None:
+    """The country ISO 3780 assigns to the VIN's first two characters, where certain."""
+    if vin[1] not in _SECOND_CHARACTER_ORDER:
+        return None
+    second = _SECOND_CHARACTER_ORDER.index(vin[1])
+    for first, low, high, country in _ISO_3780_COUNTRIES:
+        start, end = _SECOND_CHARACTER_ORDER.index(low), _SECOND_CHARACTER_ORDER.index(high)
+        if vin[0] == first and start <= second <= end:
+            return country
+    return None
+
+
 _CLASS_PLURALS = {
     "Motorcycle": "motorcycles",
     "Bus": "buses",
@@ -326,8 +393,10 @@ class VinDecode:
     """What a VIN says about its vehicle; ``decoded`` is False when nothing could be read.
 
     ``year`` is the model year when it is certain enough to state. ``model_year_candidates``
-    holds both years when position 10 cannot tell 30-year cycles apart, for example
-    (1985, 2015). ``year_note`` explains the year: how it was read, why it is ambiguous, or
+    holds the years position 10 may mean when none is stated: both when it cannot tell
+    30-year cycles apart, for example (1985, 2015), or one, (2001,), on a VIN from outside
+    North America, where position 10 is optional and may hold no year at all.
+    ``year_note`` explains the year: how it was read, why it is ambiguous, or
     that the VIN does not encode it. ``reason`` says why the vehicle was not (fully)
     decoded, or how sure the match is. ``source`` names the data set that answered.
     """
@@ -379,7 +448,7 @@ class VinDecode:
 
         Keys are the fields above (``year`` as "model_year", ``serial`` as
         "serial_number", the check digit's state as "check_digit"); empty ones are left
-        out, and "model_year_candidates" is a list, given only when there are two.
+        out, and "model_year_candidates" is a list, given only when no year is stated.
         """
         data = {
             "vin": self.vin,
@@ -499,7 +568,9 @@ def _decode(text: str) -> VinDecode:
     reading = _read(vin)
     year_fields: dict[str, Any] = {
         "year": reading.year,
-        "model_year_candidates": reading.candidates if len(reading.candidates) > 1 else (),
+        # The candidates are kept whenever the year is not stated: two years position 10
+        # cannot tell apart, or the one year it possibly means outside North America.
+        "model_year_candidates": reading.candidates if reading.year is None else (),
         "year_note": reading.note,
         "plant_code": vin[10],
         "serial": vin[11:],
@@ -510,7 +581,11 @@ def _decode(text: str) -> VinDecode:
         details = _vpic_lookup(vin, None)
         caveat = _no_year_caveat(vin, reading) if details else None
     if details:
-        details = {**details, "make": details.get("make") or maker.make}
+        details = {
+            **details,
+            "make": details.get("make") or maker.make,
+            "country": _iso_country(vin) or details.get("country"),
+        }
         return VinDecode(
             vin,
             check,
@@ -613,7 +688,7 @@ def _read_cached(vin: str, latest: int) -> _Reading:
             )
             return _Reading(None, (), note, None, False)
         # A VIN from elsewhere under a light-vehicle WMI: the rule is not evidence here.
-        return _without_rule(code, both, north_american)
+        return _without_rule(code, both, vin[0])
     if row is not None:
         fits = [(year, _vpic_lookup(vin, year)) for year in both]
         ranked = sorted(
@@ -635,18 +710,29 @@ def _read_cached(vin: str, latest: int) -> _Reading:
                 "patterns fit both years equally"
             )
             return _Reading(None, both, note, ranked[-1][2], True)
-    return _without_rule(code, both, north_american)
+    return _without_rule(code, both, vin[0])
 
 
-def _without_rule(code: str, years: tuple[int, ...], north_american: bool) -> _Reading:
+def _without_rule(code: str, years: tuple[int, ...], first: str) -> _Reading:
+    """The year from position 10 alone, when no vPIC pattern confirms it.
+
+    ``first`` is the VIN's first character. North American VINs must carry the year
+    (49 CFR 565.15(d)), Chinese ones too (GB 16735). Elsewhere position 10 is optional
+    (ISO 3779): older European VINs (a 1980s Mercedes, a Renault) often hold a digit of
+    the maker's own code there, so the year is named only as a possibility.
+    """
     if len(years) == 1:
-        note = None
-        if not north_american:
-            note = (
-                f"read from position 10 ({code}); outside North America the year code is "
-                "optional (ISO 3779), so check it against the registration"
-            )
-        return _Reading(years[0], years, note, None, False)
+        if first in "12345":
+            return _Reading(years[0], years, None, None, False)
+        if first == "L":
+            note = f"read from position 10 ({code}); check it against the registration"
+            return _Reading(years[0], years, note, None, False)
+        note = (
+            f"possibly {years[0]}, not certain (position 10 is optional outside North "
+            f"America, ISO 3779, and many makers put their own code there): check the "
+            "registration or the build plate"
+        )
+        return _Reading(None, years, note, None, False)
     note = (
         f"position 10 is {code}, which repeats every 30 years; position 7 tells the two "
         "apart only on North American cars, MPVs and light trucks (49 CFR 565.15)"
@@ -841,7 +927,7 @@ def _maker(vin: str) -> _Maker:
         return _Maker(
             make=make,
             manufacturer=_clean(row.get("manufacturer")),
-            country=_country(row.get("country")) or info.get("country"),
+            country=_iso_country(vin) or _country(row.get("country")) or info.get("country"),
             region=region,
             vehicle_type=_clean(row.get("vehicle_type")),
             source=VPIC_WMI_SOURCE,
@@ -865,7 +951,7 @@ def _maker(vin: str) -> _Maker:
         return _Maker(
             make=make,
             manufacturer=make,
-            country=info.get("country"),
+            country=_iso_country(vin) or info.get("country"),
             region=region,
             vehicle_type=kind,
             source=OTHER_MAKERS_SOURCE,
@@ -880,14 +966,18 @@ def _maker(vin: str) -> _Maker:
             f"together ({wmi}), and that code is not in the bundled data, so the VIN may "
             "be mistyped or the maker too small to be listed."
         )
-        return _Maker(country=info.get("country"), region=region, reason=reason)
+        return _Maker(
+            country=_iso_country(vin) or info.get("country"), region=region, reason=reason
+        )
     manufacturer = info.get("manufacturer")
     if not manufacturer:
         reason = (
             f"Not decoded: the manufacturer code {wmi} is not in the bundled data, so the "
             "VIN may be mistyped or from a small manufacturer."
         )
-        return _Maker(country=info.get("country"), region=region, reason=reason)
+        return _Maker(
+            country=_iso_country(vin) or info.get("country"), region=region, reason=reason
+        )
     if vin[0] in "12345":
         why = (
             f"code {wmi} is not in the NHTSA vPIC subset bundled here, which holds passenger "
@@ -908,7 +998,7 @@ def _maker(vin: str) -> _Maker:
         )
     return _Maker(
         manufacturer=manufacturer,
-        country=info.get("country"),
+        country=_iso_country(vin) or info.get("country"),
         region=region,
         source=WMI_SOURCE,
         reason=reason,

@@ -474,3 +474,53 @@ def test_the_same_diameter_is_said_plainly():
 def test_a_staggered_pair_gets_no_comparison_card():
     kinds = [f.kind for f in facts_for("front 245/40R18, rear 275/35R18 on my staggered setup")]
     assert kinds == ["tire", "tire"]
+
+
+# ---------------------------------------------------------------- mechanic's review
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("stock 225/55R17, now on 215/55R17", ("225/55R17", "215/55R17")),
+        ("Instead of the stock 225/55R17, I run 215/55R17", ("225/55R17", "215/55R17")),
+        ("instead of 225/55R17 I have 215/55R17", ("225/55R17", "215/55R17")),
+        ("instead of 205/55R16 I fitted 195/65R15", ("205/55R16", "195/65R15")),
+        ("rather than the original 225/55R17, I use 215/55R17", ("225/55R17", "215/55R17")),
+        # The rules that already held still do.
+        ("215/55R17 instead of 225/55R17", ("225/55R17", "215/55R17")),
+        ("replaced 225/55R17 with 215/55R17", ("225/55R17", "215/55R17")),
+        ("went from 225/55R17 to 215/55R17", ("225/55R17", "215/55R17")),
+        ("I have 225/55R17, can I fit 215/55R17?", ("225/55R17", "215/55R17")),
+    ],
+)
+def test_a_cue_before_the_first_size_makes_it_the_current_one(message, expected):
+    assert size_change(message) == expected
+
+
+def test_a_smaller_tire_than_stock_makes_the_speedometer_over_read():
+    current, new = size_change("Instead of the stock 225/55R17, I run 215/55R17")
+    assert compare_tire_sizes(current, new)["speedometer_reads"] == "high"
+
+
+@pytest.mark.parametrize(
+    ("size", "construction"),
+    [
+        ("100/90-19", "diagonal (bias-ply)"),
+        ("195/65-15", "diagonal (bias-ply)"),
+        ("31x10.50-15", "diagonal (bias-ply)"),
+        ("195/65D15", "diagonal (bias-ply)"),
+        ("195/65B15", "belted bias"),
+        ("195/65R15", "radial"),
+        ("195/65R-15", "radial"),
+        ("195/65 R15", "radial"),
+    ],
+)
+def test_a_dash_before_the_rim_is_bias_ply_not_radial(size, construction):
+    assert parse_tire_size(size).construction == construction
+
+
+def test_the_card_for_a_dash_size_says_bias_ply():
+    lines = " ".join(facts_for("what does 100/90-19 on my front tire mean")[0].lines)
+    assert "diagonal (bias-ply) construction" in lines
+    assert "radial" not in lines

@@ -559,3 +559,107 @@ def test_a_mistyped_north_american_vin_is_titled_as_such_on_its_card():
     card = facts_for("Is JM3KE4BY1G0636881 a CX-5?")[0]
     assert card.title == "VIN JM3KE4BY1G0636881: Mazda (check digit wrong)"
     assert "Check digit: wrong (1 where 6 belongs)" in card.lines
+
+
+# ---------------------------------------------------------------- mechanic's review
+
+
+def test_a_brazilian_vin_names_brazil_not_mexico():
+    # vPIC lists 9BW under Volkswagen Group of America, with Mexico as its country.
+    decoded = decode_vin("9BWSU19F98B302158")
+    assert (decoded.country, decoded.region) == ("Brazil", "South America")
+    assert "Country (manufacturer code): Brazil" in decoded.facts()
+    assert not any("Mexico" in line for line in decoded.facts())
+
+
+@pytest.mark.parametrize(
+    ("vin", "country"),
+    [
+        ("9BWSU19F98B302158", "Brazil"),
+        ("93HGD18806Z123456", "Brazil"),
+        ("8AP17200060123456", "Argentina"),
+        ("3VWFE21C04M000001", "Mexico"),
+        ("3MW5R1J04M8B12345", "Mexico"),  # BMW San Luis Potosí: vPIC says Germany
+        ("2G1WT55K079123456", "Canada"),
+        ("1HGCM82633A004352", "United States of America"),
+    ],
+)
+def test_the_country_is_the_one_iso_3780_assigns(vin, country):
+    assert vin_module._iso_country(vin) == country
+    decoded = decode_vin(vin)
+    if decoded.country:
+        assert decoded.country == country
+
+
+def test_countries_outside_the_table_are_left_to_the_data():
+    assert vin_module._iso_country("WVWZZZ1JZXW000001") is None
+    assert vin_module._iso_country("3XA00000000000000") is None  # 3X: not Mexico
+    assert decode_vin("WVWZZZ1JZXW000001").country == "Germany"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order number ABCDEFGHJKLMNPRST",
+        "ECU part no is 8966133B0000ABCDE",
+        "Bosch part 0986AF1234ABCDEFG",
+        "AAAAAAAAAAAAAAAAA",
+        "ZZZZZZZZZZZZZZZZZ",
+        "vin 11111111111111111",
+        "ref 0WVZZZ1JZXW000001",  # ISO 3780 has no region 0
+        "code ABCDE123456789012",
+    ],
+)
+def test_part_numbers_and_filler_are_not_vins(text):
+    assert find_vins(text) == []
+
+
+@pytest.mark.parametrize(
+    "vin",
+    [
+        "1HGCM82633A004352",
+        "JTNB23HK203029472",
+        "WVWZZZ1JZXW000001",
+        "JM3KE4BY1G0636881",
+        "LSVAU218XN2183294",
+        "SAJAJ4BN1HA123456",
+        "YV1CZ91H741123456",
+        "TMBJJ7NE8J0123456",
+        "9BWSU19F98B302158",
+        "WDB1240301A123456",
+        "VF1BB05CF12345678",
+    ],
+)
+def test_real_vins_are_still_found_in_text(vin):
+    assert find_vins(f"my VIN is {vin}, what is it?") == [vin]
+    assert find_vins(f"VIN {vin[:3]} {vin[3:8]} {vin[8:11]} {vin[11:]}") == [vin]
+
+
+def test_check_vin_refuses_one_character_repeated():
+    for text in ("AAAAAAAAAAAAAAAAA", "ZZZZZZZZZZZZZZZZZ", "11111111111111111"):
+        result = check_vin(text)
+        assert result.valid_format is False
+        assert "placeholder" in result.reason
+        assert not decode_vin(text).decoded
+
+
+def test_check_vin_stays_lenient_for_a_vin_typed_in_the_form():
+    # Not plausible in free text (no digits at the end), but the user said it is a VIN.
+    assert check_vin("WVWZZZ1JZXWABCDEF").valid_format
+
+
+@pytest.mark.parametrize(
+    ("vin", "year"),
+    [("WDB1240301A123456", 2001), ("VF1BB05CF12345678", 2001)],
+)
+def test_an_old_european_vin_gives_its_year_only_as_a_possibility(vin, year):
+    decoded = decode_vin(vin)
+    assert decoded.year is None
+    assert decoded.model_year_candidates == (year,)
+    assert decoded.year_text.startswith(f"possibly {year}, not certain")
+    assert "optional outside North America" in decoded.year_text
+    facts = decoded.facts()
+    assert not any(line.startswith(f"Model year: {year}") for line in facts)
+    assert any(line.startswith(f"Model year: possibly {year}") for line in facts)
+    assert decoded.to_dict()["model_year_candidates"] == [year]
+    assert "model_year" not in decoded.to_dict()

@@ -139,3 +139,15 @@ def test_every_vin_found_in_random_text_is_well_formed():
         for vin in find_vins(text):
             assert check_vin(vin).valid_format, (text, vin)
             assert not vin.isdigit(), (text, vin)
+            assert vin[0] != "0" and vin[-3:].isdigit() and len(set(vin)) > 1, (text, vin)
+
+
+def test_random_17_characters_in_text_are_found_only_when_plausible():
+    rng = seeded(4)
+    for _ in range(3000):
+        vin = "".join(rng.choice(VIN_ALPHABET) for _ in range(17))
+        plausible = (
+            vin[0] != "0" and vin[-(3 if vin[2] == "9" else 4) :].isdigit() and not vin.isdigit()
+        )
+        if not plausible:
+            assert find_vins(f"part {vin} ok") == [], vin
