@@ -28,7 +28,7 @@ def test_offline_chat_then_key_then_answer(page, live_server, fake):
     page.goto(live_server + "/")
     send(page, "My check engine light is flashing")
     conversation_url = page.url
-    assert re.search(r"/c/[0-9a-f]{32}$", conversation_url)
+    assert re.search(r"/c/[0-9a-f]{32}(#m\d+)?$", conversation_url)
     assert page.locator(".msg-user .msg-text").inner_text() == "My check engine light is flashing"
     assert "The assistant is offline" in page.locator(".status-offline").inner_text()
 

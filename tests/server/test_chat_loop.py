@@ -152,7 +152,7 @@ def test_1_stop_keeps_the_partial_marked_stopped_with_retry_at_once(openrouter, 
     response = browser.open_stream("Explain a misfire on cylinder 3, at length")
     seen = events_until_end(response, stop_at="delta")
     cid = seen[0][1]["conversation_id"]
-    assert seen[-1] == ("delta", {"text": "Partial answer"})
+    assert seen[-1][0] == "delta" and seen[-1][1]["text"] == "Partial answer"
     response.close()  # the visitor pressed Stop
     gate.set()
 

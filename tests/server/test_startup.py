@@ -220,7 +220,7 @@ def test_make_run_path_serves_with_gunicorn(tmp_path, fake):
             timeout=10,
         )
         assert sent.status_code == 200  # followed the 303 to the conversation
-        assert re.search(r"/c/[0-9a-f]{32}$", sent.url)
+        assert re.search(r"/c/[0-9a-f]{32}(#m\d+)?$", sent.url)
         assert "Wipers stopped working" in sent.text
         assert "The assistant is offline" in sent.text
 
