@@ -174,7 +174,7 @@ class NhtsaClient:
         try:
             return self._ask(query)
         except NhtsaUnreachable as first:
-            pause = random.uniform(*RETRY_JITTER)  # noqa: S311 (spreads retries, not a secret)
+            pause = random.uniform(*RETRY_JITTER)  # noqa: S311  # nosec B311 (spreads retries, not a secret)
             log.info("nhtsa: %s; one retry in %.2f s", first, pause)
             self._sleep(pause)
             return self._ask(query)
