@@ -654,9 +654,17 @@
     return !!sidebar && sidebar.classList.contains("open");
   }
 
+  // While the drawer is open the conversation behind it is inert: Tab stays in the
+  // drawer and a screen reader does not wander behind the overlay.
+  function setBehind(open) {
+    var main = document.getElementById("chat");
+    if (main) main.inert = open;
+  }
+
   function setDrawer(open) {
     if (!sidebar || !opener) return;
     sidebar.classList.toggle("open", open);
+    setBehind(open);
     opener.setAttribute("aria-expanded", open ? "true" : "false");
     if (open) {
       var first = sidebar.querySelector("a, button");
@@ -684,6 +692,7 @@
     document.addEventListener("click", function (event) {
       if (drawerOpen() && !sidebar.contains(event.target) && !opener.contains(event.target)) {
         sidebar.classList.remove("open");
+        setBehind(false);
         opener.setAttribute("aria-expanded", "false");
       }
     });

@@ -160,6 +160,14 @@ def test_the_sidebar_is_a_drawer_on_a_phone(open_page, live_server, fake, js):
     assert horizontal_overflow(page) == 0
     if js:
         assert page.get_attribute("#drawer-open", "aria-expanded") == "true"
+        # Tab stays in the drawer: the conversation behind the overlay is inert.
+        for _ in range(6):
+            page.keyboard.press("Tab")
+            focused_in = page.evaluate(
+                "() => document.activeElement.closest('#conversations, #chat, .topbar')?.id"
+                " || document.activeElement.closest('.topbar')?.className || 'body'"
+            )
+            assert focused_in != "chat", "focus went behind the open drawer"
         page.keyboard.press("Escape")
         assert sidebar.is_hidden()
         assert page.get_attribute("#drawer-open", "aria-expanded") == "false"
