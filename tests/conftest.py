@@ -28,7 +28,6 @@ from tests.support import (
     Visitor,
     empty_tables,
     require_services,
-    serving,
     with_database,
 )
 from tests.support.fake_openrouter import FakeOpenRouter
@@ -254,9 +253,14 @@ def gunicorn_servers(
 
 
 @pytest.fixture
-def live_server(app):
-    with serving(app) as url:
-        yield url
+def live_server(app, gunicorn_servers, fake, migrated):
+    """The shipped server (Gunicorn, gunicorn.conf.py, gevent) for browser tests; no server
+    key, as on a fresh install. ``app`` is the same configuration in process, for reading
+    the database; its teardown empties the tables after each test."""
+    server = gunicorn_servers.start("browser", WORKERS="2", OPENROUTER_API_KEY=None)
+    server.mark()
+    yield server.base
+    assert server.trouble() == [], server.log()[-3000:]
 
 
 @pytest.fixture

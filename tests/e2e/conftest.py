@@ -1,4 +1,4 @@
-"""Browser fixtures: the app on a real loopback server, Debian's Chromium via Playwright."""
+"""Browser fixtures: the shipped server (Gunicorn, gevent), Debian's Chromium via Playwright."""
 
 from __future__ import annotations
 

@@ -13,14 +13,12 @@ both must be set and reachable, or the run fails.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -32,7 +30,6 @@ import redis
 import requests
 import sqlalchemy as sa
 from flask import request as flask_request
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
@@ -177,19 +174,6 @@ def start_gunicorn(env: dict[str, str], port: int, log=subprocess.DEVNULL):
         server.kill()
         raise AssertionError("gunicorn did not start")
     return server, base
-
-
-@contextlib.contextmanager
-def serving(app):
-    """Serve an app on a real loopback port (threaded), for streams and browsers."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # ---------------------------------------------------------------- the app
