@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
@@ -347,6 +348,25 @@ def per_million(price_per_token: float | None) -> str:
     return f"${price_per_token * 1_000_000:,.2f}"
 
 
+def model_facts(info: Any) -> str:
+    """What a model holds and costs, in the words every view of it shares.
+
+    ``info`` is a ``ModelInfo`` (or None): "164k context · free", "128k context · $0.15 /
+    $0.60 per M tokens"; "" when nothing is known.
+    """
+    if info is None:
+        return ""
+    parts = []
+    if info.context_length:
+        parts.append(f"{context_label(info.context_length)} context")
+    if info.is_free:
+        parts.append("free")
+    elif info.prompt_price is not None and info.completion_price is not None:
+        prompt, completion = per_million(info.prompt_price), per_million(info.completion_price)
+        parts.append(f"{prompt} / {completion} per M tokens")
+    return " · ".join(parts)
+
+
 def context_label(tokens: int | None) -> str:
     """Show a context window the short way a model menu reads it: "128k", "1.05M"."""
     if not tokens:
@@ -354,7 +374,7 @@ def context_label(tokens: int | None) -> str:
     if tokens >= 1_000_000:
         return f"{tokens / 1_000_000:.3g}M"
     if tokens >= 1000:
-        return f"{(tokens + 500) // 1000}k"  # half up, as the menu's script rounds
+        return f"{(tokens + 500) // 1000}k"  # half up
     return str(tokens)
 
 

@@ -23,13 +23,14 @@ import session_store
 from chat import failures
 from config import CURATED_MODELS
 from openrouter import KeyInfo, ModelInfo, OpenRouterError
-from rendering import context_label
+from rendering import context_label, model_facts
 from security import key_test_limits, rate_limited
 from views import error_body, wants_json
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 # "128k": the model menu's word for a context window (templates/settings/_model.html).
 bp.add_app_template_filter(context_label)
+bp.add_app_template_global(model_facts, "describe_model")
 
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{8,256}")  # printable ASCII, no spaces
 
@@ -216,6 +217,7 @@ def model_entry(model: ModelInfo) -> dict[str, Any]:
         "prompt_per_million": per_million(model.prompt_price),
         "completion_per_million": per_million(model.completion_price),
         "is_free": model.is_free,
+        "facts": model_facts(model),
     }
 
 

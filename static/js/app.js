@@ -64,5 +64,26 @@
   }
   localizeTimes(document);
 
-  window.AutoChat = { localizeTimes: localizeTimes };
+  // ------------------------------------------------------------ shared by the page scripts
+  // Screen readers hear it: politely, or at once when urgent (the regions are in the page).
+  function announce(text, urgent) {
+    var region = document.getElementById(urgent ? "announce-assertive" : "announce-polite");
+    if (!region) return;
+    region.textContent = "";
+    // A new text node after a tick, so the same words twice are still read.
+    window.setTimeout(function () {
+      region.textContent = text;
+    }, 50);
+  }
+
+  // A fresh form token (after the old one expired) for every form and fetch on the page.
+  function renewToken(token) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) meta.content = token;
+    document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) {
+      input.value = token;
+    });
+  }
+
+  window.AutoChat = { localizeTimes: localizeTimes, announce: announce, renewToken: renewToken };
 })();

@@ -12,8 +12,6 @@
   var stopButton = document.getElementById("stop");
   var list = document.getElementById("messages");
   var scroller = document.getElementById("scroller");
-  var politeRegion = document.getElementById("announce-polite");
-  var assertiveRegion = document.getElementById("announce-assertive");
   var max = parseInt(box.getAttribute("data-max-length"), 10) || 0;
   var tokenMeta = document.querySelector('meta[name="csrf-token"]');
   var canStream = !!(window.fetch && window.TextDecoder && window.AbortController &&
@@ -63,13 +61,7 @@
 
   // ------------------------------------------------------------ announcements
   function announce(text, urgent) {
-    var region = urgent ? assertiveRegion : politeRegion;
-    if (!region) return;
-    region.textContent = "";
-    // A new text node after a tick, so the same words twice are still read.
-    window.setTimeout(function () {
-      region.textContent = text;
-    }, 50);
+    if (window.AutoChat) window.AutoChat.announce(text, urgent);
   }
 
   function excerpt(text, limit) {
@@ -387,10 +379,7 @@
   }
 
   function renewToken(token) {
-    if (tokenMeta) tokenMeta.content = token;
-    document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) {
-      input.value = token;
-    });
+    if (window.AutoChat) window.AutoChat.renewToken(token);
   }
 
   // Hand each Server-Sent Event of the body to handle(name, payload) until it ends.

@@ -14,7 +14,6 @@
   var findButton = document.getElementById("model-menu-find");
   var currentCode = document.getElementById("current-model");
   var currentFacts = document.getElementById("current-model-facts");
-  var politeRegion = document.getElementById("announce-polite");
   var tokenMeta = document.querySelector('meta[name="csrf-token"]');
   if (!summary || !panel || !search || !freeOnly || !findButton) return;
   var address = form.getAttribute("action");
@@ -24,33 +23,6 @@
   var choosing = false;
   var errorBox = null;
 
-  // ------------------------------------------------------------ words
-  // The same words the server writes (templates/settings/_model.html, rendering.py).
-  function contextLabel(tokens) {
-    if (tokens >= 1000000) return Number((tokens / 1000000).toPrecision(3)) + "M";
-    if (tokens >= 1000) return Math.round(tokens / 1000) + "k";
-    return String(tokens);
-  }
-
-  function perMillion(dollars) {
-    if (dollars === 0) return "free";
-    return "$" + dollars.toLocaleString("en-US", {
-      minimumFractionDigits: 2, maximumFractionDigits: 2,
-    });
-  }
-
-  function modelFacts(model) {
-    var parts = [];
-    if (model.context_length) parts.push(contextLabel(model.context_length) + " context");
-    if (model.is_free) {
-      parts.push("free");
-    } else if (model.prompt_per_million !== null && model.completion_per_million !== null) {
-      parts.push(perMillion(model.prompt_per_million) + " / " +
-        perMillion(model.completion_per_million) + " per M tokens");
-    }
-    return parts.join(" · ");
-  }
-
   function element(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -59,12 +31,7 @@
   }
 
   function announce(text) {
-    if (!politeRegion) return;
-    politeRegion.textContent = "";
-    // A new text node after a tick, so the same words twice are still read.
-    window.setTimeout(function () {
-      politeRegion.textContent = text;
-    }, 50);
+    if (window.AutoChat) window.AutoChat.announce(text);
   }
 
   // ------------------------------------------------------------ the panel
@@ -108,7 +75,7 @@
     head.appendChild(element("span", "model-option-current", "current"));
     item.appendChild(head);
     item.appendChild(element("code", "model-id", model.id));
-    var facts = modelFacts(model);
+    var facts = model.facts;
     if (facts) item.appendChild(element("span", "model-option-facts", facts));
     item.addEventListener("click", function () {
       choose(model);
@@ -206,10 +173,7 @@
 
   // ------------------------------------------------------------ choosing
   function renewToken(token) {
-    if (tokenMeta) tokenMeta.content = token;
-    document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) {
-      input.value = token;
-    });
+    if (window.AutoChat) window.AutoChat.renewToken(token);
   }
 
   function post(model) {
@@ -255,7 +219,7 @@
     attempt().then(function (body) {
       current = body.model;
       if (currentCode) currentCode.textContent = body.model;
-      if (currentFacts) currentFacts.textContent = modelFacts(body.summary);
+      if (currentFacts) currentFacts.textContent = body.summary.facts;
       markCurrent();
       close(true);
       announce("Model changed to " + body.model + "; it answers your next message.");

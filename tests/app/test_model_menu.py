@@ -52,6 +52,7 @@ def test_the_menu_reads_the_catalog_as_json_with_prices_per_million(visitor, fak
         "prompt_per_million": 0.15,
         "completion_per_million": 0.6,
         "is_free": False,
+        "facts": "128k context · $0.15 / $0.60 per M tokens",
     }
     free = next(entry for entry in body["models"] if entry["id"] == DEFAULT)
     assert free["is_free"] is True and free["prompt_per_million"] == 0
@@ -103,6 +104,7 @@ def test_a_choice_by_fetch_answers_the_next_message(keyed_visitor, fake, as_form
             "prompt_per_million": 0.15,
             "completion_per_million": 0.6,
             "is_free": False,
+            "facts": "128k context · $0.15 / $0.60 per M tokens",
         },
     }
     keyed_visitor.send("And how much of it?", cid)
