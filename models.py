@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
@@ -108,6 +109,8 @@ class Conversation(db.Model):
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Pinned conversations head the sidebar, most recently pinned first.
+    pinned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation",
@@ -250,6 +253,15 @@ class Message(db.Model):
     reply_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("message.id", ondelete="SET NULL"), index=True
     )
+    # Messages form a tree: an edit is a sibling of the question it rewrites, a
+    # regeneration a sibling of the reply it redoes. ``chosen`` marks the version shown
+    # among siblings (remembered when the branch above changes); ``on_path`` marks the
+    # messages of the branch on screen, which is also the history sent upstream.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", ondelete="SET NULL"), index=True
+    )
+    chosen: Mapped[bool] = mapped_column(default=True, server_default=true())
+    on_path: Mapped[bool] = mapped_column(default=True, server_default=true())
     prompt_tokens: Mapped[int | None]
     completion_tokens: Mapped[int | None]
     cost: Mapped[float | None]
@@ -273,6 +285,7 @@ class Message(db.Model):
             "client_msg_id",
             unique=True,
         ),
+        Index("ix_message_conversation_path", "conversation_id", "on_path", "id"),
         CheckConstraint(_one_of("status", MessageStatus), name="status"),
         CheckConstraint(_one_of("role", Role), name="role"),
     )

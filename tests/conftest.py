@@ -204,16 +204,15 @@ def redis_prefix() -> Iterator[str]:
         client.close()
 
 
-@pytest.fixture(scope="session")
-def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Apply the real migrations once per run, as `flask db upgrade` does."""
+def migrate(database_url: str, instance_path: str) -> str:
+    """Apply the real migrations to a database, as `flask db upgrade` does."""
     from flask_migrate import upgrade
 
     from app import create_app
 
     app = create_app(
         env={"SESSION_SECRET": SECRET, "DATABASE_URL": database_url},
-        instance_path=str(tmp_path_factory.mktemp("migrate-instance")),
+        instance_path=instance_path,
     )
     with app.app_context():
         upgrade()
@@ -221,6 +220,19 @@ def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str
 
         db.engine.dispose()
     return database_url
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The run's database (PostgreSQL under CI), migrated once per run."""
+    return migrate(database_url, str(tmp_path_factory.mktemp("migrate-instance")))
+
+
+@pytest.fixture(scope="session")
+def sqlite_migrated(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An embedded SQLite database beside the run's own, for tests that run on both."""
+    path = tmp_path_factory.mktemp("sqlite-db") / "both.db"
+    return migrate(f"sqlite:///{path}", str(tmp_path_factory.mktemp("sqlite-instance")))
 
 
 # ---------------------------------------------------------------- the app
@@ -237,6 +249,25 @@ def make_app(fake, migrated, redis_prefix, tmp_path) -> Iterator[AppFactory]:
 @pytest.fixture
 def app(make_app):
     return make_app()
+
+
+@pytest.fixture(params=["primary", "sqlite"])
+def each_db_app(request, fake, migrated, sqlite_migrated, redis_prefix, tmp_path):
+    """The app on the run's database and again on embedded SQLite: features whose SQL
+    differs by backend (full-text search, migrations, bulk deletes) run on both."""
+    url = migrated if request.param == "primary" else sqlite_migrated
+    if request.param == "sqlite" and not TEST_DATABASE_URL:
+        pytest.skip("the run's own database is SQLite already")
+    factory = AppFactory(fake, url, redis_prefix, tmp_path)
+    yield factory()
+    factory.close()
+    empty_tables(url)
+
+
+@pytest.fixture
+def each_db_visitor(each_db_app) -> Visitor:
+    """A browser-like visitor of ``each_db_app``."""
+    return Visitor(each_db_app.test_client())
 
 
 @pytest.fixture(scope="module")

@@ -254,9 +254,11 @@ def empty_tables(database_url: str) -> None:
                 CANARY_WATCH.rows_seen += 1
                 if CANARY_KEY[-12:] in repr(tuple(row)):
                     CANARY_WATCH.leaks.append(f"{table} row {tuple(row)[:2]}")
-        connection.execute(sa.text("DELETE FROM message"))
-        connection.execute(sa.text("DELETE FROM conversation"))
-        connection.execute(sa.text("DELETE FROM vehicle"))
+        from models import db
+
+        # Every table the models declare, children first (new tables are covered too).
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
     engine.dispose()
 
 
