@@ -18,7 +18,7 @@ import security
 import session_backup
 import session_store
 from automotive import recalls
-from models import db
+from models import as_utc, db
 from openrouter import OpenRouterClient, RetryPolicy
 from rendering import format_timestamp, per_million, pretty_json, render_markdown
 
@@ -133,16 +133,26 @@ def _register_template_filters(app: Flask) -> None:
     app.jinja_env.filters["per_million"] = per_million
     app.jinja_env.filters["timestamp"] = format_timestamp
     app.jinja_env.filters["pretty_json"] = pretty_json
+    app.jinja_env.filters["isoformat"] = lambda moment: as_utc(moment).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
 
 
 def _register_blueprints(app: Flask) -> None:
-    from views import chat, errors, ops
+    from views import chat, conversations, errors, ops
+    from views import search as search_views
     from views import settings as settings_views
+    from views import sharing as sharing_views
+    from views import transfer as transfer_views
     from views import vehicle as vehicle_views
 
     app.register_blueprint(chat.bp)
+    app.register_blueprint(search_views.bp)
+    app.register_blueprint(conversations.bp)
     app.register_blueprint(settings_views.bp)
     app.register_blueprint(vehicle_views.bp)
+    app.register_blueprint(sharing_views.bp)
+    app.register_blueprint(transfer_views.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(errors.bp)
 

@@ -206,6 +206,12 @@ def _rate_limits(env: Mapping[str, str]) -> dict[str, Any]:
         "RATE_LIMIT_CHAT_IP": env.get("RATE_LIMIT_CHAT_IP", "").strip() or "60 per minute",
         "RATE_LIMIT_KEY_TEST": env.get("RATE_LIMIT_KEY_TEST", "").strip() or "5 per minute",
         "RATE_LIMIT_KEY_TEST_IP": env.get("RATE_LIMIT_KEY_TEST_IP", "").strip() or "20 per minute",
+        # Conversation imports per client IP: each may parse up to MAX_IMPORT_BYTES.
+        "RATE_LIMIT_IMPORT": env.get("RATE_LIMIT_IMPORT", "").strip() or "5 per minute",
+        "RATE_LIMIT_SEARCH": env.get("RATE_LIMIT_SEARCH", "").strip() or "30 per minute",
+        "RATE_LIMIT_SEARCH_IP": env.get("RATE_LIMIT_SEARCH_IP", "").strip() or "120 per minute",
+        # Pairing links made and opened, per client IP (a code is unguessable; this is the fence).
+        "RATE_LIMIT_PAIR": env.get("RATE_LIMIT_PAIR", "").strip() or "10 per minute",
     }
 
 
@@ -267,8 +273,15 @@ def _message_limits(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         "MAX_MESSAGE_LENGTH": _int(env, "MAX_MESSAGE_LENGTH", 8000),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 256 * 1024),
+        # An imported file (and an archive's content once uncompressed); only
+        # POST /conversations/import takes bodies above MAX_CONTENT_LENGTH.
+        "MAX_IMPORT_BYTES": _int(env, "MAX_IMPORT_BYTES", 20 * 1024 * 1024),
         "MAX_REPLY_TOKENS": _int(env, "MAX_REPLY_TOKENS", 2048),
         "HISTORY_WINDOW": _int(env, "HISTORY_WINDOW", 50, minimum=2),
+        # Seconds a deleted conversation can be brought back by Undo before it is purged;
+        # each process purges at most once per DELETE_PURGE_INTERVAL seconds.
+        "DELETE_UNDO_SECONDS": _int(env, "DELETE_UNDO_SECONDS", 10),
+        "DELETE_PURGE_INTERVAL": _int(env, "DELETE_PURGE_INTERVAL", 5),
     }
 
 

@@ -6,10 +6,12 @@ answered in one place.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
@@ -23,10 +25,13 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    Update,
+    or_,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+import search
 from states import MessageStatus, Role
 
 # Stable constraint names keep migrations identical on SQLite and PostgreSQL.
@@ -111,6 +116,9 @@ class Conversation(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Pinned conversations head the sidebar, most recently pinned first.
     pinned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by Delete: the conversation is out of sight at once and gone from the database
+    # (messages and all) once the few seconds of Undo are over (``purge_deleted``).
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation",
@@ -126,7 +134,15 @@ class Conversation(db.Model):
 
     @classmethod
     def owned(cls, owner_id: str, conversation_id: Any) -> Conversation | None:
-        """Return the conversation if this owner has it, else None (never another's)."""
+        """Return the conversation if this owner has it (and has not deleted it), else None."""
+        conversation = cls.owned_even_deleted(owner_id, conversation_id)
+        if conversation is None or conversation.deleted_at is not None:
+            return None
+        return conversation
+
+    @classmethod
+    def owned_even_deleted(cls, owner_id: str, conversation_id: Any) -> Conversation | None:
+        """Return the owner's conversation even inside its Undo window (never another's)."""
         if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
             return None
         conversation = db.session.get(cls, conversation_id)
@@ -136,13 +152,49 @@ class Conversation(db.Model):
 
     @classmethod
     def for_owner(cls, owner_id: str, limit: int = 100) -> Sequence[Conversation]:
-        """List an owner's conversations, most recently active first."""
-        return db.session.scalars(
-            db.select(cls)
-            .where(cls.owner_id == owner_id)
-            .order_by(cls.updated_at.desc(), cls.created_at.desc())
-            .limit(limit)
-        ).all()
+        """List an owner's conversations, pinned first, then most recently active first."""
+        return cls.page_for_owner(owner_id, limit)[0]
+
+    @classmethod
+    def page_for_owner(
+        cls, owner_id: str, limit: int, after: tuple[datetime, str] | None = None
+    ) -> tuple[list[Conversation], tuple[datetime, str] | None]:
+        """One page of the owner's sidebar: ``(conversations, cursor of the next page)``.
+
+        The first page (``after`` None) starts with every pinned conversation (at most
+        ``limit`` of them), then the unpinned ones newest first; later pages continue the
+        unpinned ones after the cursor ``(updated_at, id)``. Keyset paging: a page costs
+        the same however many conversations come before it.
+        """
+        visible = db.select(cls).where(cls.owner_id == owner_id, cls.deleted_at.is_(None))
+        pinned: list[Conversation] = []
+        if after is None:
+            pinned = list(
+                db.session.scalars(
+                    visible.where(cls.pinned_at.is_not(None))
+                    .order_by(cls.pinned_at.desc())
+                    .limit(limit)
+                )
+            )
+        query = visible.where(cls.pinned_at.is_(None))
+        if after is not None:
+            moment, last_id = after
+            query = query.where(
+                db.or_(
+                    cls.updated_at < moment,
+                    db.and_(cls.updated_at == moment, cls.id < last_id),
+                )
+            )
+        rows = list(
+            db.session.scalars(
+                query.order_by(cls.updated_at.desc(), cls.id.desc()).limit(limit + 1)
+            )
+        )
+        cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            cursor = (rows[-1].updated_at, rows[-1].id)
+        return pinned + rows, cursor
 
     @classmethod
     def touch(cls, conversation_id: str) -> None:
@@ -150,6 +202,29 @@ class Conversation(db.Model):
         db.session.execute(
             db.update(cls).where(cls.id == conversation_id).values(updated_at=utcnow())
         )
+
+    @classmethod
+    def purge_deleted(cls, older_than: datetime) -> int:
+        """Delete for good the conversations deleted before ``older_than`` (Undo is over).
+
+        Their messages go with them (the foreign keys cascade). Returns how many went.
+        """
+        result = db.session.execute(
+            db.delete(cls)
+            .where(cls.deleted_at.is_not(None), cls.deleted_at < older_than)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0
+
+    @classmethod
+    def delete_all_of(cls, owner_id: str) -> int:
+        """Delete every conversation of an owner at once, messages included; return how many."""
+        result = db.session.execute(
+            db.delete(cls)
+            .where(cls.owner_id == owner_id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0
 
     def totals(self) -> dict[str, Any]:
         """Add up the tokens and cost of this conversation's replies."""
@@ -164,7 +239,7 @@ class Conversation(db.Model):
         newest = list(
             db.session.scalars(
                 db.select(Message)
-                .where(Message.conversation_id == self.id)
+                .where(Message.conversation_id == self.id, Message.on_path)
                 .order_by(Message.id.desc())
                 .limit(limit)
             )
@@ -179,7 +254,9 @@ class Conversation(db.Model):
         older = list(
             db.session.scalars(
                 db.select(Message)
-                .where(Message.conversation_id == self.id, Message.id < before_id)
+                .where(
+                    Message.conversation_id == self.id, Message.on_path, Message.id < before_id
+                )
                 .order_by(Message.id.desc())
                 .limit(limit)
             )
@@ -195,7 +272,7 @@ class Conversation(db.Model):
             db.session.scalar(
                 db.select(db.func.count())
                 .select_from(Message)
-                .where(Message.conversation_id == self.id)
+                .where(Message.conversation_id == self.id, Message.on_path)
             )
             or 0
         )
@@ -204,7 +281,7 @@ class Conversation(db.Model):
         """Return the conversation's newest message, if any."""
         return db.session.scalar(
             db.select(Message)
-            .where(Message.conversation_id == self.id)
+            .where(Message.conversation_id == self.id, Message.on_path)
             .order_by(Message.id.desc())
             .limit(1)
         )
@@ -349,7 +426,7 @@ class Message(db.Model):
             db.session.scalar(
                 db.select(db.func.count())
                 .select_from(cls)
-                .where(cls.conversation_id == conversation_id, cls.id < before_id)
+                .where(cls.conversation_id == conversation_id, cls.on_path, cls.id < before_id)
             )
             or 0
         )
@@ -362,22 +439,142 @@ class Message(db.Model):
         retry's answer takes its place on the page and in the database. Returns how many
         rows went.
         """
+        child = db.aliased(cls)
         result = db.session.execute(
-            db.delete(cls).where(
+            db.delete(cls)
+            .where(
                 cls.reply_to_id == reply_to_id,
                 cls.id != keep_id,
                 cls.role == Role.ASSISTANT,
                 cls.status == MessageStatus.ERROR,
+                # A failure the conversation went on from is part of a branch: it stays.
+                ~db.select(child.id).where(child.parent_id == cls.id).exists(),
             )
+            .execution_options(synchronize_session=False)
         )
         return result.rowcount or 0
+
+    # ------------------------------------------------------------ branches
+
+    @classmethod
+    def tip_id_query(cls, conversation_id: str) -> Any:
+        """A scalar subquery: the id of the last message on the branch shown."""
+        return (
+            db.select(db.func.max(cls.id))
+            .where(cls.conversation_id == conversation_id, cls.on_path)
+            .scalar_subquery()
+        )
+
+    @classmethod
+    def make_current(cls, message: Message) -> None:
+        """Show a message just added under its parent: its siblings step back, and the
+        branch that ran below the one shown before leaves the screen (kept, one click away).
+
+        A new message always has the highest id, and the ids along the branch shown rise,
+        so "on the branch after the parent" is exactly the old version and what followed it.
+        """
+        siblings = (
+            cls.parent_id == message.parent_id
+            if message.parent_id is not None
+            else cls.parent_id.is_(None)
+        )
+        db.session.execute(
+            db.update(cls)
+            .where(cls.conversation_id == message.conversation_id, siblings, cls.id != message.id)
+            .values(chosen=False)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            db.update(cls)
+            .where(
+                cls.conversation_id == message.conversation_id,
+                cls.on_path,
+                cls.id > (message.parent_id or 0),
+                cls.id != message.id,
+            )
+            .values(on_path=False)
+            .execution_options(synchronize_session=False)
+        )
+
+    @classmethod
+    def show_version(cls, message: Message) -> None:
+        """Put the branch through ``message`` on screen: it becomes the version shown among
+        its siblings, and below it each earlier choice is shown again."""
+        conversation_id = message.conversation_id
+        rows = db.session.execute(
+            db.select(cls.id, cls.parent_id, cls.chosen).where(
+                cls.conversation_id == conversation_id
+            )
+        ).all()
+        children: dict[int | None, list[tuple[int, bool]]] = {}
+        for row_id, parent_id, chosen in rows:
+            if row_id != message.id and parent_id == message.parent_id:
+                chosen = False
+            children.setdefault(parent_id, []).append((row_id, chosen or row_id == message.id))
+        path: list[int] = []
+        parent: int | None = None
+        while children.get(parent):
+            # The chosen version, else the newest (ids rise with time).
+            options = sorted(children[parent])
+            chosen_ids = [row_id for row_id, chosen in options if chosen]
+            parent = chosen_ids[-1] if chosen_ids else options[-1][0]
+            path.append(parent)
+        siblings = (
+            cls.parent_id == message.parent_id
+            if message.parent_id is not None
+            else cls.parent_id.is_(None)
+        )
+        update = db.update(cls).execution_options(synchronize_session=False)
+        where = cls.conversation_id == conversation_id
+        db.session.execute(update.where(where, siblings).values(chosen=cls.id == message.id))
+        db.session.execute(update.where(where, cls.on_path).values(on_path=False))
+        for start in range(0, len(path), 500):  # bounded IN lists
+            db.session.execute(
+                update.where(where, cls.id.in_(path[start : start + 500])).values(on_path=True)
+            )
+
+    @classmethod
+    def versions(cls, messages: Sequence[Message]) -> dict[int, tuple[int, int, int, int]]:
+        """The versions of the given messages of one conversation, in one query.
+
+        Returns ``{message id: (position from 1, count, previous id, next id)}`` for each
+        message that has other versions (siblings under the same parent); the previous
+        and next ids wrap around.
+        """
+        if not messages:
+            return {}
+        conversation_id = messages[0].conversation_id
+        parents = {m.parent_id for m in messages if m.parent_id is not None}
+        under = [cls.parent_id.in_(parents)] if parents else []
+        if any(m.parent_id is None for m in messages):
+            under.append(cls.parent_id.is_(None))
+        rows = db.session.execute(
+            db.select(cls.id, cls.parent_id)
+            .where(cls.conversation_id == conversation_id, db.or_(*under))
+            .order_by(cls.id)
+        ).all()
+        groups: dict[int | None, list[int]] = {}
+        for row_id, parent_id in rows:
+            groups.setdefault(parent_id, []).append(row_id)
+        found: dict[int, tuple[int, int, int, int]] = {}
+        for message in messages:
+            group = groups.get(message.parent_id, [])
+            if len(group) > 1 and message.id in group:
+                at = group.index(message.id)
+                found[message.id] = (
+                    at + 1,
+                    len(group),
+                    group[at - 1],
+                    group[(at + 1) % len(group)],
+                )
+        return found
 
     @classmethod
     def latest_id_before(cls, conversation_id: str, before_id: int) -> int | None:
         """Return the id of the newest message before ``before_id`` in a conversation."""
         return db.session.scalar(
             db.select(db.func.max(cls.id)).where(
-                cls.conversation_id == conversation_id, cls.id < before_id
+                cls.conversation_id == conversation_id, cls.on_path, cls.id < before_id
             )
         )
 
@@ -393,7 +590,7 @@ class Message(db.Model):
         rows = list(
             db.session.scalars(
                 db.select(cls)
-                .where(cls.conversation_id == conversation_id, cls.id < before_id)
+                .where(cls.conversation_id == conversation_id, cls.on_path, cls.id < before_id)
                 .order_by(cls.id.desc())
                 .limit(size * 3)
             )
@@ -420,12 +617,25 @@ class Message(db.Model):
             .select_from(cls)
             .where(
                 cls.conversation_id == conversation_id,
+                cls.on_path,
                 cls.id < before_id,
                 cls.role == Role.ASSISTANT,
                 cls.status == MessageStatus.OK,
             )
         )
         return 2 * (answers or 0)
+
+    # ------------------------------------------------------------ search
+
+    @classmethod
+    def search(cls, owner_id: str, query: str, limit: int, offset: int = 0) -> list[search.Hit]:
+        """Search the owner's titles and messages (full text, every word a prefix).
+
+        Returns up to ``limit`` hits (``search.Hit``), newest first, after ``offset``; the
+        owner and the branch on screen are conditions of the query. Raises
+        ``search.QueryTooLong``; text with no words in it finds nothing.
+        """
+        return search.find(db.session, owner_id, search.terms(query), limit, offset)
 
 
 class Vehicle(db.Model):
@@ -450,3 +660,279 @@ class Vehicle(db.Model):
     def of_owner(cls, owner_id: str) -> Vehicle | None:
         """Return the owner's saved vehicle row, if any."""
         return db.session.scalar(db.select(cls).where(cls.owner_id == owner_id))
+
+
+# ---------------------------------------------------------------- sharing helper: share links,
+# pairing codes and paired browsers (migration 0009)
+
+SHARE_TOKEN_BYTES = 32
+PAIRING_CODE_BYTES = 16
+LABEL_LENGTH = 80
+
+
+def token_digest(token: str) -> str:
+    """Return the SHA-256 hex digest of a link's secret (all the database keeps of it)."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+class Share(db.Model):
+    """A read-only snapshot of a conversation's branch, published at ``/s/<token>``.
+
+    Only the token's SHA-256 is stored, so a copy of the database (a backup, a leak) opens
+    no link; the owner sees the address once, when it is made. ``messages`` is a copy of
+    the branch on screen when the link was made (a list of dicts, see ``snapshot_of``):
+    later messages, edits and branch switches do not change what the link shows. Revoking
+    deletes the row, copy and all; deleting the conversation deletes its shares (cascade).
+    """
+
+    __tablename__ = "share"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(CleanText(TITLE_LENGTH))
+    messages: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @staticmethod
+    def snapshot_of(conversation_id: str) -> list[dict[str, Any]]:
+        """Copy the branch on screen: questions, and the replies that have text.
+
+        Each item: ``role``, ``content``, ``created_at`` (ISO 8601, UTC), ``model``,
+        ``status``, ``finish_reason``, ``reasoning``, ``facts``, ``tool_calls``. A failed
+        reply holds no text, only why it failed (the owner's business), so it is left out.
+        """
+        rows = db.session.scalars(
+            db.select(Message)
+            .where(Message.conversation_id == conversation_id, Message.on_path)
+            .order_by(Message.id)
+        )
+        return [
+            {
+                "role": row.role,
+                "content": row.content,
+                "created_at": as_utc(row.created_at).isoformat(),
+                "model": row.model,
+                "status": row.status,
+                "finish_reason": row.finish_reason,
+                "reasoning": row.reasoning,
+                "facts": row.facts,
+                "tool_calls": row.tool_calls,
+            }
+            for row in rows
+            if row.role == Role.USER or (row.content and row.status != MessageStatus.ERROR)
+        ]
+
+    @classmethod
+    def publish(cls, conversation: Conversation) -> tuple[Share, str]:
+        """Snapshot a conversation under a new token; return the row and the token (once)."""
+        token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+        share = cls(
+            conversation_id=conversation.id,
+            token_hash=token_digest(token),
+            title=conversation.title,
+            messages=cls.snapshot_of(conversation.id),
+        )
+        db.session.add(share)
+        return share, token
+
+    @classmethod
+    def by_token(cls, token: str) -> Share | None:
+        """Return the live share for a token (None when unknown or revoked).
+
+        The lookup is by digest: the database compares hashes, so how long it takes says
+        nothing about the token itself.
+        """
+        if not token or len(token) > 200:
+            return None
+        return db.session.scalar(db.select(cls).where(cls.token_hash == token_digest(token)))
+
+    @classmethod
+    def of_owner(cls, owner_id: str) -> Sequence[Share]:
+        """List the owner's live links, newest first."""
+        return db.session.scalars(
+            db.select(cls)
+            .join(Conversation)
+            .where(Conversation.owner_id == owner_id)
+            .order_by(cls.created_at.desc(), cls.id.desc())
+        ).all()
+
+    @classmethod
+    def owned(cls, owner_id: str, share_id: int) -> Share | None:
+        """Return the share if its conversation is this owner's, else None."""
+        return db.session.scalar(
+            db.select(cls)
+            .join(Conversation)
+            .where(cls.id == share_id, Conversation.owner_id == owner_id)
+        )
+
+
+class PairingCode(db.Model):
+    """A one-time code that attaches another browser to its owner (``/pair/<code>``).
+
+    Only the code's SHA-256 is stored. It works once (``consume`` marks it used in one
+    conditional UPDATE) and only until ``expires_at``.
+    """
+
+    __tablename__ = "pairing_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @classmethod
+    def issue(cls, owner_id: str, lifetime: timedelta) -> tuple[PairingCode, str]:
+        """Make a code for this owner; return the row and the code (shown once).
+
+        The owner's spent and expired codes go at the same time: they open nothing.
+        """
+        now = utcnow()
+        db.session.execute(
+            db.delete(cls).where(
+                cls.owner_id == owner_id, or_(cls.used_at.is_not(None), cls.expires_at <= now)
+            )
+        )
+        code = secrets.token_urlsafe(PAIRING_CODE_BYTES)
+        row = cls(
+            owner_id=owner_id,
+            code_hash=token_digest(code),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+        db.session.add(row)
+        return row, code
+
+    @classmethod
+    def find(cls, code: str) -> PairingCode | None:
+        """Return the code's row whatever its state (None when unknown)."""
+        if not code or len(code) > 200:
+            return None
+        return db.session.scalar(db.select(cls).where(cls.code_hash == token_digest(code)))
+
+    @property
+    def usable(self) -> bool:
+        """Tell whether the code still opens: not used, not expired."""
+        return self.used_at is None and as_utc(self.expires_at) > utcnow()
+
+    @classmethod
+    def consume(cls, code: str) -> str | None:
+        """Spend the code and return its owner id, or None if it was used, expired or unknown.
+
+        One conditional UPDATE: of two browsers racing with the same code, one wins.
+        """
+        if not code or len(code) > 200:
+            return None
+        now = utcnow()
+        digest = token_digest(code)
+        spent = db.session.execute(
+            db.update(cls)
+            .where(cls.code_hash == digest, cls.used_at.is_(None), cls.expires_at > now)
+            .values(used_at=now)
+            # SQLite hands back naive times: Python cannot judge the WHERE on loaded rows.
+            .execution_options(synchronize_session=False)
+        )
+        if spent.rowcount != 1:
+            return None
+        return db.session.scalar(db.select(cls.owner_id).where(cls.code_hash == digest))
+
+
+class PairedBrowser(db.Model):
+    """A browser attached to an owner by a pairing code; its owner cookie names this row.
+
+    Signing it out deletes the row: that browser's cookie then names nothing, and its next
+    request starts as a fresh visitor. ``last_seen_at`` is written at most once per
+    ``SEEN_EVERY``, not on every request.
+    """
+
+    __tablename__ = "paired_browser"
+
+    SEEN_EVERY = timedelta(hours=1)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    label: Mapped[str] = mapped_column(CleanText(LABEL_LENGTH))
+    paired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @classmethod
+    def attach(cls, owner_id: str, label: str) -> PairedBrowser:
+        """Record a newly paired browser of this owner."""
+        now = utcnow()
+        row = cls(owner_id=owner_id, label=label[:LABEL_LENGTH], paired_at=now, last_seen_at=now)
+        db.session.add(row)
+        return row
+
+    @classmethod
+    def active(cls, owner_id: str, browser_id: Any) -> PairedBrowser | None:
+        """Return the browser's row if it is still paired to this owner (a primary-key read)."""
+        if not isinstance(browser_id, str) or not CONVERSATION_ID.fullmatch(browser_id):
+            return None
+        row = db.session.get(cls, browser_id)
+        return row if row is not None and row.owner_id == owner_id else None
+
+    @property
+    def due_for_seen(self) -> bool:
+        """Tell whether ``last_seen_at`` is old enough to be written again."""
+        return utcnow() - as_utc(self.last_seen_at) >= self.SEEN_EVERY
+
+    @classmethod
+    def seen_statement(cls, browser_id: str) -> Update:
+        """The UPDATE that marks the browser seen now (run on a connection of its own)."""
+        return db.update(cls).where(cls.id == browser_id).values(last_seen_at=utcnow())
+
+    @classmethod
+    def of_owner(cls, owner_id: str) -> Sequence[PairedBrowser]:
+        """List the owner's paired browsers, most recently paired first."""
+        return db.session.scalars(
+            db.select(cls).where(cls.owner_id == owner_id).order_by(cls.paired_at.desc())
+        ).all()
+
+    @classmethod
+    def owned(cls, owner_id: str, browser_id: str) -> PairedBrowser | None:
+        """Return the owner's paired browser with this id, else None (never another's)."""
+        return cls.active(owner_id, browser_id)
+
+    @classmethod
+    def count_of(cls, owner_id: str) -> int:
+        """Count the browsers paired to this owner."""
+        return (
+            db.session.scalar(
+                db.select(db.func.count()).select_from(cls).where(cls.owner_id == owner_id)
+            )
+            or 0
+        )
+
+
+def owner_holdings(owner_id: str) -> int:
+    """Count an owner's conversations (what a pairing would move)."""
+    return (
+        db.session.scalar(
+            db.select(db.func.count())
+            .select_from(Conversation)
+            .where(Conversation.owner_id == owner_id)
+        )
+        or 0
+    )
+
+
+def move_owner(old_owner: str, new_owner: str) -> int:
+    """Give an owner's conversations (with their shares) to another owner; return how many.
+
+    The vehicle moves too when the new owner has none; otherwise the new owner's stays and
+    the old one is deleted (it could no longer be reached).
+    """
+    moved = db.session.execute(
+        db.update(Conversation).where(Conversation.owner_id == old_owner).values(owner_id=new_owner)
+    ).rowcount
+    if Vehicle.of_owner(new_owner) is None:
+        db.session.execute(
+            db.update(Vehicle).where(Vehicle.owner_id == old_owner).values(owner_id=new_owner)
+        )
+    else:
+        db.session.execute(db.delete(Vehicle).where(Vehicle.owner_id == old_owner))
+    return moved or 0

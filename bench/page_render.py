@@ -65,24 +65,31 @@ def build(app, count: int, owner: str) -> str:
         conversation = Conversation(owner_id=owner, title=f"{count} messages")
         db.session.add(conversation)
         db.session.flush()
+        tip = None
         for n in range(count // 2):
             question = Message(
-                conversation_id=conversation.id, role="user", content=QUESTION, facts=facts
+                conversation_id=conversation.id,
+                role="user",
+                content=QUESTION,
+                facts=facts,
+                parent_id=tip,
             )
             db.session.add(question)
             db.session.flush()
-            db.session.add(
-                Message(
-                    conversation_id=conversation.id,
-                    role="assistant",
-                    content=REPLY + f"\n\nReply {n}.",
-                    model="fake/model",
-                    reply_to_id=question.id,
-                    prompt_tokens=500,
-                    completion_tokens=200,
-                    cost=0.0001,
-                )
+            answer = Message(
+                conversation_id=conversation.id,
+                role="assistant",
+                content=REPLY + f"\n\nReply {n}.",
+                model="fake/model",
+                reply_to_id=question.id,
+                parent_id=question.id,
+                prompt_tokens=500,
+                completion_tokens=200,
+                cost=0.0001,
             )
+            db.session.add(answer)
+            db.session.flush()
+            tip = answer.id
         db.session.commit()
         return conversation.id
 

@@ -93,11 +93,22 @@ def retry_target(conversation: Conversation) -> PreparedTurn | None:
     message = conversation.retryable_message(pending_seconds())
     if message is None:
         return None
+    return answer_again(conversation, message)
+
+
+def answer_again(conversation: Conversation, message: Message) -> PreparedTurn:
+    """Prepare a new version of the answer to one of the conversation's questions.
+
+    The history is the branch on screen above the question; the new answer takes the
+    place of the one shown, which stays as an earlier version.
+    """
     facts = [grounding.Fact.from_dict(fact) for fact in message.facts or []]
     saved = SavedMessage(
         conversation.id, message.id, message.content, conversation.title, False, facts
     )
-    return prepare(saved)
+    turn = prepare(saved)
+    turn.regenerate = True
+    return turn
 
 
 def pending_seconds() -> float:

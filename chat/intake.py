@@ -88,8 +88,14 @@ def save_user_message(
     text: str,
     conversation: Conversation | None,
     client_msg_id: str | None,
+    edit_of: Message | None = None,
 ) -> SavedMessage | TurnResult:
-    """Commit the user's message (before any upstream call); a repeat returns its result."""
+    """Commit the user's message (before any upstream call); a repeat returns its result.
+
+    The message goes at the end of the branch on screen, or, for an edit (``edit_of``, a
+    question of ``conversation``), beside the question it rewrites as a new version: the
+    old one and the answers below it stay, one "‹ ›" away.
+    """
     if client_msg_id:
         existing = Message.sent_with_id(owner_id, client_msg_id)
         if existing is not None:
@@ -110,8 +116,16 @@ def save_user_message(
         client_msg_id=client_msg_id,
         facts=[fact.to_dict() for fact in facts] or None,
     )
+    if edit_of is not None:
+        message.parent_id = edit_of.parent_id
+    elif not first:
+        # The end of the branch on screen, read inside the INSERT (no extra round trip).
+        message.parent_id = Message.tip_id_query(conversation.id)
     db.session.add(message)
     try:
+        if edit_of is not None:
+            db.session.flush()
+            Message.make_current(message)
         db.session.commit()
     except IntegrityError:
         # The same message arrived twice at once (a double submit): the unique indexes

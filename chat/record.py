@@ -51,6 +51,7 @@ def record(
         error_detail=error.detail if error else None,
         model=model[:200],
         reply_to_id=turn.message_id,
+        parent_id=turn.message_id,
         context_dropped=turn.context_dropped or None,
         reasoning=reasoning or None,
         finish_reason=finish_reason[:32] if isinstance(finish_reason, str) else None,
@@ -61,6 +62,9 @@ def record(
     record_reply(status, kind, usage.get("prompt_tokens"), usage.get("completion_tokens"))
     db.session.add(reply)
     db.session.flush()
+    if turn.regenerate:
+        # The earlier answer becomes a version behind this one ("‹ 1 / 2 ›").
+        Message.make_current(reply)
     # A retry's outcome takes the place of the failures before it (the page shows one card).
     Message.supersede_failures(turn.message_id, reply.id)
     Conversation.touch(turn.conversation_id)

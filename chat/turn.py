@@ -55,6 +55,8 @@ class PreparedTurn:
     vehicle: VehicleProfile | None = None
     tools: list[dict[str, Any]] | None = None  # function schemas, for models that call tools
     reserve_tokens: int = 0  # room kept for tool schemas and results
+    # A new version of an answer (Retry, Regenerate): the reply shown before steps back.
+    regenerate: bool = False
     # Set by fit():
     upstream: list[dict[str, Any]] = field(default_factory=list)  # system, history, message
     context_dropped: int = 0

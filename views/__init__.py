@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import request
+from urllib.parse import urlsplit
+
+from flask import request, url_for
 from werkzeug.exceptions import BadRequest
 
 
@@ -35,3 +37,23 @@ def wants_json() -> bool:
 def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:
     """Shape an error the way every JSON response reports one."""
     return {"error": {"kind": kind, "message": message}}
+
+
+def local_path(target: str | None) -> str:
+    """Return ``target`` when it is a path on this site, else the chat page.
+
+    ``next`` comes from the visitor's request, so it must not send them elsewhere: "//host"
+    and "/\\host" are other hosts to a browser, which also drops tabs and newlines from a
+    URL before reading it (a tab between two slashes leaves "//host").
+    """
+    fallback = url_for("chat.index")
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return fallback
+    if target.startswith("//") or "\\" in target:
+        return fallback
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target

@@ -32,7 +32,7 @@ from models import Conversation, Message, db
 from rendering import StreamPreview
 from security import chat_limits, rate_limited
 from states import FailureKind, MessageStatus, Role
-from views import FieldRejected, error_body, wants_json, wants_stream
+from views import FieldRejected, conversations, error_body, wants_json, wants_stream
 
 bp = Blueprint("chat", __name__)
 
@@ -67,8 +67,12 @@ def render_chat(
     draft: str = "",
     error: str | None = None,
     status: int = 200,
+    editing: tuple[int, str] | None = None,
 ):
-    """Render the chat page, optionally keeping a draft and showing an error."""
+    """Render the chat page, optionally keeping a draft and showing an error.
+
+    ``editing`` is ``(message id, text)``: a refused edit, shown open with its text kept.
+    """
     # The catalog before any query: a refresh may call OpenRouter.
     model, model_notice = model_catalog.resolve_model(
         session_store.chosen_model(), model_catalog.get_catalog()
@@ -81,9 +85,13 @@ def render_chat(
         "chat/index.html",
         conversation=conversation,
         messages=messages,
+        versions=Message.versions(messages),
+        editing=editing,
         earlier=earlier,
         page_size=PAGE_MESSAGES,
-        conversations=Conversation.for_owner(owner),
+        side=conversations.sidebar(conversation),
+        undo=conversations.undoable(request.args.get("deleted")) if conversation is None else None,
+        undo_seconds=conversations.undo_seconds(),
         draft=draft,
         error=error,
         retry_target=retry_target,
@@ -151,6 +159,7 @@ def earlier(conversation_id: str):
         "chat/_earlier.html",
         conversation=conversation,
         messages=messages,
+        versions=Message.versions(messages),
         earlier=remaining,
         # For the link's plain href: everything from the oldest of these to the newest.
         shown=conversation.message_count() - remaining,
@@ -200,10 +209,21 @@ def send():
             conversation, draft=draft, error=rejected.message, status=rejected.status
         )
 
+    return _take_turn(text, draft, conversation, client_msg_id)
+
+
+def _take_turn(
+    text: str,
+    draft: str,
+    conversation: Conversation | None,
+    client_msg_id: str | None,
+    edit_of: Message | None = None,
+):
+    """Save the message, ask, and answer as the caller asked (page, JSON or stream)."""
     observability.log_chat_received(len(text), session_store.chosen_model())
     owner = session_store.owner_id()
     try:
-        saved = intake.save_user_message(owner, text, conversation, client_msg_id)
+        saved = intake.save_user_message(owner, text, conversation, client_msg_id, edit_of)
     except intake.DuplicateMismatch as mismatch:
         if wants_json():
             return jsonify(error_body("duplicate_client_msg_id", str(mismatch))), 409
@@ -243,6 +263,63 @@ def retry(conversation_id: str):
     return redirect(_at_reply(result), 303)
 
 
+def _message_or_404(conversation: Conversation, message_id: int, role: Role) -> Message:
+    """One of the conversation's messages, of the given role, on the branch on screen."""
+    message = db.session.get(Message, message_id)
+    if (
+        message is None
+        or message.conversation_id != conversation.id
+        or message.role != role
+        or not message.on_path
+    ):
+        abort(404)
+    return message
+
+
+@bp.post("/c/<conversation_id>/m/<int:message_id>/edit")
+@rate_limited(*chat_limits())
+def edit(conversation_id: str, message_id: int):
+    """Send an edited question as a new version of it, and answer that.
+
+    The earlier question and everything after it stay as the other branch.
+    """
+    conversation = _owned_or_404(conversation_id)
+    original = _message_or_404(conversation, message_id, Role.USER)
+    fields = _form_fields()
+    draft = fields.get("message") or ""
+    try:
+        text = intake.validate_message(draft, current_app.config["MAX_MESSAGE_LENGTH"])
+        client_msg_id = intake.validate_client_msg_id(fields.get("client_msg_id"))
+    except intake.MessageRejected as rejected:
+        if wants_json():
+            return jsonify(error_body(rejected.kind, rejected.message)), rejected.status
+        return render_chat(
+            conversation,
+            error=rejected.message,
+            status=rejected.status,
+            editing=(original.id, draft),
+        )
+    return _take_turn(text, draft, conversation, client_msg_id, edit_of=original)
+
+
+@bp.post("/c/<conversation_id>/m/<int:message_id>/regenerate")
+@rate_limited(*chat_limits())
+def regenerate(conversation_id: str, message_id: int):
+    """Ask again for an answer; the one shown stays as an earlier version."""
+    conversation = _owned_or_404(conversation_id)
+    reply = _message_or_404(conversation, message_id, Role.ASSISTANT)
+    question = db.session.get(Message, reply.parent_id) if reply.parent_id else None
+    if question is None or question.role != Role.USER:
+        abort(404)
+    turn = context.answer_again(conversation, question)
+    if wants_stream():
+        return _event_stream(_turn_events(turn))
+    result = ask.answer(turn, _client())
+    if wants_json():
+        return _json_result(result)
+    return redirect(_at_reply(result), 303)
+
+
 def _at_reply(result: TurnResult) -> str:
     """The conversation's address, at the reply (the page opens there without JavaScript)."""
     url = url_for("chat.conversation", conversation_id=result.conversation_id)
@@ -265,6 +342,7 @@ def turn_failure(message: Message) -> TurnError | None:
 def _template_globals(state) -> None:
     # Globals, not context: macros imported from _macros.html do not see the context.
     state.app.jinja_env.globals.update(
+        new_client_msg_id=lambda: uuid.uuid4().hex,
         MessageStatus=MessageStatus,
         Role=Role,
         offline_notice=lambda: failures.offline_notice(_client().name),
@@ -322,7 +400,10 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 def _conversation_event(conversation_id: str, message_id: int, title: str | None) -> str:
     """The opening event: where the message is stored, and how it looks with its fact cards."""
     message = db.session.get(Message, message_id)
-    html = render_template("chat/_message.html", message=message) if message else None
+    html = None
+    if message is not None:
+        versions = Message.versions([message])
+        html = render_template("chat/_message.html", message=message, versions=versions)
     db.session.close()  # nothing is held while the model thinks
     return _sse(
         "conversation",
@@ -344,6 +425,7 @@ def _final_event(result: TurnResult) -> str:
         body["html"] = render_template(
             "chat/_message.html",
             message=reply,
+            versions=Message.versions([reply]),
             show_retry=reply.may_retry,
             conversation_id=result.conversation_id,
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -25,7 +24,7 @@ from config import CURATED_MODELS
 from openrouter import KeyInfo, ModelInfo, OpenRouterError
 from rendering import context_label, model_facts
 from security import key_test_limits, rate_limited
-from views import error_body, wants_json
+from views import error_body, local_path, wants_json
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 # "128k": the model menu's word for a context window (templates/settings/_model.html).
@@ -219,26 +218,6 @@ def model_entry(model: ModelInfo) -> dict[str, Any]:
         "is_free": model.is_free,
         "facts": model_facts(model),
     }
-
-
-def local_path(target: str | None) -> str:
-    """Return ``target`` when it is a path on this site, else the chat page.
-
-    ``next`` comes from the visitor's request, so it must not send them elsewhere: "//host"
-    and "/\\host" are other hosts to a browser, which also drops tabs and newlines from a
-    URL before reading it (a tab between two slashes leaves "//host").
-    """
-    fallback = url_for("chat.index")
-    if not target or len(target) > 2000 or not target.startswith("/"):
-        return fallback
-    if target.startswith("//") or "\\" in target:
-        return fallback
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return fallback
-    return target
 
 
 def _render_model_page(error: str | None = None, status: int = 200):

@@ -1,4 +1,4 @@
-"""pinned conversations; messages as a tree: a parent, the version chosen among its
+"""pinned conversations; deleted conversations kept for the few seconds of Undo; messages as a tree: a parent, the version chosen among its
 siblings (edits and regenerations) and whether it is on the branch shown
 
 Existing conversations become one branch: a reply's parent is the message it answers,
@@ -25,6 +25,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pinned_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_conversation_deleted_at', ['deleted_at'], unique=False)
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('parent_id', sa.Integer(), nullable=True))
         batch_op.add_column(
@@ -71,4 +73,6 @@ def downgrade():
         batch_op.drop_column('chosen')
         batch_op.drop_column('parent_id')
     with op.batch_alter_table('conversation', schema=None) as batch_op:
+        batch_op.drop_index('ix_conversation_deleted_at')
+        batch_op.drop_column('deleted_at')
         batch_op.drop_column('pinned_at')

@@ -22,18 +22,25 @@ def long_conversation(app, keyed_visitor, fake):
     fake.queue(Reply("The first answer."))
     cid = conversation_id_from(keyed_visitor.send("Message 0"))
     with app.app_context():
+        tip = db.session.scalar(
+            db.select(db.func.max(Message.id)).where(Message.conversation_id == cid)
+        )
         for n in range(1, 61):
-            question = Message(conversation_id=cid, role="user", content=f"Message {n}")
+            question = Message(
+                conversation_id=cid, role="user", content=f"Message {n}", parent_id=tip
+            )
             db.session.add(question)
             db.session.flush()
-            db.session.add(
-                Message(
-                    conversation_id=cid,
-                    role="assistant",
-                    content=f"Answer {n}",
-                    reply_to_id=question.id,
-                )
+            answer = Message(
+                conversation_id=cid,
+                role="assistant",
+                content=f"Answer {n}",
+                reply_to_id=question.id,
+                parent_id=question.id,
             )
+            db.session.add(answer)
+            db.session.flush()
+            tip = answer.id
         db.session.commit()
         ids = list(
             db.session.scalars(
@@ -165,5 +172,15 @@ def test_a_stopped_partial_is_kept_when_its_retry_answers(app, keyed_visitor, fa
         db.session.commit()
     fake.queue(Reply("A full answer."))
     keyed_visitor.post(f"/c/{cid}/retry", {})
+    # The retry's answer is shown; the partial stays as the earlier version, one click away.
     page = keyed_visitor.get(f"/c/{cid}").get_data(as_text=True)
-    assert "Partial text" in page and "A full answer." in page
+    assert "A full answer." in page and "Partial text" not in page
+    assert '<span class="version-count">2 / 2</span>' in page
+    with app.app_context():
+        stopped = db.session.scalars(
+            db.select(Message).where(Message.conversation_id == cid, Message.status == "stopped")
+        ).one()
+    keyed_visitor.post(f"/c/{cid}/versions", {"message_id": str(stopped.id)})
+    page = keyed_visitor.get(f"/c/{cid}").get_data(as_text=True)
+    assert "Partial text" in page and "A full answer." not in page
+    assert '<span class="version-count">1 / 2</span>' in page

@@ -109,6 +109,7 @@ def seed(url: str, tmp_path: Path) -> None:
                     error_kind=None if n else "provider_unavailable",
                     model="fake/model",
                     reply_to_id=question.id,
+                    parent_id=question.id,
                     error_detail=None if n else {"reason": "Provider disconnected"},
                     prompt_tokens=50 + n,
                     completion_tokens=12,

@@ -1,0 +1,250 @@
+"""Rename, pin, delete with Undo, delete all, and a sidebar that pages: on the run's
+database and on embedded SQLite."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.support import CANARY_KEY, Visitor, conversation_id_from, csrf_token
+from tests.support.fake_openrouter import Reply
+
+
+@pytest.fixture
+def owner(each_db_visitor: Visitor, fake) -> Visitor:
+    assert each_db_visitor.save_key(CANARY_KEY).status_code == 303
+    return each_db_visitor
+
+
+def start(visitor: Visitor, fake, text: str) -> str:
+    fake.queue(Reply(f"About {text}"))
+    return conversation_id_from(visitor.send(text))
+
+
+def sidebar_titles(page: str) -> list[str]:
+    return re.findall(r'<span class="conv-title" dir="auto">(.*?)</span>', page)
+
+
+def groups(page: str) -> list[str]:
+    return re.findall(r'<h3 class="conv-group-label">(.*?)</h3>', page)
+
+
+def rows(app, table: str, **where) -> int:
+    from models import Conversation, Message, db
+
+    model = {"conversation": Conversation, "message": Message}[table]
+    with app.app_context():
+        query = db.select(db.func.count()).select_from(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return db.session.scalar(query)
+
+
+# ---------------------------------------------------------------- rename
+
+
+def test_rename_in_place_and_by_json(owner, fake):
+    cid = start(owner, fake, "Brake squeal")
+    response = owner.post(f"/c/{cid}/rename", {"title": "  Front   brakes \t squeal "})
+    assert response.status_code == 303 and response.headers["Location"] == f"/c/{cid}"
+    page = owner.get(f"/c/{cid}").get_data(as_text=True)
+    assert "<h1>Front brakes squeal</h1>" in page and "Front brakes squeal" in sidebar_titles(page)
+    response = owner.client.post(
+        f"/c/{cid}/rename",
+        json={"title": "Ölwechsel 🚗"},
+        headers={"X-CSRFToken": csrf_token(owner.client), "Accept": "application/json"},
+    )
+    assert response.get_json() == {"id": cid, "title": "Ölwechsel 🚗"}
+
+
+@pytest.mark.parametrize(
+    ("title", "phrase"),
+    [
+        ("", "needs a name"),
+        (" \t\n ", "needs a name"),
+        ("\x00", "needs a name"),
+        ("x" * 121, "limit is 120"),
+    ],
+)
+def test_a_bad_name_is_refused_and_the_old_one_kept(owner, fake, title, phrase):
+    cid = start(owner, fake, "Brake squeal")
+    response = owner.post(f"/c/{cid}/rename", {"title": title}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert phrase in page and "<h1>Brake squeal</h1>" in page
+    response = owner.client.post(
+        f"/c/{cid}/rename",
+        json={"title": title},
+        headers={"X-CSRFToken": csrf_token(owner.client), "Accept": "application/json"},
+    )
+    assert response.status_code == 400 and response.get_json()["error"]["kind"] == "bad_title"
+
+
+# ---------------------------------------------------------------- pin and the sidebar
+
+
+def test_pinned_conversations_head_the_sidebar(owner, fake):
+    first = start(owner, fake, "Oil change interval")
+    start(owner, fake, "Tire pressure")
+    page = owner.get("/").get_data(as_text=True)
+    assert sidebar_titles(page) == ["Tire pressure", "Oil change interval"]
+    owner.post(f"/c/{first}/pin", {"pinned": "1", "next": "/"})
+    page = owner.get("/").get_data(as_text=True)
+    assert sidebar_titles(page) == ["Oil change interval", "Tire pressure"]
+    assert groups(page) == ["Pinned", "Today"] and "Unpin" in page
+    owner.post(f"/c/{first}/pin", {"pinned": "0"})
+    assert groups(owner.get("/").get_data(as_text=True)) == ["Today"]
+
+
+def test_the_sidebar_groups_by_the_visitors_local_day(owner, fake, each_db_app):
+    from models import Conversation, db
+
+    cids = [start(owner, fake, name) for name in ("Old", "Last week", "Yesterday", "Now")]
+    now = datetime.now(UTC)
+    with each_db_app.app_context():
+        for cid, age in zip(cids, (40, 4, 1, 0), strict=True):
+            db.session.get(Conversation, cid).updated_at = now - timedelta(days=age)
+        db.session.commit()
+    page = owner.get("/").get_data(as_text=True)
+    assert groups(page) == ["Today", "Yesterday", "Last 7 days", "Older"]
+    # A visitor 14 hours ahead may already be in tomorrow: the zone decides the day.
+    owner.client.set_cookie("tz", "Pacific/Kiritimati")
+    page = owner.get("/").get_data(as_text=True)
+    local_hour = (now + timedelta(hours=14)).hour
+    assert groups(page)[0] == "Today"
+    assert len(groups(page)) == 4 or local_hour < 24
+    owner.client.set_cookie("tz", "../../etc/passwd")
+    assert owner.get("/").status_code == 200
+
+
+def test_the_sidebar_pages_through_hundreds_of_conversations(owner, fake, each_db_app):
+    from models import Conversation, db
+
+    cid = start(owner, fake, "Chat 000")
+    with each_db_app.app_context():
+        owner_id = db.session.get(Conversation, cid).owner_id
+    base = datetime.now(UTC) - timedelta(days=30)
+    with each_db_app.app_context():
+        db.session.get(Conversation, cid).updated_at = base
+        for n in range(1, 130):
+            db.session.add(
+                Conversation(
+                    owner_id=owner_id, title=f"Chat {n:03}", updated_at=base + timedelta(minutes=n)
+                )
+            )
+        db.session.commit()
+    page = owner.get("/").get_data(as_text=True)
+    titles = sidebar_titles(page)
+    assert titles[:2] == ["Chat 129", "Chat 128"] and len(titles) == 50
+    link = re.search(r'href="(/conversations\?after=[^"]+)"', page).group(1).replace("&amp;", "&")
+    seen = list(titles)
+    while link:
+        response = owner.get(link, headers={"Accept": "application/json"})
+        body = response.get_json()
+        seen += sidebar_titles(body["html"])
+        link = body["next_url"]
+    assert seen == [f"Chat {n:03}" for n in range(129, -1, -1)]
+    # Without JavaScript the same pages are a plain page.
+    plain = owner.get("/conversations").get_data(as_text=True)
+    assert "All conversations" in plain and "Show older conversations" in plain
+    for bad in ("nonsense", "1-zz", "x" * 200, "9" * 40 + "-" + "a" * 32, "-1-" + "a" * 32):
+        assert owner.get(f"/conversations?after={bad}").status_code == 400
+
+
+# ---------------------------------------------------------------- delete and undo
+
+
+def test_delete_confirms_hides_at_once_and_undo_brings_it_back(owner, fake, each_db_app):
+    cid = start(owner, fake, "Coolant leak at 1HGCM82633A004352")
+    confirm = owner.get(f"/c/{cid}/delete").get_data(as_text=True)
+    assert "Delete this conversation?" in confirm and "2 messages" in confirm
+    response = owner.post(f"/c/{cid}/delete", {}, source=f"/c/{cid}")
+    assert response.status_code == 303 and response.headers["Location"] == f"/?deleted={cid}"
+    page = owner.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Coolant leak" not in "".join(sidebar_titles(page))
+    assert "Undo" in page and owner.get(f"/c/{cid}").status_code == 404
+    response = owner.post(f"/c/{cid}/restore", {})
+    assert response.status_code == 303
+    page = owner.get(f"/c/{cid}").get_data(as_text=True)
+    assert "Coolant leak at 1HGCM82633A004352" in page
+
+
+def test_after_undo_the_conversation_is_gone_from_the_database(owner, fake, each_db_app):
+    from models import Conversation, db
+
+    cid = start(owner, fake, "Coolant leak")
+    keep = start(owner, fake, "Keep this one")
+    owner.post(f"/c/{cid}/delete", {})
+    with each_db_app.app_context():
+        db.session.get(Conversation, cid).deleted_at = datetime.now(UTC) - timedelta(minutes=1)
+        db.session.commit()
+    result = each_db_app.test_cli_runner().invoke(args=["conversations", "purge-deleted"])
+    assert "purged 1 " in result.output
+    assert rows(each_db_app, "conversation", id=cid) == 0
+    assert rows(each_db_app, "message", conversation_id=cid) == 0
+    assert rows(each_db_app, "message", conversation_id=keep) == 2
+    response = owner.post(f"/c/{cid}/restore", {}, headers={"Accept": "application/json"})
+    assert response.status_code == 410 and "Too late" in response.get_json()["error"]["message"]
+
+
+def test_requests_purge_expired_deletions_without_a_timer(owner, fake, each_db_app):
+    from models import Conversation, db
+
+    each_db_app.config["DELETE_PURGE_INTERVAL"] = 0
+    cid = start(owner, fake, "Coolant leak")
+    owner.post(f"/c/{cid}/delete", {})
+    with each_db_app.app_context():
+        db.session.get(Conversation, cid).deleted_at = datetime.now(UTC) - timedelta(minutes=1)
+        db.session.commit()
+    owner.get("/health")
+    assert rows(each_db_app, "conversation", id=cid) == 0
+
+
+def test_delete_all_needs_confirmation_and_removes_everything(owner, fake, each_db_app):
+    cids = [start(owner, fake, name) for name in ("One", "Two", "Three")]
+    other = Visitor(each_db_app.test_client())
+    fake.queue(Reply("theirs"))
+    theirs = conversation_id_from(other.send("Someone else's"))
+    response = owner.post(
+        "/conversations/delete-all", {}, source="/settings", follow_redirects=True
+    )
+    assert "Tick the box" in response.get_data(as_text=True)
+    assert all(owner.get(f"/c/{cid}").status_code == 200 for cid in cids)
+    response = owner.post(
+        "/conversations/delete-all", {"confirm": "yes"}, source="/settings", follow_redirects=True
+    )
+    assert "Deleted 3 conversations" in response.get_data(as_text=True)
+    assert all(rows(each_db_app, "conversation", id=cid) == 0 for cid in cids)
+    assert other.get(f"/c/{theirs}").status_code == 200
+
+
+# ---------------------------------------------------------------- ownership and forms
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/c/{cid}/rename"),
+        ("post", "/c/{cid}/pin"),
+        ("get", "/c/{cid}/delete"),
+        ("post", "/c/{cid}/delete"),
+        ("post", "/c/{cid}/restore"),
+    ],
+)
+def test_another_visitor_gets_404_and_changes_nothing(owner, fake, each_db_app, method, path):
+    cid = start(owner, fake, "Mine")
+    stranger = Visitor(each_db_app.test_client())
+    url = path.format(cid=cid)
+    response = stranger.get(url) if method == "get" else stranger.post(url, {"title": "Stolen"})
+    assert response.status_code in (404, 410)
+    page = owner.get(f"/c/{cid}").get_data(as_text=True)
+    assert "<h1>Mine</h1>" in page
+
+
+def test_forms_without_the_token_are_refused(owner, fake):
+    cid = start(owner, fake, "Mine")
+    for path in (f"/c/{cid}/rename", f"/c/{cid}/delete", "/conversations/delete-all"):
+        response = owner.client.post(path, data={"title": "x", "confirm": "yes"})
+        assert response.status_code == 400
+    assert owner.get(f"/c/{cid}").status_code == 200
