@@ -22,7 +22,17 @@ branch_labels = None
 depends_on = None
 
 
+def _sqlite_foreign_keys(on):
+    # SQLite cannot add a foreign key in place: the batch copies the message table and
+    # drops the old one, and with foreign keys on, that drop would fire ON DELETE SET NULL
+    # on the copy's links (reply_to_id, parent_id). The pragma only works outside a
+    # transaction, which is where SQLite migrations run.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('PRAGMA foreign_keys=ON' if on else 'PRAGMA foreign_keys=OFF')
+
+
 def upgrade():
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pinned_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True))
@@ -62,9 +72,11 @@ def upgrade():
         " WHERE newer.reply_to_id = message.reply_to_id AND newer.role = 'assistant'"
         " AND newer.id > message.id)"
     )
+    _sqlite_foreign_keys(True)
 
 
 def downgrade():
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_index('ix_message_conversation_path')
         batch_op.drop_index('ix_message_parent_id')
@@ -76,3 +88,4 @@ def downgrade():
         batch_op.drop_index('ix_conversation_deleted_at')
         batch_op.drop_column('deleted_at')
         batch_op.drop_column('pinned_at')
+    _sqlite_foreign_keys(True)
