@@ -95,6 +95,15 @@ def key_test_limits() -> list:
     ]
 
 
+def search_limits() -> list:
+    """Limit searches (each a full-text query) per session and per client IP."""
+    config_value = lambda name: lambda: current_app.config[name]  # noqa: E731
+    return [
+        limiter.limit(config_value("RATE_LIMIT_SEARCH"), key_func=session_key),
+        limiter.limit(config_value("RATE_LIMIT_SEARCH_IP")),
+    ]
+
+
 def rate_limited(*decorators):
     """Apply several limit decorators to one view."""
 

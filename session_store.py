@@ -15,8 +15,10 @@ from typing import Any
 import redis
 from flask import Flask, Response, current_app, g, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import SQLAlchemyError
 
 import session_backends
+from models import PairedBrowser, db
 
 # The session field holding the visitor's API key (AES-GCM ciphertext, never plaintext).
 API_KEY_FIELD = "api_key_enc"
@@ -27,6 +29,7 @@ def init_app(app: Flask) -> None:
     """Install the server-side session store and the owner cookie."""
     session_backends.install(app)
     app.after_request(_set_owner_cookie)
+    app.after_request(_note_paired_browser_seen)
 
 
 # ---------------------------------------------------------------- owner
@@ -37,7 +40,13 @@ def _owner_serializer() -> URLSafeSerializer:
 
 
 def owner_id() -> str:
-    """Return this visitor's owner id, minting one (and its cookie) on first use."""
+    """Return this visitor's owner id, minting one (and its cookie) on first use.
+
+    The cookie holds a signed owner id (a string), or for a browser attached by a pairing
+    link ``{"o": owner id, "b": paired browser id}``, good only while that PairedBrowser
+    row exists: one primary-key read, once per request (kept in ``g``), and only for
+    paired browsers. A signed-out browser starts afresh, never on an error page.
+    """
     if "owner_id" in g:
         return g.owner_id
     raw = request.cookies.get(current_app.config["OWNER_COOKIE_NAME"])
@@ -47,6 +56,8 @@ def owner_id() -> str:
             owner = _owner_serializer().loads(raw)
         except BadSignature:
             owner = None
+    if isinstance(owner, dict):
+        owner = _paired_owner(owner)
     if not isinstance(owner, str) or not owner:
         owner = secrets.token_urlsafe(24)
         g.new_owner_id = True
@@ -54,12 +65,53 @@ def owner_id() -> str:
     return owner
 
 
+def _paired_owner(payload: dict) -> str | None:
+    """The owner a paired browser's cookie names, if the browser is still paired."""
+    owner = payload.get("o")
+    if not isinstance(owner, str) or not owner:
+        return None
+    browser = PairedBrowser.active(owner, payload.get("b"))
+    if browser is None:
+        return None
+    g.paired_browser_id = browser.id
+    if browser.due_for_seen:
+        g.paired_browser_seen = browser.id
+    return owner
+
+
+def paired_browser_id() -> str | None:
+    """Return this browser's PairedBrowser id when a pairing link attached it, else None."""
+    owner_id()
+    return g.get("paired_browser_id")
+
+
+def attach_browser(owner: str, browser_id: str) -> None:
+    """Make this browser (from this response on) one of ``owner``'s paired browsers."""
+    g.owner_id = owner
+    g.paired_browser_id = browser_id
+    g.owner_cookie = {"o": owner, "b": browser_id}
+    g.new_owner_id = True
+
+
+def _note_paired_browser_seen(response: Response) -> Response:
+    # At most once per PairedBrowser.SEEN_EVERY, after the view is done, on a connection
+    # of its own: the view's transaction is none of its business.
+    browser_id = g.get("paired_browser_seen")
+    if browser_id:
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(PairedBrowser.seen_statement(browser_id))
+        except SQLAlchemyError:
+            current_app.logger.warning("could not note a paired browser as seen")
+    return response
+
+
 def _set_owner_cookie(response: Response) -> Response:
     if g.get("new_owner_id"):
         config = current_app.config
         response.set_cookie(
             config["OWNER_COOKIE_NAME"],
-            _owner_serializer().dumps(g.owner_id),
+            _owner_serializer().dumps(g.get("owner_cookie") or g.owner_id),
             max_age=int(timedelta(days=config["OWNER_COOKIE_DAYS"]).total_seconds()),
             httponly=True,
             secure=config["SESSION_COOKIE_SECURE"],

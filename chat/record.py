@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 import catalog as model_catalog
 import session_store
 from automotive import facts as grounding
@@ -61,14 +63,21 @@ def record(
     kind = error.kind if error else None
     record_reply(status, kind, usage.get("prompt_tokens"), usage.get("completion_tokens"))
     db.session.add(reply)
-    db.session.flush()
-    if turn.regenerate:
-        # The earlier answer becomes a version behind this one ("‹ 1 / 2 ›").
-        Message.make_current(reply)
-    # A retry's outcome takes the place of the failures before it (the page shows one card).
-    Message.supersede_failures(turn.message_id, reply.id)
-    Conversation.touch(turn.conversation_id)
-    db.session.commit()
+    try:
+        db.session.flush()
+        if turn.regenerate:
+            # The earlier answer becomes a version behind this one ("‹ 1 / 2 ›").
+            Message.make_current(reply)
+        # A retry's outcome takes the place of the failures before it (one card on the page).
+        Message.supersede_failures(turn.message_id, reply.id)
+        Conversation.touch(turn.conversation_id)
+        db.session.commit()
+    except IntegrityError:
+        # The visitor deleted the conversation while it was answering, and it is gone for
+        # good: there is nothing left to attach the reply to. It is shown, not stored.
+        db.session.rollback()  # which also takes the unsaved reply out of the session
+        log.info("reply not stored: its conversation was deleted while it was answering")
+        reply.id = None
     return reply
 
 

@@ -40,8 +40,14 @@ def run_migrations_online() -> None:
             directives[:] = []
             log.info("No changes in schema detected.")
 
+    def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+        # Full-text search (migration 0008) is SQL the models do not declare: FTS5 tables
+        # on SQLite, expression indexes on PostgreSQL, all named search_*.
+        return not (type_ in ("table", "index") and (name or "").startswith("search_"))
+
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty)
+    conf_args.setdefault("include_name", include_name)
     conf_args.setdefault("render_as_batch", True)
     with engine.connect() as connection:
         locked = connection.dialect.name == "postgresql"

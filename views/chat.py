@@ -400,10 +400,21 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 def _conversation_event(conversation_id: str, message_id: int, title: str | None) -> str:
     """The opening event: where the message is stored, and how it looks with its fact cards."""
     message = db.session.get(Message, message_id)
-    html = None
+    html = item = actions = None
     if message is not None:
         versions = Message.versions([message])
         html = render_template("chat/_message.html", message=message, versions=versions)
+        if message.parent_id is None:
+            # A conversation's first message: the sidebar gets its entry (menu and all) and
+            # the header its Actions menu, as a reload would show them.
+            item = render_template(
+                "chat/_conversation_item.html",
+                item=message.conversation,
+                current=message.conversation,
+            )
+            actions = render_template(
+                "chat/_conversation_actions.html", conversation=message.conversation
+            )
     db.session.close()  # nothing is held while the model thinks
     return _sse(
         "conversation",
@@ -413,6 +424,8 @@ def _conversation_event(conversation_id: str, message_id: int, title: str | None
             "url": url_for("chat.conversation", conversation_id=conversation_id),
             "title": title,
             "html": html,
+            "sidebar_item": item,
+            "actions": actions,
         },
     )
 

@@ -137,17 +137,22 @@
     replies.forEach(function (reply) {
       var body = reply.querySelector(":scope > .msg-content > .msg-body, :scope > .msg-body");
       if (!body || reply.classList.contains("status-streaming") ||
-        reply.querySelector(":scope > .msg-actions")) return;
-      var actions = document.createElement("div");
-      actions.className = "msg-actions";
-      actions.appendChild(copyButton("Copy reply", "Reply", function () {
+        reply.querySelector(":scope > .msg-actions > .copy-button")) return;
+      // The server's actions (versions, Regenerate) come first; the copy button joins them.
+      var actions = reply.querySelector(":scope > .msg-actions");
+      if (!actions) {
+        actions = document.createElement("div");
+        actions.className = "msg-actions";
+        reply.appendChild(actions);
+      }
+      var copy = copyButton("Copy reply", "Reply", function () {
         // The code blocks' labels and buttons are the page's, not the reply's.
         body.classList.add("copying");
         var text = body.innerText.trim();
         body.classList.remove("copying");
         return text;
-      }));
-      reply.appendChild(actions);
+      });
+      actions.insertBefore(copy, actions.firstChild);
     });
     if (window.AutoChat) window.AutoChat.localizeTimes(scope);
   }
@@ -258,21 +263,57 @@
     hidden.value = data.conversation_id;
     if (window.location.pathname !== data.url) window.history.replaceState(null, "", data.url);
     addToSidebar(data);
+    var titleRow = document.querySelector(".chat-title");
+    if (data.actions && titleRow && !document.getElementById("conv-actions")) {
+      // The new conversation's Actions menu (rename, pin, delete, export, share), rendered
+      // by the server.
+      var actionsTemplate = document.createElement("template");
+      actionsTemplate.innerHTML = data.actions;
+      titleRow.appendChild(actionsTemplate.content);
+    }
   }
 
+  // A new conversation joins the top of "Today" (its menu comes with the next page load).
   function addToSidebar(data) {
-    var sidebar = document.querySelector(".sidebar");
-    if (!sidebar || sidebar.querySelector('a[href="' + data.url + '"]')) return;
-    var ul = sidebar.querySelector(".conversation-list");
-    if (!ul) {
-      ul = document.createElement("ul");
-      ul.className = "conversation-list";
-      var empty = sidebar.querySelector("p.muted");
+    var holder = document.getElementById("conversation-groups");
+    if (!holder || document.getElementById("conv-" + data.conversation_id)) return;
+    var group = holder.querySelector('.conv-group[data-group="Today"]');
+    if (!group) {
+      var empty = holder.querySelector("p.muted");
       if (empty) empty.remove();
-      sidebar.appendChild(ul);
+      group = document.createElement("section");
+      group.className = "conv-group";
+      group.setAttribute("data-group", "Today");
+      var label = document.createElement("h3");
+      label.className = "conv-group-label";
+      label.textContent = "Today";
+      group.appendChild(label);
+      group.appendChild(document.createElement("ul")).className = "conversation-list";
+      var pinned = holder.querySelector('.conv-group[data-group="Pinned"]');
+      holder.insertBefore(group, pinned ? pinned.nextSibling : holder.firstChild);
+    }
+    var ul = group.querySelector("ul");
+    if (data.sidebar_item) {
+      // Rendered by the server (the title escaped), with its Rename / Pin / Delete menu.
+      var holderTemplate = document.createElement("template");
+      holderTemplate.innerHTML = data.sidebar_item;
+      var entry = holderTemplate.content.firstElementChild;
+      if (entry) {
+        ul.insertBefore(entry, ul.firstChild);
+        if (window.AutoChat) window.AutoChat.localizeTimes(entry);
+        var header = document.querySelector(".chat-header");
+        if (header) header.setAttribute("data-conversation", data.conversation_id);
+        var headingEl = document.querySelector(".chat-header h1");
+        if (headingEl && data.title) headingEl.textContent = data.title;
+        return;
+      }
     }
     var li = document.createElement("li");
+    li.className = "conv-item";
+    li.id = "conv-" + data.conversation_id;
+    li.setAttribute("data-updated", new Date().toISOString());
     var a = document.createElement("a");
+    a.className = "conv-link";
     a.href = data.url;
     a.setAttribute("aria-current", "page");
     var title = document.createElement("span");
@@ -332,6 +373,7 @@
     var reply = bubble("assistant", "");
     var turn = {
       text: text,
+      fromComposer: from === form,
       data: data,
       action: from.action,
       mine: mine,
@@ -400,7 +442,7 @@
   function readReply(turn, response) {
     var type = response.headers.get("Content-Type") || "";
     if (type.indexOf("text/event-stream") !== 0) return refusal(turn, response);
-    if (turn.mine) {
+    if (turn.mine && turn.fromComposer) {
       box.value = "";
       updateCounter();
     }
@@ -533,6 +575,7 @@
     if (!turn.saved && turn.retry) {
       // Refused (or stopped) before the server took it: the page goes back as it was.
       turn.reply.remove();
+      if (turn.mine) turn.mine.remove();
       turn.retry.restore();
       if (error.name !== "AbortError") showError(error.message);
       else announce("Stopped before the retry was sent.");
@@ -564,7 +607,7 @@
     }
     setBusy(false);
     controller = null;
-    if (turn.saved && turn.mine) {
+    if (turn.saved && turn.fromComposer) {
       // A fresh idempotency key for the next message.
       var key = form.querySelector('input[name="client_msg_id"]');
       if (key) key.value = newKey();
@@ -605,8 +648,10 @@
     if (form.dataset.sending === "1") return;
     var old = form.querySelector(".form-error");
     if (old) old.remove();
+    // The failed (or stopped) answer makes way: a failure is replaced, a stopped answer
+    // becomes the earlier version of the new one.
     var failed = list.lastElementChild;
-    if (!failed || !failed.classList.contains("status-error")) failed = null;
+    if (!failed || !failed.classList.contains("msg-assistant")) failed = null;
     var formPlace = { parent: retryForm.parentNode, next: retryForm.nextSibling };
     var failedNext = failed ? failed.nextSibling : null;
     if (failed) failed.remove();
@@ -628,6 +673,103 @@
     });
   }
   document.addEventListener("submit", retry);
+
+  // Edit and Regenerate stream like Send. The question edited (or the answer redone) and
+  // everything below it leave the page at once (in the database they stay, as the other
+  // version) and the new version streams in their place. Refused before the server took
+  // it, the page goes back as it was.
+  function branch(event) {
+    var from = event.target;
+    if (!canStream || !list || !from.matches) return;
+    var editing = from.matches("form.edit-form");
+    if (!editing && !from.matches("form.regenerate")) return;
+    event.preventDefault();
+    if (form.dataset.sending === "1") return;
+    var item = from.closest("li.msg");
+    if (!item || !list.contains(item)) return;
+    var text = null;
+    if (editing) {
+      var field = from.querySelector("textarea");
+      text = field.value;
+      var problem = messageProblem(text);
+      if (problem) {
+        editError(from, problem);
+        field.focus();
+        return;
+      }
+    }
+    clearNotices();
+    var gone = [];
+    var node = item;
+    while (node) {
+      var next = node.nextElementSibling;
+      gone.push(node);
+      node.remove();
+      node = next;
+    }
+    var turn = startTurn(text, from);
+    turn.retry = {
+      restore: function () {
+        gone.forEach(function (back) {
+          list.appendChild(back);
+        });
+        if (editing) {
+          var details = item.querySelector("details.edit");
+          if (details) details.open = true;
+        }
+      },
+    };
+    announce(editing ? "Sending the edited question…" : "Asking for another answer…");
+    postMessage(turn).then(function (response) {
+      return readReply(turn, response);
+    }).catch(function (error) {
+      failTurn(turn, error);
+    }).then(function () {
+      finishTurn(turn);
+    });
+  }
+  document.addEventListener("submit", branch);
+
+  function editError(editForm, text) {
+    var old = editForm.querySelector(".form-error");
+    if (old) old.remove();
+    var p = document.createElement("p");
+    p.className = "form-error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    editForm.insertBefore(p, editForm.querySelector(".edit-note"));
+  }
+
+  // In an edit box Enter sends (Shift+Enter adds a line) and Escape closes it.
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (!field.closest || !field.closest("form.edit-form")) return;
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      var editForm = field.closest("form.edit-form");
+      if (editForm.requestSubmit) editForm.requestSubmit();
+      else editForm.submit();
+    } else if (event.key === "Escape") {
+      var details = field.closest("details.edit");
+      if (details) {
+        event.preventDefault();
+        event.stopPropagation();
+        details.open = false;
+        details.querySelector("summary").focus();
+      }
+    }
+  }, true);
+
+  // An opened edit box gets the focus, with the caret at the end.
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details.matches || !details.matches("details.edit") || !details.open) return;
+    var field = details.querySelector("textarea");
+    if (field) {
+      field.focus();
+      field.setSelectionRange(field.value.length, field.value.length);
+    }
+  }, true);
 
   function stop() {
     if (controller) controller.abort();

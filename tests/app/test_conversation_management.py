@@ -248,3 +248,26 @@ def test_forms_without_the_token_are_refused(owner, fake):
         response = owner.client.post(path, data={"title": "x", "confirm": "yes"})
         assert response.status_code == 400
     assert owner.get(f"/c/{cid}").status_code == 200
+
+
+def test_a_conversation_deleted_for_good_while_answering_costs_no_error(owner, fake, each_db_app):
+    from models import Conversation, db
+
+    cid = start(owner, fake, "Coolant leak")
+
+    def purge_meanwhile(_request) -> None:
+        with each_db_app.app_context():
+            db.session.execute(db.delete(Conversation).where(Conversation.id == cid))
+            db.session.commit()
+
+    fake.state.on_chat = purge_meanwhile
+    fake.queue(Reply("Check the hoses."))
+    response = owner.client.post(
+        "/chat",
+        json={"message": "And the smell?", "conversation_id": cid},
+        headers={"X-CSRFToken": csrf_token(owner.client), "Accept": "application/json"},
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["reply"] == "Check the hoses." and body["reply_id"] is None
+    assert rows(each_db_app, "message", conversation_id=cid) == 0

@@ -106,14 +106,16 @@ class CanaryWatch(logging.Handler):
         self.responses_seen += 1
         where = f"response to {flask_request.path}"
         if not response.is_streamed:
-            self.check_text(response.get_data(as_text=True), where)
+            # Binary downloads (a .zip export) are read as far as they are text.
+            self.check_text(response.get_data().decode(errors="replace"), where)
             return response
         chunks = response.response
 
         def watched():
             # Streamed answers (SSE) are checked chunk by chunk as they are sent.
             for chunk in chunks:
-                self.check_text(chunk.decode() if isinstance(chunk, bytes) else chunk, where)
+                text = chunk.decode(errors="replace") if isinstance(chunk, bytes) else chunk
+                self.check_text(text, where)
                 yield chunk
 
         response.response = watched()
@@ -197,6 +199,10 @@ def base_env(fake: FakeOpenRouter, database_url: str, **extra: str) -> dict[str,
         "RATE_LIMIT_CHAT_IP": "1000 per minute",
         "RATE_LIMIT_KEY_TEST": "1000 per minute",
         "RATE_LIMIT_KEY_TEST_IP": "1000 per minute",
+        "RATE_LIMIT_IMPORT": "1000 per minute",
+        "RATE_LIMIT_SEARCH": "1000 per minute",
+        "RATE_LIMIT_SEARCH_IP": "1000 per minute",
+        "RATE_LIMIT_PAIR": "1000 per minute",
     }
     if TEST_REDIS_URL:
         env["REDIS_URL"] = TEST_REDIS_URL

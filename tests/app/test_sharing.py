@@ -1,0 +1,278 @@
+"""Share links: a read-only snapshot of a conversation at an unguessable address, listed and
+revoked by its owner; and migration 0009 (shares, pairing codes, paired browsers) up and
+down with data made by the previous schema. On PostgreSQL and on embedded SQLite."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from itsdangerous import URLSafeSerializer
+
+from tests.support import (
+    CANARY_KEY,
+    SECRET,
+    TEST_DATABASE_URL,
+    Visitor,
+    conversation_id_from,
+    with_database,
+)
+from tests.support.fake_openrouter import Reply
+
+LINK = re.compile(r"http://localhost(/s/[A-Za-z0-9_-]{43})\b")
+
+
+def owner_of(app, visitor: Visitor) -> str:
+    """The owner id this visitor's cookie carries."""
+    raw = visitor.client.get_cookie(app.config["OWNER_COOKIE_NAME"]).value
+    return URLSafeSerializer(app.config["SECRET_KEY"], salt="owner-id").loads(raw)
+
+
+def share(visitor: Visitor, cid: str) -> str:
+    """Share a conversation with the form, as a visitor would; return the link's path."""
+    response = visitor.post(f"/c/{cid}/share", source=f"/c/{cid}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/c/{cid}"
+    page = visitor.get(f"/c/{cid}").get_data(as_text=True)
+    match = LINK.search(page)
+    assert match, "the new link is shown after the redirect"
+    assert "shown only this once" in page
+    return match.group(1)
+
+
+@pytest.fixture
+def owner(each_db_app, fake) -> Visitor:
+    """A visitor with the canary key saved and one answered conversation."""
+    visitor = Visitor(each_db_app.test_client())
+    assert visitor.save_key(CANARY_KEY).status_code == 303
+    return visitor
+
+
+def test_a_share_shows_the_snapshot_to_anyone_and_nothing_of_the_owner(each_db_app, owner, fake):
+    fake.queue(Reply("It means the **catalytic converter** is below threshold."))
+    fake.queue(Reply("A later answer."))
+    cid = conversation_id_from(owner.send("What does P0420 mean?"))
+    path = share(owner, cid)
+    owner.send("A later question", cid)
+
+    stranger = each_db_app.test_client()
+    response = stranger.get(path)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "What does P0420 mean?" in page
+    # The same sanitized Markdown as the chat page, and the fact card of the code.
+    assert "<strong>catalytic converter</strong>" in page
+    assert "P0420" in page
+    # A snapshot: what came after the link was made is not in it.
+    assert "A later question" not in page and "A later answer." not in page
+    # Read-only and anonymous: no forms, no composer, no sidebar, no key, no owner.
+    assert "<form" not in page and "<textarea" not in page
+    assert 'id="conversations"' not in page and "Retry" not in page
+    assert owner_of(each_db_app, owner) not in page
+    assert CANARY_KEY[-12:] not in page and "API key" not in page
+    assert cid not in page
+    assert '<meta name="robots" content="noindex, nofollow">' in page
+    assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    # Reading a share makes nobody an owner.
+    assert stranger.get_cookie(each_db_app.config["OWNER_COOKIE_NAME"]) is None
+
+    # The owner (key in session) reads the same page without their key on it either.
+    own = owner.get(path).get_data(as_text=True)
+    assert CANARY_KEY[-12:] not in own and "Using your API key" not in own
+
+
+def test_the_snapshot_is_the_branch_on_screen_without_failures(each_db_app, owner, fake):
+    from models import Message, db
+
+    fake.queue(Reply("First answer."), Reply("Second answer."))
+    cid = conversation_id_from(owner.send("First question"))
+    owner.send("Second question", cid)
+    with each_db_app.app_context():
+        rows = db.session.scalars(
+            db.select(Message).where(Message.conversation_id == cid).order_by(Message.id)
+        ).all()
+        # An earlier version of the first answer (off the branch) and a failed reply.
+        first = rows[0]
+        db.session.add(
+            Message(
+                conversation_id=cid,
+                role="assistant",
+                content="An older version",
+                parent_id=first.id,
+                reply_to_id=first.id,
+                chosen=False,
+                on_path=False,
+            )
+        )
+        db.session.add(
+            Message(
+                conversation_id=cid,
+                role="assistant",
+                content="",
+                status="error",
+                error_kind="rate_limited",
+                reply_to_id=rows[-1].id,
+            )
+        )
+        db.session.commit()
+    response = owner.client.post(
+        f"/c/{cid}/share",
+        headers={"Accept": "application/json", "X-CSRFToken": csrf_of(owner, f"/c/{cid}")},
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert set(body) == {"url", "id"} and isinstance(body["id"], int)
+    page = each_db_app.test_client().get(body["url"]).get_data(as_text=True)
+    shown = re.findall(r'<div[^>]*class="msg-body[^"]*"[^>]*>(?:<p>)?([^<]+)', page)
+    assert shown == ["First question", "First answer.", "Second question", "Second answer."]
+    assert "An older version" not in page and "Rate limited" not in page
+
+
+def csrf_of(visitor: Visitor, path: str) -> str:
+    page = visitor.get(path).get_data(as_text=True)
+    return re.search(r'<meta name="csrf-token" content="([^"]+)">', page).group(1)
+
+
+def test_the_owner_lists_and_revokes_links_and_then_they_404(each_db_app, owner, fake):
+    fake.queue(Reply("Check the oil."))
+    cid = conversation_id_from(owner.send("Engine ticking when cold"))
+    path = share(owner, cid)
+    settings = owner.get("/settings").get_data(as_text=True)
+    section = settings[settings.index('id="shares"') :]
+    assert "Engine ticking when cold" in section
+    assert path not in settings  # only a digest is kept: the address was shown once
+    share_id = re.search(r'action="/shares/(\d+)/revoke"', section).group(1)
+
+    # Another owner cannot revoke it (404, as if it did not exist).
+    other = Visitor(each_db_app.test_client())
+    assert other.post(f"/shares/{share_id}/revoke").status_code == 404
+    assert each_db_app.test_client().get(path).status_code == 200
+
+    revoked = owner.post(f"/shares/{share_id}/revoke", source="/settings")
+    assert revoked.status_code == 303
+    assert revoked.headers["Location"] == "/settings#shares"
+    settings = owner.get("/settings").get_data(as_text=True)
+    assert "is revoked" in settings and "You have no shared links." in settings
+    gone = each_db_app.test_client().get(path)
+    assert gone.status_code == 404
+    assert "Engine ticking when cold" not in gone.get_data(as_text=True)
+    assert owner.post(f"/shares/{share_id}/revoke", source="/settings").status_code == 404
+
+
+def test_unknown_tokens_and_other_owners_conversations_404(each_db_app, owner, fake):
+    fake.queue(Reply("Fine."))
+    cid = conversation_id_from(owner.send("Is 5W-30 fine?"))
+    client = each_db_app.test_client()
+    assert client.get("/s/" + "A" * 43).status_code == 404
+    assert client.get("/s/x").status_code == 404
+    assert client.get("/s/" + "x" * 500).status_code == 404
+    json_404 = client.get("/s/nothing", headers={"Accept": "application/json"})
+    assert json_404.status_code == 404 and json_404.get_json()["error"]["kind"] == "not_found"
+    other = Visitor(each_db_app.test_client())
+    assert other.post(f"/c/{cid}/share").status_code == 404
+    assert other.post(f"/c/{'0' * 32}/share").status_code == 404
+    # Without the form token nothing is made.
+    assert each_db_app.test_client().post(f"/c/{cid}/share").status_code == 400
+
+
+def test_deleting_the_conversation_deletes_its_shares(each_db_app, owner, fake):
+    from models import Conversation, Share, db
+
+    fake.queue(Reply("Yes."))
+    cid = conversation_id_from(owner.send("Can I mix coolants?"))
+    path = share(owner, cid)
+    with each_db_app.app_context():
+        db.session.execute(db.delete(Conversation).where(Conversation.id == cid))
+        db.session.commit()
+        assert db.session.scalar(db.select(db.func.count()).select_from(Share)) == 0
+    assert each_db_app.test_client().get(path).status_code == 404
+
+
+def test_the_share_action_is_in_the_conversations_actions_menu(each_db_app, owner, fake):
+    fake.queue(Reply("Sure."))
+    cid = conversation_id_from(owner.send("Tyre pressure?"))
+    page = owner.get(f"/c/{cid}").get_data(as_text=True)
+    menu = page[page.index('id="conv-actions"') :]
+    assert f'action="/c/{cid}/share"' in menu
+    assert "Share a read-only link" in menu
+
+
+# ---------------------------------------------------------------- migration 0009
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def blank_database(request, tmp_path):
+    """An empty database of its own (the migration test moves it up and down)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrate.db'}"
+        return
+    if not TEST_DATABASE_URL:
+        pytest.skip("PostgreSQL is not configured (TEST_DATABASE_URL)")
+    name = f"autochat_mig_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield with_database(TEST_DATABASE_URL, name)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_migration_0009_up_and_down_keeps_existing_conversations(blank_database, tmp_path):
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from models import db
+
+    app = create_app(
+        env={"SESSION_SECRET": SECRET, "DATABASE_URL": blank_database},
+        instance_path=str(tmp_path / "instance"),
+    )
+    migrations = str(Path(__file__).resolve().parents[2] / "migrations")
+    with app.app_context():
+        upgrade(directory=migrations, revision="0008")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO conversation (id, owner_id, title, created_at, updated_at)"
+                    " VALUES ('c' || :pad, 'owner-1', 'Old chat', :now, :now)"
+                ),
+                {"pad": "0" * 31, "now": "2026-11-30 10:00:00+00:00"},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO message (conversation_id, role, content, status, created_at)"
+                    " VALUES ('c' || :pad, 'user', 'Old question', 'ok', :now)"
+                ),
+                {"pad": "0" * 31, "now": "2026-11-30 10:00:00+00:00"},
+            )
+
+        upgrade(directory=migrations, revision="0009")
+        from models import Conversation, Share
+
+        conversation = db.session.get(Conversation, "c" + "0" * 31)
+        assert conversation.title == "Old chat"
+        _, token = Share.publish(conversation)
+        db.session.commit()
+        found = Share.by_token(token)
+        assert [m["content"] for m in found.messages] == ["Old question"]
+        db.session.delete(conversation)
+        db.session.commit()
+        assert Share.by_token(token) is None  # went with its conversation
+        db.session.remove()
+
+        downgrade(directory=migrations, revision="0008")
+        tables = set(sa.inspect(db.engine).get_table_names())
+        assert {"conversation", "message"} <= tables
+        assert not tables & {"share", "pairing_code", "paired_browser"}
+        upgrade(directory=migrations, revision="0009")  # and up again, cleanly
+        tables = set(sa.inspect(db.engine).get_table_names())
+        assert {"share", "pairing_code", "paired_browser"} <= tables
+        db.engine.dispose()

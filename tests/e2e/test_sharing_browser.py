@@ -1,0 +1,158 @@
+"""Share links and pairing in Chromium, on a phone (390×844) and a desktop, light and dark:
+share from the Actions menu, read the link in a browser with no cookies, revoke it in
+Settings (then 404); make a pairing link (with its QR code) in one browser, confirm it in
+another, which then sees the first one's conversation. axe-core finds nothing serious."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    blocking_violations,
+    horizontal_overflow,
+    save_key,
+)
+from tests.support.fake_openrouter import Reply
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(os.environ.get("SHARING_SHOTS", "/tmp/shots_sharing"))
+LAYOUTS = [
+    pytest.param(PHONE, "light", True, id="phone-light"),
+    pytest.param(PHONE, "dark", False, id="phone-dark-no-js"),
+    pytest.param(DESKTOP, "light", False, id="desktop-light-no-js"),
+    pytest.param(DESKTOP, "dark", True, id="desktop-dark"),
+]
+ANSWER = "A **P0420** means the catalytic converter works below threshold."
+
+
+def axe_clean(page, where: str, js: bool) -> bool:
+    """No serious axe-core finding. axe runs as a script, so only where JavaScript is on;
+    the no-JS layouts serve the same markup, checked in the other layouts."""
+    if js:
+        assert blocking_violations(page, where) == []
+    return True
+
+
+def shot(page, name: str, viewport: dict, scheme: str, full: bool = True) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = "phone" if viewport == PHONE else "desktop"
+    page.screenshot(path=str(SHOTS / f"{name}-{size}-{scheme}.png"), full_page=full)
+
+
+def start_conversation(page, base: str, question: str) -> str:
+    """Send a question with the page's form (streamed with JavaScript); return /c/<id>."""
+    page.goto(base + "/")
+    page.fill("#message", question)
+    page.click("#send")
+    page.locator(".msg-assistant", has_text="catalytic converter").wait_for()
+    page.wait_for_url(re.compile(r"/c/[0-9a-f]{32}"))
+    path = re.search(r"/c/[0-9a-f]{32}", page.url).group(0)
+    page.goto(base + path)  # a streamed first reply leaves the header of a new chat
+    return path
+
+
+@pytest.mark.parametrize(("viewport", "scheme", "js"), LAYOUTS)
+def test_share_from_the_menu_read_it_elsewhere_and_revoke_it(
+    open_page, live_server, fake, viewport, scheme, js
+):
+    owner = open_page(viewport, scheme, js=js)
+    save_key(owner, live_server)
+    fake.queue(Reply(ANSWER))
+    conversation = start_conversation(owner, live_server, "What does P0420 mean?")
+
+    owner.click("#conv-actions summary")
+    owner.click("text=Share a read-only link")
+    flash = owner.locator(".flash", has_text="Read-only link made")
+    expect(flash).to_be_visible()
+    link = re.search(r"https?://\S+/s/[A-Za-z0-9_-]{43}", flash.inner_text()).group(0)
+    assert owner.url.endswith(conversation)
+    assert horizontal_overflow(owner) == 0
+    shot(owner, "share-made", viewport, scheme, full=False)
+
+    reader = open_page(viewport, scheme, js=js)  # a fresh context: no cookies at all
+    response = reader.goto(link)
+    assert response.status == 200
+    assert response.headers["x-robots-tag"] == "noindex, nofollow"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    expect(reader.locator("h1")).to_have_text("What does P0420 mean?")
+    expect(reader.locator(".msg-user")).to_have_text(re.compile("What does P0420 mean"))
+    expect(reader.locator(".msg-assistant strong")).to_have_text("P0420")
+    expect(reader.locator("form")).to_have_count(0)
+    expect(reader.locator("textarea")).to_have_count(0)
+    assert reader.locator('meta[name="robots"]').get_attribute("content") == "noindex, nofollow"
+    assert horizontal_overflow(reader) == 0
+    assert axe_clean(reader, f"shared page ({scheme})", js)
+    shot(reader, "share-page", viewport, scheme)
+
+    owner.goto(live_server + "/settings#shares")
+    section = owner.locator("#shares")
+    expect(section).to_contain_text("What does P0420 mean?")
+    section.scroll_into_view_if_needed()
+    assert axe_clean(owner, f"settings with shares ({scheme})", js)
+    section.screenshot(path=str(SHOTS / f"settings-shares-{viewport['width']}-{scheme}.png"))
+    section.get_by_role("button", name=re.compile("Revoke")).click()
+    expect(owner.locator(".flash")).to_contain_text("is revoked")
+    expect(owner.locator("#shares")).to_contain_text("You have no shared links.")
+
+    assert reader.goto(link).status == 404
+
+
+@pytest.mark.parametrize(("viewport", "scheme", "js"), LAYOUTS)
+def test_pair_another_browser_which_then_sees_the_conversation(
+    open_page, live_server, fake, viewport, scheme, js
+):
+    first = open_page(viewport, scheme, js=js)
+    save_key(first, live_server)
+    fake.queue(Reply(ANSWER))
+    conversation = start_conversation(first, live_server, "Is P0420 serious?")
+
+    first.goto(live_server + "/settings#devices")
+    first.get_by_role("button", name="Make a pairing link").click()
+    devices = first.locator("#devices")
+    qr = devices.locator("img.pairing-qr")
+    expect(qr).to_be_visible()
+    # The QR code is a data: image the CSP admits, drawn at its full size.
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert qr.get_attribute("src").startswith("data:image/svg+xml")
+    link = devices.locator("#pairing-url").input_value()
+    assert re.fullmatch(r"https?://\S+/pair/[A-Za-z0-9_-]{22}", link)
+    assert horizontal_overflow(first) == 0
+    assert axe_clean(first, f"settings with a pairing link ({scheme})", js)
+    devices.screenshot(path=str(SHOTS / f"settings-devices-qr-{viewport['width']}-{scheme}.png"))
+
+    second = open_page(viewport, scheme, js=js)
+    second.goto(link)
+    expect(second.locator("h1")).to_have_text("Attach this browser?")
+    expect(second.locator("main")).to_contain_text("same conversations and vehicle")
+    assert axe_clean(second, f"pairing confirm page ({scheme})", js)
+    shot(second, "pair-confirm", viewport, scheme)
+    second.get_by_role("button", name="Attach this browser").click()
+    expect(second.locator(".flash")).to_contain_text("now shows the same conversations")
+    second.goto(live_server + conversation)
+    expect(second.locator(".msg-user")).to_contain_text("Is P0420 serious?")
+
+    # The link is spent; the first browser lists the second and can sign it out.
+    again = open_page(viewport, scheme, js=js)
+    assert again.goto(link).status == 410
+    expect(again.locator("h1")).to_have_text("This pairing link was already used")
+    first.reload()  # (a goto to the same address with its #devices would not reload)
+    rows = first.locator("#devices .item-row")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Chrome on Linux")
+    first.locator("#devices").screenshot(
+        path=str(SHOTS / f"settings-devices-list-{viewport['width']}-{scheme}.png")
+    )
+    rows.get_by_role("button", name=re.compile("Sign out")).click()
+    expect(first.locator(".flash")).to_contain_text("is signed out")
+
+    assert second.goto(live_server + conversation).status == 404
+    second.goto(live_server + "/")
+    expect(second.locator("h1")).to_have_text("New conversation")

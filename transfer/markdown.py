@@ -1,0 +1,139 @@
+"""A conversation as a Markdown file to read or print: the branch on screen, not the rest.
+
+Shape::
+
+    # <title>
+
+    - Exported: 2025-05-01 10:00 UTC (Automotive Chat Assistant)
+    - Started: ... · last active: ...
+    - Model: <models that answered>
+    - Messages: 12, the branch shown on screen (3 other versions left out: the JSON
+      export keeps every branch)
+    - Usage: 1,234 tokens · $0.0012
+
+    ---
+
+    ## You · 2025-05-01 09:30 UTC
+    <text>
+    **Fact cards**
+    - **<title>**: line; line
+
+    ## Assistant · 2025-05-01 09:30 UTC · <model>
+    <text>
+    > **Thinking:** ... / *Tools used: ...* / a failure's sentence / usage
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from chat import failures
+from states import MessageStatus, Role
+
+
+def _when(moment: datetime) -> str:
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _quoted(text: str) -> str:
+    return "\n".join(f"> {line}".rstrip() for line in text.splitlines())
+
+
+def _facts(facts: list[dict[str, Any]]) -> list[str]:
+    lines = ["**Fact cards**", ""]
+    for fact in facts:
+        title = str(fact.get("title") or fact.get("key") or "Fact")
+        body = "; ".join(str(line) for line in fact.get("lines") or ())
+        entry = f"- **{title}**"
+        if fact.get("warning"):
+            entry += f" (Stop: {fact['warning']})"
+        lines.append(f"{entry}: {body}" if body else entry)
+    return [*lines, ""]
+
+
+def _usage(message: Any) -> str | None:
+    parts = []
+    if message.prompt_tokens or message.completion_tokens:
+        parts.append(
+            f"{message.prompt_tokens or 0:,} prompt + {message.completion_tokens or 0:,} "
+            "completion tokens"
+        )
+    if message.cost:
+        parts.append(f"${message.cost:.6f}".rstrip("0").rstrip("."))
+    return " · ".join(parts) or None
+
+
+def _notice(message: Any) -> str | None:
+    status = MessageStatus(message.status)
+    if status is MessageStatus.ERROR:
+        return "**This reply failed:** " + failures.sentence(
+            message.error_kind or "", message.error_detail
+        )
+    if status is MessageStatus.STOPPED:
+        return failures.STOPPED_NOTICE if message.content else failures.STOPPED_EMPTY
+    if status is MessageStatus.OFFLINE:
+        return "Answered offline by the built-in car tools (no model was asked)."
+    if message.finish_reason == "length":
+        return failures.CUT_OFF_NOTICE
+    return None
+
+
+def _message(message: Any) -> list[str]:
+    user = message.role == Role.USER
+    heading = f"## {'You' if user else 'Assistant'} · {_when(message.created_at)}"
+    if not user and message.model:
+        heading += f" · `{message.model}`"
+    lines = [heading, ""]
+    if message.reasoning:
+        lines += [_quoted(f"**Thinking:** {message.reasoning}"), ""]
+    if message.content:
+        lines += [message.content.rstrip(), ""]
+    if message.facts:
+        lines += _facts(message.facts)
+    if message.tool_calls:
+        names = ", ".join(str(call.get("name", "?")) for call in message.tool_calls)
+        lines += [f"*Tools used: {names}.*", ""]
+    notice = _notice(message)
+    if notice:
+        lines += [_quoted(notice), ""]
+    usage = _usage(message)
+    if usage:
+        lines += [f"*{usage}*", ""]
+    return lines
+
+
+def markdown_of(
+    conversation: Any, messages: Sequence[Any], exported_at: datetime, app_title: str
+) -> str:
+    """The conversation (``models.Conversation``) and all its messages, oldest first, as
+    Markdown showing only the branch on screen (``on_path``); the header says how many
+    other versions were left out."""
+    shown = [m for m in messages if m.on_path]
+    hidden = len(messages) - len(shown)
+    models = sorted({m.model for m in shown if m.role == Role.ASSISTANT and m.model})
+    tokens = sum((m.prompt_tokens or 0) + (m.completion_tokens or 0) for m in messages)
+    cost = sum(m.cost or 0.0 for m in messages)
+    branch = "the branch shown on screen"
+    if hidden:
+        branch += (
+            f" ({hidden} other version{'s' if hidden != 1 else ''} of messages left out; "
+            "the JSON export keeps every branch)"
+        )
+    header = [
+        f"# {' '.join(conversation.title.split())}",
+        "",
+        f"- Exported: {_when(exported_at)} ({app_title})",
+        f"- Started: {_when(conversation.created_at)} · last active: "
+        f"{_when(conversation.updated_at)}",
+        f"- Model: {', '.join(f'`{m}`' for m in models) if models else 'none answered'}",
+        f"- Messages: {len(shown)}, {branch}",
+    ]
+    if tokens or cost:
+        header.append(f"- Usage: {tokens:,} tokens · ${cost:.4f}")
+    lines = [*header, "", "---", ""]
+    for message in shown:
+        lines += _message(message)
+    return "\n".join(lines).rstrip() + "\n"
