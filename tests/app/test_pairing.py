@@ -261,6 +261,7 @@ def test_pairing_needs_the_form_token(each_db_app, first):
     b = Visitor(each_db_app.test_client())
     assert b.client.post(path).status_code == 400
     assert each_db_app.test_client().post("/devices/pair").status_code == 400
+    assert a.client.post(f"/devices/{'0' * 32}/signout").status_code == 400
     # The refused attempt did not spend the link.
     assert attach(b, path).status_code == 303
     assert b.get(f"/c/{cid}").status_code == 200

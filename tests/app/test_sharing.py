@@ -178,6 +178,7 @@ def test_unknown_tokens_and_other_owners_conversations_404(each_db_app, owner, f
     assert other.post(f"/c/{'0' * 32}/share").status_code == 404
     # Without the form token nothing is made.
     assert each_db_app.test_client().post(f"/c/{cid}/share").status_code == 400
+    assert owner.client.post("/shares/1/revoke").status_code == 400
 
 
 def test_deleting_the_conversation_deletes_its_shares(each_db_app, owner, fake):
@@ -255,6 +256,9 @@ def test_migration_0009_up_and_down_keeps_existing_conversations(blank_database,
             )
 
         upgrade(directory=migrations, revision="0009")
+        # Fresh connections, as the app has after `flask db upgrade` (a migration may have
+        # switched SQLite's foreign keys off on the connection it ran on).
+        db.engine.dispose()
         from models import Conversation, Share
 
         conversation = db.session.get(Conversation, "c" + "0" * 31)
