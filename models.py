@@ -254,9 +254,7 @@ class Conversation(db.Model):
         older = list(
             db.session.scalars(
                 db.select(Message)
-                .where(
-                    Message.conversation_id == self.id, Message.on_path, Message.id < before_id
-                )
+                .where(Message.conversation_id == self.id, Message.on_path, Message.id < before_id)
                 .order_by(Message.id.desc())
                 .limit(limit)
             )
