@@ -139,7 +139,7 @@ def _register_template_filters(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from views import chat, conversations, errors, ops
+    from views import attachments, chat, conversations, errors, ops
     from views import search as search_views
     from views import settings as settings_views
     from views import sharing as sharing_views
@@ -149,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(chat.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(conversations.bp)
+    app.register_blueprint(attachments.bp)
     app.register_blueprint(settings_views.bp)
     app.register_blueprint(vehicle_views.bp)
     app.register_blueprint(sharing_views.bp)

@@ -69,11 +69,22 @@ def _read_shared() -> Catalog | None:
         return None
     try:
         data = json.loads(raw)
-        models = [ModelInfo(**{**m, "supported_parameters": tuple(m["supported_parameters"])})
-                  for m in data["models"]]  # fmt: skip
+        models = [_model_from_shared(m) for m in data["models"]]
         return Catalog(models, fetched_at=float(data["fetched_at"]))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _model_from_shared(entry: dict[str, Any]) -> ModelInfo:
+    # Lists come back from JSON as lists; a copy written before a field existed lacks it.
+    modalities = entry.get("input_modalities")
+    return ModelInfo(
+        **{
+            **entry,
+            "supported_parameters": tuple(entry["supported_parameters"]),
+            "input_modalities": tuple(modalities) if isinstance(modalities, list) else None,
+        }
+    )
 
 
 def _write_shared(catalog: Catalog) -> None:
@@ -225,6 +236,13 @@ def context_length_for(model: ModelInfo | None, model_id: str, default: int) -> 
     window = (model.context_length if model else None) or default
     told = learned(model_id).get("context_length")
     return min(window, told) if isinstance(told, int) and told > 0 else window
+
+
+def vision_models(catalog: Catalog, limit: int = 3) -> list[ModelInfo]:
+    """Models of the catalog that take pictures, free ones first, at most ``limit``."""
+    seeing = [m for m in catalog.models if m.sees_images]
+    seeing.sort(key=lambda m: (not m.is_free, m.name.lower()))
+    return seeing[:limit]
 
 
 def takes_tools(model: ModelInfo | None, model_id: str) -> bool:

@@ -280,6 +280,11 @@ def _message_limits(env: Mapping[str, str]) -> dict[str, Any]:
         "HISTORY_WINDOW": _int(env, "HISTORY_WINDOW", 50, minimum=2),
         # Seconds a deleted conversation can be brought back by Undo before it is purged;
         # each process purges at most once per DELETE_PURGE_INTERVAL seconds.
+        # Pictures sent with a message: how many, how big, and how they are scaled.
+        "MAX_IMAGES": _int(env, "MAX_IMAGES", 4),
+        "MAX_IMAGE_BYTES": _int(env, "MAX_IMAGE_BYTES", 10 * 1024 * 1024),
+        "IMAGE_MAX_EDGE": _int(env, "IMAGE_MAX_EDGE", 1568, minimum=64),
+        "IMAGE_MAX_PIXELS": _int(env, "IMAGE_MAX_PIXELS", 50_000_000),
         "DELETE_UNDO_SECONDS": _int(env, "DELETE_UNDO_SECONDS", 10),
         "DELETE_PURGE_INTERVAL": _int(env, "DELETE_PURGE_INTERVAL", 5),
     }

@@ -39,6 +39,14 @@ def estimate_tokens(text: str) -> int:
 def message_tokens(message: dict[str, Any]) -> int:
     """Estimate the tokens of one chat message, framing included."""
     content = message.get("content")
+    if isinstance(content, list):
+        # Content parts: the text parts count here; pictures are reserved by the caller
+        # (their cost depends on their size, which a data URL does not tell cheaply).
+        content = "\n".join(
+            part.get("text", "")
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
     return MESSAGE_OVERHEAD + estimate_tokens(content if isinstance(content, str) else "")
 
 

@@ -11,6 +11,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -352,6 +354,13 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message",
+        order_by="Attachment.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise",  # read through Attachment.of_messages, in one query per page
+    )
 
     __table_args__ = (
         Index(
@@ -634,6 +643,108 @@ class Message(db.Model):
         ``search.QueryTooLong``; text with no words in it finds nothing.
         """
         return search.find(db.session, owner_id, search.terms(query), limit, offset)
+
+
+class Attachment(db.Model):
+    """A picture sent with a user message: re-encoded by ``images`` (EXIF and GPS gone,
+    orientation applied, long edge bounded), kept in the database beside its message so
+    every instance serves it and backups hold it, deleted with the message.
+
+    ``data`` and ``thumbnail`` are deferred: listing a conversation's pictures reads their
+    facts (name, type, size) only. ``public_id`` is the unguessable id in its address.
+    """
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)  # order within the message, from 0
+    filename: Mapped[str] = mapped_column(CleanText(255))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    byte_size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    thumbnail_type: Mapped[str] = mapped_column(String(32))
+    thumbnail: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
+
+    @classmethod
+    def owned(cls, owner_id: str, public_id: Any) -> Attachment | None:
+        """Return the picture if it belongs to one of this owner's conversations, else None."""
+        if not isinstance(public_id, str) or not CONVERSATION_ID.fullmatch(public_id):
+            return None
+        return db.session.scalar(
+            db.select(cls)
+            .join(Message, Message.id == cls.message_id)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                cls.public_id == public_id,
+                Conversation.owner_id == owner_id,
+                Conversation.deleted_at.is_(None),
+            )
+        )
+
+    @classmethod
+    def of_messages(cls, message_ids: Sequence[int]) -> dict[int, list[Attachment]]:
+        """The pictures of these messages (facts only, no bytes), in one query:
+        ``{message id: [attachments in order]}``."""
+        found: dict[int, list[Attachment]] = {}
+        if not message_ids:
+            return found
+        for attachment in db.session.scalars(
+            db.select(cls)
+            .where(cls.message_id.in_(list(message_ids)))
+            .order_by(cls.message_id, cls.position)
+        ):
+            found.setdefault(attachment.message_id, []).append(attachment)
+        return found
+
+    @classmethod
+    def copy_to(cls, source_id: int, target_id: int) -> None:
+        """Give another message copies of one message's pictures (an edited question),
+        inside the database, without reading the bytes into the process."""
+        columns = (
+            "position, filename, content_type, width, height, byte_size, data, "
+            "thumbnail_type, thumbnail, created_at"
+        )
+        rows = db.session.execute(
+            db.select(cls.id).where(cls.message_id == source_id).order_by(cls.position)
+        ).scalars()
+        for row_id in rows.all():
+            db.session.execute(
+                db.text(
+                    f"INSERT INTO attachment (public_id, message_id, {columns}) "  # noqa: S608
+                    f"SELECT :public_id, :target, {columns} FROM attachment WHERE id = :id"
+                ),
+                {"public_id": new_public_id(), "target": target_id, "id": row_id},
+            )
+
+    @classmethod
+    def pictures_of(cls, message_id: int) -> list[Picture]:
+        """The stored pictures of one message, bytes included, in order (for the upstream)."""
+        rows = db.session.execute(
+            db.select(cls.content_type, cls.data, cls.width, cls.height, cls.filename)
+            .where(cls.message_id == message_id)
+            .order_by(cls.position)
+        )
+        return [Picture(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture as a turn sends it: MIME type, bytes, size in pixels, display name."""
+
+    content_type: str
+    data: bytes
+    width: int
+    height: int
+    filename: str
 
 
 class Vehicle(db.Model):
@@ -934,3 +1045,100 @@ def move_owner(old_owner: str, new_owner: str) -> int:
     else:
         db.session.execute(db.delete(Vehicle).where(Vehicle.owner_id == old_owner))
     return moved or 0
+
+
+# ----------------------------------------------------------------------------------
+# Share link pictures (issue 14, migration 0011). Kept by the sharing work
+# (views/sharing.py); this block is the whole of its part of models.py.
+
+
+class SharePicture(db.Model):
+    """A copy of a picture a share link's snapshot shows, made when the link is made.
+
+    The snapshot holds the text (``Share.messages``); this holds its pictures' bytes, so
+    ``/s/<token>/pictures/<number>`` serves them to anyone with the link while the
+    originals stay owner-only at ``/attachments/<public_id>`` (whose id the snapshot never
+    names). Like the text, the copy does not follow later changes; revoking the link or
+    deleting the conversation deletes it (``ON DELETE CASCADE`` through ``share``).
+    ``number`` counts the share's pictures from 1 (their address); ``item`` is the index
+    of their message in ``Share.messages``; ``position`` their order in that message.
+    """
+
+    __tablename__ = "share_picture"
+
+    share_id: Mapped[int] = mapped_column(
+        ForeignKey("share.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    item: Mapped[int]
+    position: Mapped[int]
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    thumbnail_type: Mapped[str] = mapped_column(String(32))
+    thumbnail: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    _COPIED = "position, filename, content_type, width, height, data, thumbnail_type, thumbnail"
+
+    @classmethod
+    def copy_for(cls, share: Share) -> int:
+        """Copy the pictures of the snapshot's questions into the share (inside the
+        database: the bytes never pass through the process); return how many.
+
+        Call it in the transaction that made the share (``Share.publish``), after a
+        flush: the snapshot lists every question of the branch on screen, in id order,
+        which is how its items are matched to their messages here.
+        """
+        items = [n for n, item in enumerate(share.messages or []) if item["role"] == Role.USER]
+        questions = db.session.scalars(
+            db.select(Message.id)
+            .where(
+                Message.conversation_id == share.conversation_id,
+                Message.on_path,
+                Message.role == Role.USER,
+            )
+            .order_by(Message.id)
+        ).all()
+        item_of = dict(zip(questions, items, strict=True))
+        pictures = db.session.execute(
+            db.select(Attachment.id, Attachment.message_id)
+            .where(Attachment.message_id.in_(questions))
+            .order_by(Attachment.message_id, Attachment.position)
+        ).all()
+        for number, (attachment_id, message_id) in enumerate(pictures, start=1):
+            db.session.execute(
+                db.text(
+                    f"INSERT INTO share_picture (share_id, number, item, {cls._COPIED}) "  # noqa: S608
+                    f"SELECT :share, :number, :item, {cls._COPIED} FROM attachment "
+                    "WHERE id = :id"
+                ),
+                {
+                    "share": share.id,
+                    "number": number,
+                    "item": item_of[message_id],
+                    "id": attachment_id,
+                },
+            )
+        return len(pictures)
+
+    @classmethod
+    def of_share(cls, share_id: int) -> dict[int, list[SharePicture]]:
+        """The share's pictures (facts only, no bytes) by snapshot item, in order."""
+        found: dict[int, list[SharePicture]] = {}
+        for picture in db.session.scalars(
+            db.select(cls).where(cls.share_id == share_id).order_by(cls.number)
+        ):
+            found.setdefault(picture.item, []).append(picture)
+        return found
+
+    @classmethod
+    def find(cls, share_id: int, number: int, *, thumbnail: bool = False) -> SharePicture | None:
+        """One picture of the share with its bytes (or its thumbnail's), or None."""
+        column = cls.thumbnail if thumbnail else cls.data
+        return db.session.scalar(
+            db.select(cls)
+            .where(cls.share_id == share_id, cls.number == number)
+            .options(db.undefer(column))
+        )

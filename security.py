@@ -195,8 +195,23 @@ def _set_security_headers(response: Response) -> Response:
     return response
 
 
+# The routes that take pictures with a message (multipart forms): their bodies may reach
+# MAX_IMAGES x MAX_IMAGE_BYTES; every other body stays under MAX_CONTENT_LENGTH.
+UPLOAD_ENDPOINTS = frozenset({"chat.send", "chat.edit"})
+
+
+def _allow_uploads() -> None:
+    # Before CSRF's check, which parses the form and so applies the body limit.
+    if request.endpoint in UPLOAD_ENDPOINTS and request.mimetype == "multipart/form-data":
+        config = current_app.config
+        request.max_content_length = (
+            config["MAX_IMAGES"] * config["MAX_IMAGE_BYTES"] + config["MAX_CONTENT_LENGTH"]
+        )
+
+
 def init_app(app: Flask) -> None:
     """Bind CSRF, headers, rate limits, proxy handling and the key cipher to the app."""
+    app.before_request(_allow_uploads)
     csrf.init_app(app)
     limiter.init_app(app)
     app.extensions["key_cipher"] = KeyCipher(app.config["SECRET_KEY"])

@@ -49,6 +49,19 @@ def owner_id() -> str:
     """
     if "owner_id" in g:
         return g.owner_id
+    owner = known_owner_id()
+    if owner is None:
+        owner = secrets.token_urlsafe(24)
+        g.new_owner_id = True
+    g.owner_id = owner
+    return owner
+
+
+def known_owner_id() -> str | None:
+    """Return the owner id this visitor's cookie proves, or None, without minting one
+    (for lookups a stranger may make, such as a picture's address)."""
+    if "owner_id" in g:
+        return g.owner_id
     raw = request.cookies.get(current_app.config["OWNER_COOKIE_NAME"])
     owner = None
     if raw:
@@ -58,11 +71,7 @@ def owner_id() -> str:
             owner = None
     if isinstance(owner, dict):
         owner = _paired_owner(owner)
-    if not isinstance(owner, str) or not owner:
-        owner = secrets.token_urlsafe(24)
-        g.new_owner_id = True
-    g.owner_id = owner
-    return owner
+    return owner if isinstance(owner, str) and owner else None
 
 
 def _paired_owner(payload: dict) -> str | None:

@@ -6,6 +6,7 @@ pool before the model starts thinking.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import current_app
@@ -17,9 +18,11 @@ from automotive import facts as grounding
 from automotive.prompts import system_message
 from automotive.tools import TOOL_SCHEMAS
 from automotive.vehicle import VehicleProfile
+from chat import intake
 from chat.tool_rounds import TOOL_RESERVE_TOKENS
 from chat.turn import PreparedTurn, SavedMessage
-from models import Conversation, Message, db
+from images import image_tokens
+from models import Attachment, Conversation, Message, db
 
 
 def system_for(vehicle: VehicleProfile | None, facts: list[grounding.Fact]) -> dict[str, str]:
@@ -64,7 +67,10 @@ def prepare(saved: SavedMessage) -> PreparedTurn:
     provider = current_app.extensions["openrouter"]
     # Hand the connection back to the pool before the model starts thinking.
     db.session.close()
+    pictures = saved.pictures if sees_images(info) is not False else ()
     return PreparedTurn(
+        pictures=pictures,
+        picture_tokens=sum(image_tokens(p.width, p.height) for p in pictures),
         conversation_id=saved.conversation_id,
         message_id=saved.message_id,
         text=saved.text,
@@ -106,9 +112,19 @@ def answer_again(conversation: Conversation, message: Message) -> PreparedTurn:
     saved = SavedMessage(
         conversation.id, message.id, message.content, conversation.title, False, facts
     )
+    pictures = tuple(Attachment.pictures_of(message.id))
+    if pictures:
+        # The same rule as a new message: never a model that cannot see them.
+        intake.ensure_model_sees_pictures(session_store.chosen_model(), model_catalog.get_catalog())
+        saved = replace(saved, pictures=pictures)
     turn = prepare(saved)
     turn.regenerate = True
     return turn
+
+
+def sees_images(info: Any) -> bool | None:
+    """Whether a catalog entry takes pictures (None: the server does not say)."""
+    return None if info is None else info.sees_images
 
 
 def pending_seconds() -> float:

@@ -10,14 +10,25 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy.exc import IntegrityError
 
+import catalog as model_catalog
 from automotive import facts as grounding
 from chat.failures import TurnError
 from chat.turn import PENDING, SavedMessage, TurnResult
-from models import TITLE_LENGTH, Conversation, Message, clean_text, db, utcnow
+from images import ProcessedImage
+from models import (
+    TITLE_LENGTH,
+    Attachment,
+    Conversation,
+    Message,
+    Picture,
+    clean_text,
+    db,
+    utcnow,
+)
 from states import FailureKind, MessageStatus, Role
 
 CLIENT_MSG_ID_LENGTH = 64
@@ -38,10 +49,13 @@ class MessageRejected(ValueError):
         self.status = status
 
 
-def validate_message(text: str | None, max_length: int) -> str:
-    """Return the message to send, or raise MessageRejected with the reason."""
+def validate_message(text: str | None, max_length: int, with_pictures: bool = False) -> str:
+    """Return the message to send, or raise MessageRejected with the reason.
+
+    A message may be empty only when it carries pictures.
+    """
     text = clean_text(text or "").replace("\r\n", "\n")
-    if not text.strip():
+    if not text.strip() and not with_pictures:
         raise MessageRejected("empty_message", "Type a message before sending.")
     if len(text) > max_length:
         raise MessageRejected(
@@ -50,6 +64,44 @@ def validate_message(text: str | None, max_length: int) -> str:
             f"{max_length:,}. Shorten it and send again.",
         )
     return text.strip()
+
+
+class PicturesUnseen(MessageRejected):
+    """The model chosen cannot see pictures (or is not the one chosen): nothing is sent.
+
+    ``models`` lists ids of catalog models that can, for one-click switching.
+    """
+
+    def __init__(self, message: str, models: list[str]) -> None:
+        super().__init__("model_cannot_see_images", message, 400)
+        self.models = models
+
+
+def ensure_model_sees_pictures(chosen: str | None, catalog: model_catalog.Catalog) -> None:
+    """Refuse pictures for a model whose catalog entry does not list image input.
+
+    A model the catalog does not describe (a local server's list) is trusted with them.
+    The model used must be the one chosen: a fallback is never sent someone's photo
+    silently. Raises PicturesUnseen naming models that can see pictures.
+    """
+    model, notice = model_catalog.resolve_model(chosen, catalog)
+    info = catalog.get(model)
+    sees = info.sees_images if info is not None else None
+    if notice is None and sees is not False:
+        return
+    seeing = model_catalog.vision_models(catalog)
+    names = ", ".join(m.id for m in seeing)
+    reason = (
+        f"{chosen} is not available, and pictures go only to the model you chose."
+        if notice is not None
+        else f"{model} cannot see pictures."
+    )
+    advice = (
+        f" Choose a model that can (for example {names}) in the Model menu and send again."
+        if seeing
+        else " None of the models offered here can see pictures; send the text alone."
+    )
+    raise PicturesUnseen(reason + advice, [m.id for m in seeing])
 
 
 def validate_client_msg_id(value: str | None) -> str | None:
@@ -89,12 +141,14 @@ def save_user_message(
     conversation: Conversation | None,
     client_msg_id: str | None,
     edit_of: Message | None = None,
+    pictures: Sequence[ProcessedImage] = (),
 ) -> SavedMessage | TurnResult:
     """Commit the user's message (before any upstream call); a repeat returns its result.
 
     The message goes at the end of the branch on screen, or, for an edit (``edit_of``, a
     question of ``conversation``), beside the question it rewrites as a new version: the
-    old one and the answers below it stay, one "‹ ›" away.
+    old one and the answers below it stay, one "‹ ›" away. ``pictures`` (already checked
+    and re-encoded by ``images.process_image``) are stored with it, in the same commit.
     """
     if client_msg_id:
         existing = Message.sent_with_id(owner_id, client_msg_id)
@@ -102,9 +156,8 @@ def save_user_message(
             return _replay(existing, text, conversation)
     first = conversation is None
     if conversation is None:
-        conversation = Conversation(
-            owner_id=owner_id, title=make_title(text), client_msg_id=client_msg_id
-        )
+        title = make_title(text) if text else picture_title(pictures)
+        conversation = Conversation(owner_id=owner_id, title=title, client_msg_id=client_msg_id)
         db.session.add(conversation)
     conversation.updated_at = utcnow()
     # Decoded before the commit, so the cards are stored with the message they explain.
@@ -121,11 +174,30 @@ def save_user_message(
     elif not first:
         # The end of the branch on screen, read inside the INSERT (no extra round trip).
         message.parent_id = Message.tip_id_query(conversation.id)
+    message.attachments = [
+        Attachment(
+            position=position,
+            filename=picture.filename,
+            content_type=picture.content_type,
+            width=picture.width,
+            height=picture.height,
+            byte_size=len(picture.data),
+            data=picture.data,
+            thumbnail_type=picture.thumbnail_type,
+            thumbnail=picture.thumbnail,
+        )
+        for position, picture in enumerate(pictures)
+    ]
     db.session.add(message)
+    kept: tuple[Picture, ...] = ()
     try:
         if edit_of is not None:
             db.session.flush()
             Message.make_current(message)
+            if not pictures:
+                # An edited question keeps the pictures it was asked with.
+                Attachment.copy_to(edit_of.id, message.id)
+                kept = tuple(Attachment.pictures_of(message.id))
         db.session.commit()
     except IntegrityError:
         # The same message arrived twice at once (a double submit): the unique indexes
@@ -135,7 +207,16 @@ def save_user_message(
         if existing is None:
             raise
         return _replay(existing, text, None)
-    return SavedMessage(conversation.id, message.id, text, conversation.title, first, facts)
+    sent = kept or tuple(
+        Picture(p.content_type, p.data, p.width, p.height, p.filename) for p in pictures
+    )
+    return SavedMessage(conversation.id, message.id, text, conversation.title, first, facts, sent)
+
+
+def picture_title(pictures: Sequence[ProcessedImage]) -> str:
+    """Title a conversation opened by pictures alone after their names."""
+    names = ", ".join(picture.filename for picture in pictures)
+    return make_title(f"Photo: {names}" if names else "Photo")
 
 
 POLL_SECONDS = 0.25

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from automotive import facts as grounding
 from automotive.vehicle import VehicleProfile
 from chat.failures import TurnError
 from context_window import fit_history
-from models import Message
+from models import Message, Picture
 from openrouter import ModelInfo
 from states import Role
 
@@ -26,6 +28,7 @@ class SavedMessage:
     title: str
     first: bool  # it opened a new conversation
     facts: list[grounding.Fact]
+    pictures: tuple[Picture, ...] = ()  # sent with it, as stored
 
 
 @dataclass
@@ -57,6 +60,10 @@ class PreparedTurn:
     reserve_tokens: int = 0  # room kept for tool schemas and results
     # A new version of an answer (Retry, Regenerate): the reply shown before steps back.
     regenerate: bool = False
+    # The pictures sent with the message (for a model that takes them), and what they
+    # cost in prompt tokens (images.image_tokens: the window keeps room for them).
+    pictures: tuple[Picture, ...] = ()
+    picture_tokens: int = 0
     # Set by fit():
     upstream: list[dict[str, Any]] = field(default_factory=list)  # system, history, message
     context_dropped: int = 0
@@ -69,10 +76,24 @@ class PreparedTurn:
         if not self.upstream:
             self.fit(self.context_length)
 
-    @property
-    def new_message(self) -> dict[str, str]:
-        """The visitor's message as the upstream receives it."""
-        return {"role": Role.USER.value, "content": self.text}
+    @cached_property
+    def new_message(self) -> dict[str, Any]:
+        """The visitor's message as the upstream receives it: text, or with pictures the
+        OpenAI content parts (``text``, then one ``image_url`` data URL per picture)."""
+        if not self.pictures:
+            return {"role": Role.USER.value, "content": self.text}
+        parts: list[dict[str, Any]] = []
+        if self.text:
+            parts.append({"type": "text", "text": self.text})
+        for picture in self.pictures:
+            encoded = base64.b64encode(picture.data).decode("ascii")
+            parts.append(
+                {
+                    "type": "image_url",
+                    "image_url": {"url": f"data:{picture.content_type};base64,{encoded}"},
+                }
+            )
+        return {"role": Role.USER.value, "content": parts}
 
     def fit(self, context_length: int) -> None:
         """Fit the history into a window of ``context_length`` tokens and size the reply."""
@@ -83,7 +104,7 @@ class PreparedTurn:
             self.new_message,
             context_length,
             self.max_reply_tokens,
-            reserve_tokens=self.reserve_tokens if self.tools else 0,
+            reserve_tokens=(self.reserve_tokens if self.tools else 0) + self.picture_tokens,
         )
         self.upstream = [self.system, *fit.kept, self.new_message]
         self.context_dropped = max(0, self.available - len(fit.kept))

@@ -106,6 +106,16 @@ class ModelInfo:
     prompt_price: float | None  # USD per token
     completion_price: float | None
     supported_parameters: tuple[str, ...] = ()
+    # OpenRouter's ``architecture.input_modalities`` ("text", "image", "file", "audio");
+    # None when the server does not say (vLLM, llama.cpp, LiteLLM, Ollama lists).
+    input_modalities: tuple[str, ...] | None = None
+
+    @property
+    def sees_images(self) -> bool | None:
+        """Tell whether the model takes pictures: True, False, or None when unknown."""
+        if self.input_modalities is None:
+            return None
+        return "image" in self.input_modalities
 
     @property
     def is_free(self) -> bool:
@@ -128,6 +138,10 @@ class ModelInfo:
             return value if value >= 0 else None
 
         params = data.get("supported_parameters")
+        architecture = (
+            data.get("architecture") if isinstance(data.get("architecture"), dict) else {}
+        )
+        modalities = architecture.get("input_modalities")
         return cls(
             id=model_id,
             name=str(data.get("name") or model_id),
@@ -135,6 +149,11 @@ class ModelInfo:
             prompt_price=price("prompt"),
             completion_price=price("completion"),
             supported_parameters=tuple(p for p in params or () if isinstance(p, str)),
+            input_modalities=(
+                tuple(m for m in modalities if isinstance(m, str))
+                if isinstance(modalities, list)
+                else None
+            ),
         )
 
 

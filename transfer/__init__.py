@@ -23,12 +23,14 @@ whole conversation document that also imports on its own. A zip rather than one 
 document: a reader can open or re-import one conversation without the rest, and the
 archive compresses well.
 
-Adding attachments later (issue 14) stays within version 1: readers ignore fields they do
-not know, so a message may gain an optional ``"attachments": [{"name", "media_type",
-"data" (base64)}]`` list (with the zip storing large ones as ``attachments/<sha256>``
-members named from the document). Old files (without it) stay valid for the new reader; a
-new file read by an older server imports without the images rather than failing. A change
-an older reader would misread (a field changing meaning) needs ``"version": 2``.
+Pictures (issue 14) stay within version 1: readers ignore fields they do not know, so a
+user message gained an optional ``"attachments": [{"filename", "content_type", "width",
+"height", "data" (base64)}]`` list, in the pictures' order. Old files (without it) stay
+valid for the new reader; a new file read by an older server imports without the images
+rather than failing. In the .zip the pictures stay base64 inside their conversation's
+document (see ``archive.py``). An import trusts none of it: each picture is decoded and
+re-encoded by ``images.process_image`` with the server's limits (``pictures.py``). A
+change an older reader would misread (a field changing meaning) needs ``"version": 2``.
 """
 
 from transfer.archive import archive_filename, read_archive, write_archive

@@ -10,6 +10,8 @@ every database accepts (no NUL, no lone surrogates), the JSON Schema shipped in
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import json
 import re
@@ -66,6 +68,24 @@ class Limits:
 
     max_bytes: int = 20 * 1024 * 1024
     max_conversations: int = 1000
+    # Pictures (issue 14): the same limits as an upload through the chat form (config's
+    # MAX_IMAGES, MAX_IMAGE_BYTES, IMAGE_MAX_EDGE, IMAGE_MAX_PIXELS); every picture in a
+    # file is decoded and re-encoded by ``images.process_image`` with them.
+    max_images: int = 4
+    max_image_bytes: int = 10 * 1024 * 1024
+    image_max_edge: int = 1568
+    image_max_pixels: int = 50_000_000
+
+    @classmethod
+    def from_config(cls, config: Any) -> Limits:
+        """The limits an app's configuration (a mapping of the names above) sets."""
+        return cls(
+            max_bytes=config["MAX_IMPORT_BYTES"],
+            max_images=config["MAX_IMAGES"],
+            max_image_bytes=config["MAX_IMAGE_BYTES"],
+            image_max_edge=config["IMAGE_MAX_EDGE"],
+            image_max_pixels=config["IMAGE_MAX_PIXELS"],
+        )
 
     @property
     def max_members(self) -> int:
@@ -103,12 +123,37 @@ def timestamp(moment: datetime | None) -> str | None:
     return aware.isoformat()
 
 
+def attachments_of(message: Any) -> list[dict[str, Any]]:
+    """A message's pictures as the file lists them: name, type, size in pixels and the
+    stored (already re-encoded, metadata-free) bytes in base64, in their order.
+
+    Reads ``message.attachments`` (``models.Attachment`` rows loaded with their ``data``);
+    a message without that attribute, or with none loaded, has none.
+    """
+    return [
+        {
+            "filename": picture.filename,
+            "content_type": picture.content_type,
+            "width": picture.width,
+            "height": picture.height,
+            "data": base64.b64encode(picture.data).decode("ascii"),
+        }
+        for picture in sorted(getattr(message, "attachments", None) or (), key=_position_of)
+    ]
+
+
+def _position_of(picture: Any) -> int:
+    return getattr(picture, "position", 0) or 0
+
+
 def document_of(conversation: Any, messages: Sequence[Any], exported_at: datetime) -> dict:
     """Describe a conversation and its messages (oldest first) as a version 1 document.
 
     ``conversation`` and ``messages`` are ``models.Conversation`` / ``models.Message``
     rows (or anything with the same attributes). The owner, the conversation's id and the
-    idempotency keys are left out: a file says nothing about who wrote it.
+    idempotency keys are left out: a file says nothing about who wrote it. A message with
+    pictures (``message.attachments`` loaded with their bytes) gains an ``attachments``
+    list (see ``attachments_of``); one without has no such field, as before issue 14.
     """
     local: dict[int, int] = {}
     written = []
@@ -126,6 +171,9 @@ def document_of(conversation: Any, messages: Sequence[Any], exported_at: datetim
         entry["created_at"] = timestamp(message.created_at)
         entry["status"] = str(message.status)
         entry["role"] = str(message.role)
+        pictures = attachments_of(message)
+        if pictures:
+            entry["attachments"] = pictures
         written.append(entry)
     return {
         "format": FORMAT,
@@ -224,7 +272,10 @@ def _named(path: Sequence[str | int]) -> str:
     path = tuple(path)
     text = path_text(path)
     if len(path) >= 3 and path[:2] == ("conversation", "messages") and isinstance(path[2], int):
-        text += f" (message {path[2] + 1})"
+        if len(path) >= 5 and path[3] == "attachments" and isinstance(path[4], int):
+            text += f" (message {path[2] + 1}, picture {path[4] + 1})"
+        else:
+            text += f" (message {path[2] + 1})"
     return text
 
 
@@ -403,13 +454,90 @@ def _reject(where: str, path: tuple, problem: str) -> ImportRejected:
     )
 
 
-def check_meaning(document: dict, where: str) -> dict:
+PICTURE_SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)}
+
+
+def picture_name(path: Sequence[str | int], filename: str) -> str:
+    """How an error names one picture: its field, message and number, and file name:
+    ``conversation.messages[2].attachments[0] (message 3, picture 1, “tire.jpg”)``."""
+    message, picture = path[2], path[4]
+    return f"{path_text(path)} (message {message + 1}, picture {picture + 1}, {_shown(filename)})"
+
+
+def _pictures(
+    listed: list[dict], role: str, path: tuple, where: str, limits: Limits
+) -> list[dict[str, Any]]:
+    """Check a message's ``attachments`` (shape already checked by the schema) and decode
+    them. The bytes are not trusted yet: ``transfer.pictures.reprocess`` decodes and
+    re-encodes each before anything is stored."""
+    if not listed:
+        return []
+    if role != Role.USER:
+        raise _reject(
+            where,
+            (*path, "attachments"),
+            "holds pictures, but only a question (a user message) can carry pictures",
+        )
+    if len(listed) > limits.max_images:
+        raise _reject(
+            where,
+            (*path, "attachments"),
+            f"holds {len(listed)} pictures; a message can carry at most {limits.max_images}",
+        )
+    pictures = []
+    for number, picture in enumerate(listed):
+        at = (*path, "attachments", number)
+        name = picture_name(at, picture["filename"])
+        text = picture["data"]
+        # base64 of at most max_image_bytes: refused before it is decoded.
+        if len(text) > (limits.max_image_bytes + 2) // 3 * 4 + 4:
+            raise ImportRejected(
+                f"{where}: {name} is more than the {limits.max_image_bytes / 1048576:g} MB "
+                "a picture may be.",
+                status=413,
+                kind="import_too_large",
+                where=path_text(at),
+                file=_file(where),
+            )
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise ImportRejected(
+                f"{where}: {name}: its data is not base64.",
+                where=path_text((*at, "data")),
+                file=_file(where),
+            ) from None
+        declared = picture["content_type"]
+        if not raw.startswith(PICTURE_SIGNATURES[declared]):
+            raise ImportRejected(
+                f"{where}: {name} says it is {declared}, but its data is not one.",
+                where=path_text((*at, "data")),
+                file=_file(where),
+            )
+        pictures.append(
+            {
+                "filename": picture["filename"],
+                "content_type": declared,
+                "width": picture["width"],
+                "height": picture["height"],
+                "raw": raw,
+                "where": where,
+                "path": at,
+            }
+        )
+    return pictures
+
+
+def check_meaning(document: dict, where: str, limits: Limits | None = None) -> dict:
     """What the schema cannot say; returns the conversation with times parsed.
 
     The result: ``{"title", "created_at", "updated_at", "pinned_at" (datetimes),
     "messages": [{... every field, "id", "parent", "reply_to" as local ids,
-    "created_at" a datetime}]}``, messages in file order.
+    "created_at" a datetime, "attachments": [{"filename", "content_type", "width",
+    "height", "raw" (the decoded bytes, not yet trusted), "where", "path"}]}]}``,
+    messages in file order.
     """
+    limits = limits or Limits()
     conversation = document["conversation"]
     base = ("conversation",)
     if not conversation["title"].strip():
@@ -441,8 +569,10 @@ def check_meaning(document: dict, where: str) -> dict:
         kind = message.get("error_kind")
         if kind is not None and kind not in set(FailureKind):
             raise _reject(where, (*path, "error_kind"), f"{_shown(kind)} is not a failure kind")
+        pictures = _pictures(message.get("attachments") or [], role, path, where, limits)
         row = {name: message.get(name) for name in MESSAGE_FIELDS}
         row.update(
+            attachments=pictures,
             id=number,
             parent=message.get("parent"),
             reply_to=message.get("reply_to"),
@@ -455,13 +585,17 @@ def check_meaning(document: dict, where: str) -> dict:
     return {"title": conversation["title"].strip(), **parsed, "messages": messages}
 
 
-def parse_document(data: bytes | Any, where: str = "The file") -> dict:
+def parse_document(
+    data: bytes | Any, where: str = "The file", limits: Limits | None = None
+) -> dict:
     """Read one conversation document (bytes, or JSON already loaded) and check all of it.
 
-    Returns the checked conversation (see ``check_meaning``); raises ImportRejected.
+    Returns the checked conversation (see ``check_meaning``); raises ImportRejected. Its
+    pictures are decoded from base64 but not yet re-encoded: ``transfer.read_upload``
+    does that (``transfer.pictures.reprocess``) before anything is stored.
     """
     document = load_json(data, where) if isinstance(data, bytes | bytearray) else data
     check_format(document, where)
     check_text(document, where)
     check_schema(document, "conversation-v1.json", where)
-    return check_meaning(document, where)
+    return check_meaning(document, where, limits)

@@ -15,6 +15,7 @@ Shape::
 
     ## You · 2025-05-01 09:30 UTC
     <text>
+    [Picture: tire.jpg, 1200×900]     (named, never inlined: the JSON export holds them)
     **Fact cards**
     - **<title>**: line; line
 
@@ -54,6 +55,19 @@ def _facts(facts: list[dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def _pictures(message: Any) -> list[str]:
+    """One line per picture sent with the message: its name and size, no data."""
+    shown = sorted(
+        getattr(message, "attachments", None) or (), key=lambda p: getattr(p, "position", 0)
+    )
+    # A paragraph each, so a Markdown reader does not run them into one line.
+    return [
+        line
+        for p in shown
+        for line in (f"[Picture: {' '.join(p.filename.split())}, {p.width}×{p.height}]", "")
+    ]
+
+
 def _usage(message: Any) -> str | None:
     parts = []
     if message.prompt_tokens or message.completion_tokens:
@@ -91,6 +105,8 @@ def _message(message: Any) -> list[str]:
         lines += [_quoted(f"**Thinking:** {message.reasoning}"), ""]
     if message.content:
         lines += [message.content.rstrip(), ""]
+    pictures = _pictures(message)
+    lines += pictures
     if message.facts:
         lines += _facts(message.facts)
     if message.tool_calls:

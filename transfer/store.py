@@ -16,26 +16,34 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from sqlalchemy import case, insert, text, update
+from sqlalchemy.orm import selectinload, undefer
 
-from models import Conversation, Message, db, new_public_id
+from models import Attachment, Conversation, Message, db, new_public_id
 from transfer.archive import is_archive, read_archive, write_archive
 from transfer.document import MESSAGE_FIELDS, ImportRejected, Limits, document_of, parse_document
+from transfer.pictures import reprocess
 
 
-def messages_of(conversation: Conversation) -> list[Message]:
-    """All of a conversation's messages, every branch, oldest first."""
+def messages_of(conversation: Conversation, *, picture_data: bool = False) -> list[Message]:
+    """All of a conversation's messages, every branch, oldest first, each with its
+    pictures in ``attachments`` (name, type and size; their bytes too with
+    ``picture_data``, for a JSON export). Two queries, however many pictures."""
+    pictures = selectinload(Message.attachments)
+    if picture_data:
+        pictures = pictures.options(undefer(Attachment.data))
     return list(
         db.session.scalars(
             db.select(Message)
             .where(Message.conversation_id == conversation.id)
             .order_by(Message.id)
+            .options(pictures)
         )
     )
 
 
 def conversation_document(conversation: Conversation, exported_at: datetime) -> dict:
     """The conversation as a version 1 document (see transfer.document_of)."""
-    return document_of(conversation, messages_of(conversation), exported_at)
+    return document_of(conversation, messages_of(conversation, picture_data=True), exported_at)
 
 
 def _owner_conversation_ids(owner_id: str) -> list[str]:
@@ -55,9 +63,10 @@ def _documents(owner_id: str, exported_at: datetime) -> Iterator[dict]:
         conversation = db.session.get(Conversation, conversation_id)
         if conversation is None:  # deleted while the archive was being written
             continue
-        messages = messages_of(conversation)
+        messages = messages_of(conversation, picture_data=True)
         yield document_of(conversation, messages, exported_at)
-        # One conversation's rows in memory at a time, however many there are.
+        # One conversation's rows (and pictures: expunged with their message) in memory
+        # at a time, however many there are.
         for row in (*messages, conversation):
             db.session.expunge(row)
 
@@ -69,7 +78,8 @@ def export_archive(owner_id: str, target: BinaryIO, exported_at: datetime) -> in
 
 def read_upload(data: bytes, limits: Limits) -> list[dict]:
     """Check an uploaded file (a conversation's JSON or an archive) and return its
-    conversations, checked. Raises ImportRejected; touches no table."""
+    conversations, checked, their pictures re-encoded. Raises ImportRejected; touches no
+    table."""
     if len(data) > limits.max_bytes:
         raise ImportRejected(
             f"The file is {len(data) / 1048576:,.1f} MB; at most "
@@ -79,9 +89,11 @@ def read_upload(data: bytes, limits: Limits) -> list[dict]:
         )
     if not data:
         raise ImportRejected("The file is empty. Choose a .json or .zip file exported here.")
-    if is_archive(data):
-        return read_archive(data, limits)
-    return [parse_document(data)]
+    conversations = (
+        read_archive(data, limits) if is_archive(data) else [parse_document(data, limits=limits)]
+    )
+    reprocess(conversations, limits)
+    return conversations
 
 
 def _message_row(conversation_id: str, message: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +159,38 @@ def store(owner_id: str, conversations: list[dict]) -> list[str]:
         db.session.execute(insert(Message), rows)
     else:
         _link(links)
+    _store_pictures(conversations, new_ids)
     return [conversation.id for conversation in added]
+
+
+def _store_pictures(conversations: list[dict], new_ids: list[int]) -> None:
+    """Insert the (re-encoded) pictures beside their new messages, with new public ids."""
+    rows = []
+    position = 0
+    for parsed in conversations:
+        for message in parsed["messages"]:
+            for number, picture in enumerate(message.get("attachments") or ()):
+                image = picture["image"]  # KeyError if not re-encoded: never the raw bytes
+                rows.append(
+                    {
+                        "public_id": new_public_id(),
+                        "message_id": new_ids[position],
+                        "position": number,
+                        "filename": image.filename,
+                        "content_type": image.content_type,
+                        "width": image.width,
+                        "height": image.height,
+                        "byte_size": len(image.data),
+                        "data": image.data,
+                        "thumbnail_type": image.thumbnail_type,
+                        "thumbnail": image.thumbnail,
+                        "created_at": message["created_at"],
+                    }
+                )
+            position += 1
+    # A few at a time: each row holds up to a picture's bytes.
+    for start in range(0, len(rows), 8):
+        db.session.execute(insert(Attachment), rows[start : start + 8])
 
 
 def _reserve_ids(count: int) -> list[int] | None:

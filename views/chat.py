@@ -22,13 +22,14 @@ from flask import (
 from sqlalchemy.exc import SQLAlchemyError
 
 import catalog as model_catalog
+import images
 import observability
 import session_store
 import vehicles
 from chat import ask, context, failures, intake, stream
 from chat.failures import TurnError
 from chat.turn import PENDING, PreparedTurn, TurnResult
-from models import Conversation, Message, db
+from models import Attachment, Conversation, Message, db
 from rendering import StreamPreview
 from security import chat_limits, rate_limited
 from states import FailureKind, MessageStatus, Role
@@ -68,6 +69,7 @@ def render_chat(
     error: str | None = None,
     status: int = 200,
     editing: tuple[int, str] | None = None,
+    switch_models: list[str] | None = None,
 ):
     """Render the chat page, optionally keeping a draft and showing an error.
 
@@ -86,7 +88,12 @@ def render_chat(
         conversation=conversation,
         messages=messages,
         versions=Message.versions(messages),
+        pictures=Attachment.of_messages([m.id for m in messages]),
         editing=editing,
+        switch_models=switch_models,
+        max_images=current_app.config["MAX_IMAGES"],
+        max_image_bytes=current_app.config["MAX_IMAGE_BYTES"],
+        image_types=images.ACCEPTED_TYPES,
         earlier=earlier,
         page_size=PAGE_MESSAGES,
         side=conversations.sidebar(conversation),
@@ -160,6 +167,7 @@ def earlier(conversation_id: str):
         conversation=conversation,
         messages=messages,
         versions=Message.versions(messages),
+        pictures=Attachment.of_messages([m.id for m in messages]),
         earlier=remaining,
         # For the link's plain href: everything from the oldest of these to the newest.
         shown=conversation.message_count() - remaining,
@@ -200,16 +208,72 @@ def send():
     conversation_id = (fields.get("conversation_id") or "").strip() or None
     conversation = _owned_or_404(conversation_id) if conversation_id else None
     try:
-        text = intake.validate_message(draft, current_app.config["MAX_MESSAGE_LENGTH"])
+        pictures = _pictures()
+        text = intake.validate_message(
+            draft, current_app.config["MAX_MESSAGE_LENGTH"], with_pictures=bool(pictures)
+        )
         client_msg_id = intake.validate_client_msg_id(fields.get("client_msg_id"))
     except intake.MessageRejected as rejected:
-        if wants_json():
-            return jsonify(error_body(rejected.kind, rejected.message)), rejected.status
-        return render_chat(
-            conversation, draft=draft, error=rejected.message, status=rejected.status
-        )
+        return _rejected(rejected, conversation, draft)
+    return _take_turn(text, draft, conversation, client_msg_id, pictures=pictures)
 
-    return _take_turn(text, draft, conversation, client_msg_id)
+
+def _pictures() -> list[images.ProcessedImage]:
+    """The pictures of a multipart send (field ``images``), checked and re-encoded.
+
+    Raises MessageRejected: too many, too large, not a picture, or a model that cannot
+    see them. Nothing is stored until every one of them passed.
+    """
+    config = current_app.config
+    uploads = [f for f in request.files.getlist("images") if f and f.filename]
+    if not uploads:
+        return []
+    if len(uploads) > config["MAX_IMAGES"]:
+        raise intake.MessageRejected(
+            "too_many_images",
+            f"A message can carry up to {config['MAX_IMAGES']} pictures; you chose "
+            f"{len(uploads)}. Remove some and send again.",
+        )
+    intake.ensure_model_sees_pictures(session_store.chosen_model(), model_catalog.get_catalog())
+    pictures = []
+    for upload in uploads:
+        raw = upload.stream.read(config["MAX_IMAGE_BYTES"] + 1)
+        try:
+            pictures.append(
+                images.process_image(
+                    raw,
+                    upload.filename or "",
+                    max_bytes=config["MAX_IMAGE_BYTES"],
+                    max_edge=config["IMAGE_MAX_EDGE"],
+                    max_pixels=config["IMAGE_MAX_PIXELS"],
+                )
+            )
+        except images.ImageRejected as rejected:
+            raise intake.MessageRejected(rejected.kind, rejected.message, rejected.status) from None
+    return pictures
+
+
+def _rejected(
+    rejected: intake.MessageRejected,
+    conversation: Conversation | None,
+    draft: str,
+    editing: int | None = None,
+):
+    """A message refused before anything was stored: its text stays in the box."""
+    models = getattr(rejected, "models", None)
+    if wants_json():
+        body = error_body(rejected.kind, rejected.message)
+        if models is not None:
+            body["error"]["models"] = models
+        return jsonify(body), rejected.status
+    return render_chat(
+        conversation,
+        draft="" if editing else draft,
+        error=rejected.message,
+        status=rejected.status,
+        editing=(editing, draft) if editing else None,
+        switch_models=models,
+    )
 
 
 def _take_turn(
@@ -218,12 +282,15 @@ def _take_turn(
     conversation: Conversation | None,
     client_msg_id: str | None,
     edit_of: Message | None = None,
+    pictures: list[images.ProcessedImage] | None = None,
 ):
     """Save the message, ask, and answer as the caller asked (page, JSON or stream)."""
     observability.log_chat_received(len(text), session_store.chosen_model())
     owner = session_store.owner_id()
     try:
-        saved = intake.save_user_message(owner, text, conversation, client_msg_id, edit_of)
+        saved = intake.save_user_message(
+            owner, text, conversation, client_msg_id, edit_of, pictures or ()
+        )
     except intake.DuplicateMismatch as mismatch:
         if wants_json():
             return jsonify(error_body("duplicate_client_msg_id", str(mismatch))), 409
@@ -249,7 +316,10 @@ def _take_turn(
 def retry(conversation_id: str):
     """Ask again for the last message whose answer failed."""
     conversation = _owned_or_404(conversation_id)
-    turn = context.retry_target(conversation)
+    try:
+        turn = context.retry_target(conversation)
+    except intake.MessageRejected as rejected:
+        return _rejected(rejected, conversation, "")
     if turn is None:
         message = "There is no failed message to retry in this conversation."
         if wants_json():
@@ -288,18 +358,22 @@ def edit(conversation_id: str, message_id: int):
     fields = _form_fields()
     draft = fields.get("message") or ""
     try:
-        text = intake.validate_message(draft, current_app.config["MAX_MESSAGE_LENGTH"])
+        pictures = _pictures()
+        kept = not pictures and bool(Attachment.of_messages([original.id]))
+        if kept:
+            # The edit keeps the question's pictures: the same rule as sending them.
+            intake.ensure_model_sees_pictures(
+                session_store.chosen_model(), model_catalog.get_catalog()
+            )
+        text = intake.validate_message(
+            draft,
+            current_app.config["MAX_MESSAGE_LENGTH"],
+            with_pictures=bool(pictures) or kept,
+        )
         client_msg_id = intake.validate_client_msg_id(fields.get("client_msg_id"))
     except intake.MessageRejected as rejected:
-        if wants_json():
-            return jsonify(error_body(rejected.kind, rejected.message)), rejected.status
-        return render_chat(
-            conversation,
-            error=rejected.message,
-            status=rejected.status,
-            editing=(original.id, draft),
-        )
-    return _take_turn(text, draft, conversation, client_msg_id, edit_of=original)
+        return _rejected(rejected, conversation, draft, editing=original.id)
+    return _take_turn(text, draft, conversation, client_msg_id, edit_of=original, pictures=pictures)
 
 
 @bp.post("/c/<conversation_id>/m/<int:message_id>/regenerate")
@@ -311,7 +385,10 @@ def regenerate(conversation_id: str, message_id: int):
     question = db.session.get(Message, reply.parent_id) if reply.parent_id else None
     if question is None or question.role != Role.USER:
         abort(404)
-    turn = context.answer_again(conversation, question)
+    try:
+        turn = context.answer_again(conversation, question)
+    except intake.MessageRejected as rejected:
+        return _rejected(rejected, conversation, "")
     if wants_stream():
         return _event_stream(_turn_events(turn))
     result = ask.answer(turn, _client())
@@ -403,7 +480,12 @@ def _conversation_event(conversation_id: str, message_id: int, title: str | None
     html = item = actions = None
     if message is not None:
         versions = Message.versions([message])
-        html = render_template("chat/_message.html", message=message, versions=versions)
+        html = render_template(
+            "chat/_message.html",
+            message=message,
+            versions=versions,
+            pictures=Attachment.of_messages([message.id]),
+        )
         if message.parent_id is None:
             # A conversation's first message: the sidebar gets its entry (menu and all) and
             # the header its Actions menu, as a reload would show them.

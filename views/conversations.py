@@ -24,6 +24,7 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 import session_store
 from models import TITLE_LENGTH, Conversation, Message, as_utc, clean_text, db, utcnow
@@ -224,8 +225,14 @@ def _purge_expired_deletions() -> None:
     if now - _last_purge < current_app.config["DELETE_PURGE_INTERVAL"]:
         return
     _last_purge = now
-    Conversation.purge_deleted(utcnow() - timedelta(seconds=undo_seconds()))
-    db.session.commit()
+    if request.endpoint in (None, "static", "ops.health", "ops.metrics"):
+        return  # files and probes need no database work of ours
+    try:
+        Conversation.purge_deleted(utcnow() - timedelta(seconds=undo_seconds()))
+        db.session.commit()
+    except SQLAlchemyError:
+        # The database is away: this request says so where it needs it; the purge waits.
+        db.session.rollback()
 
 
 # ---------------------------------------------------------------- versions

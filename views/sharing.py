@@ -1,15 +1,18 @@
 """Share links (read-only snapshots of a conversation) and pairing another browser.
 
 Share: ``POST /c/<id>/share`` makes a link, ``GET /s/<token>`` shows the snapshot to
-anyone holding it, ``POST /shares/<id>/revoke`` ends it. Pairing: ``POST /devices/pair``
+anyone holding it (its pictures at ``/s/<token>/pictures/<n>`` and ``.../thumbnail``,
+copies made with the link), ``POST /shares/<id>/revoke`` ends it. Pairing: ``POST /devices/pair``
 makes a one-time link (10 minutes), ``GET /pair/<code>`` asks the other browser to confirm,
 ``POST /pair/<code>`` attaches it, ``POST /devices/<id>/signout`` detaches it again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -25,6 +28,7 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 import session_store
 from models import (
@@ -32,6 +36,7 @@ from models import (
     PairedBrowser,
     PairingCode,
     Share,
+    SharePicture,
     db,
     move_owner,
     owner_holdings,
@@ -39,6 +44,7 @@ from models import (
 from security import limiter, rate_limited
 from share_links import browser_label, qr_data_uri
 from views import wants_json
+from views.attachments import IMAGE_CSP
 
 bp = Blueprint("sharing", __name__)
 
@@ -75,6 +81,8 @@ def create_share(conversation_id: str):
     if conversation is None:
         abort(404)
     share, token = Share.publish(conversation)
+    db.session.flush()
+    SharePicture.copy_for(share)  # the pictures, copied like the text: a snapshot
     db.session.commit()
     url = url_for("sharing.shared", token=token, _external=True)
     return _done(
@@ -94,31 +102,92 @@ def _shown_messages(share: Share) -> list[dict[str, Any]]:
     ]
 
 
+def _no_trace(response: Response) -> Response:
+    """Not in search engines, no address of it sent on to sites its links lead to, and no
+    copy kept by a cache after the link is revoked."""
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _picture_facts(token: str, pictures: list[SharePicture]) -> list[dict[str, Any]]:
+    return [
+        {
+            "url": url_for("sharing.shared_picture", token=token, number=p.number),
+            "thumbnail_url": url_for("sharing.shared_thumbnail", token=token, number=p.number),
+            "filename": p.filename,
+            "width": p.width,
+            "height": p.height,
+        }
+        for p in pictures
+    ]
+
+
 @bp.get("/s/<token>")
 def shared(token: str):
     """Show a shared snapshot to anyone with the link: no controls, no owner, not indexed."""
     share = Share.by_token(token)
     if share is None:
         abort(404)
+    pictures = SharePicture.of_share(share.id)
     if wants_json():
+        messages = [
+            {**item, "pictures": _picture_facts(token, pictures[n])} if n in pictures else item
+            for n, item in enumerate(share.messages or [])
+        ]
         response = jsonify(
             {
                 "title": share.title,
                 "created_at": share.created_at.isoformat(),
-                "messages": share.messages,
+                "messages": messages,
             }
         )
     else:
         response = make_response(
-            render_template("share/page.html", share=share, messages=_shown_messages(share))
+            render_template(
+                "share/page.html",
+                share=share,
+                messages=_shown_messages(share),
+                pictures={n: _picture_facts(token, shown) for n, shown in pictures.items()},
+            )
         )
-    # Not in search engines, no address of it sent on to sites its links lead to, and no
-    # copy kept by a cache after it is revoked.
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
     response.vary.add("Accept")
-    return response
+    return _no_trace(response)
+
+
+def _shared_image(token: str, number: int, *, thumbnail: bool) -> Response:
+    """A picture of a live share, with an image's strict headers and the share's
+    no-store: once the link is revoked, no cache still holds it."""
+    share = Share.by_token(token)
+    picture = SharePicture.find(share.id, number, thumbnail=thumbnail) if share else None
+    if picture is None:
+        abort(404)
+    if thumbnail:
+        response = Response(picture.thumbnail, mimetype=picture.thumbnail_type)
+    else:
+        response = Response(picture.data, mimetype=picture.content_type)
+    headers = response.headers
+    headers["Content-Security-Policy"] = IMAGE_CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    ascii_name = picture.filename.encode("ascii", "replace").decode("ascii").replace('"', "")
+    headers["Content-Disposition"] = (
+        f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(picture.filename)}"
+    )
+    return _no_trace(response)
+
+
+@bp.get("/s/<token>/pictures/<int:number>")
+def shared_picture(token: str, number: int):
+    """A picture of the snapshot (JPEG or PNG, the copy made with the link)."""
+    return _shared_image(token, number, thumbnail=False)
+
+
+@bp.get("/s/<token>/pictures/<int:number>/thumbnail")
+def shared_thumbnail(token: str, number: int):
+    """The picture's thumbnail (long edge at most 320 px)."""
+    return _shared_image(token, number, thumbnail=True)
 
 
 @bp.post("/shares/<int:share_id>/revoke")
@@ -137,10 +206,20 @@ def revoke_share(share_id: int):
     )
 
 
+def _listed(query: Callable[[], Any]) -> Any:
+    """Run one of Settings' listings; None when the database is away (Settings still
+    serves the key and the model, which live in the session store)."""
+    try:
+        return query()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
+
+
 @bp.app_template_global()
-def owner_shares() -> list[Share]:
-    """The visitor's live share links, newest first (Settings lists them)."""
-    return list(Share.of_owner(session_store.owner_id()))
+def owner_shares() -> list[Share] | None:
+    """The visitor's live share links, newest first (Settings lists them); None: unknown."""
+    return _listed(lambda: list(Share.of_owner(session_store.owner_id())))
 
 
 # ---------------------------------------------------------------- pairing
@@ -170,7 +249,7 @@ def pairing_link() -> dict[str, Any] | None:
     """The pairing link this session made, while it still opens: url, qr, expires_at."""
     sealed = session.get(_PAIRING_FIELD)
     code = current_app.extensions["key_cipher"].decrypt(sealed) if sealed else None
-    row = PairingCode.find(code) if code else None
+    row = _listed(lambda: PairingCode.find(code)) if code else None
     if row is None or not row.usable:
         return None
     url = url_for("sharing.pair_confirm", code=code, _external=True)
@@ -178,9 +257,9 @@ def pairing_link() -> dict[str, Any] | None:
 
 
 @bp.app_template_global()
-def paired_browsers() -> list[PairedBrowser]:
-    """The browsers paired to the visitor's owner id, newest first."""
-    return list(PairedBrowser.of_owner(session_store.owner_id()))
+def paired_browsers() -> list[PairedBrowser] | None:
+    """The browsers paired to the visitor's owner id, newest first; None: unknown."""
+    return _listed(lambda: list(PairedBrowser.of_owner(session_store.owner_id())))
 
 
 @bp.app_template_global()

@@ -124,7 +124,7 @@ def import_conversations():
     JSON callers get 201 ``{"imported": [ids]}``. A refused file gets 400 (413 when too
     large) with the file, field and message at fault, and Settings keeps the form.
     """
-    limits = transfer.Limits(max_bytes=current_app.config["MAX_IMPORT_BYTES"])
+    limits = transfer.Limits.from_config(current_app.config)
     # MAX_CONTENT_LENGTH keeps every other body small; this one route takes a file. Set
     # before the form is parsed, which CSRF's check does.
     request.max_content_length = limits.max_bytes + FORM_OVERHEAD

@@ -197,14 +197,29 @@
     return item;
   }
 
-  // role="alert" is heard at once; the assertive region is not needed as well.
-  function showError(text) {
-    var old = form.querySelector(".form-error");
+  // role="alert" is heard at once; the assertive region is not needed as well. With
+  // ``models`` (a model that cannot see pictures), a button per model that can.
+  function showError(text, models) {
+    var old = form.querySelector(".form-error:not(.picture-error)");
     if (old) old.remove();
     var p = document.createElement("p");
     p.className = "form-error";
     p.setAttribute("role", "alert");
     p.textContent = text;
+    (models || []).forEach(function (id) {
+      if (!window.AutoChat || !window.AutoChat.chooseModel) return;
+      var use = document.createElement("button");
+      use.type = "button";
+      use.className = "button small use-model";
+      use.textContent = "Use " + id;
+      use.addEventListener("click", function () {
+        window.AutoChat.chooseModel(id);
+        p.remove();
+        box.focus();
+      });
+      p.appendChild(document.createTextNode(" "));
+      p.appendChild(use);
+    });
     form.insertBefore(p, box);
   }
 
@@ -345,8 +360,8 @@
   // ------------------------------------------------------------ one chat turn
 
   // Why the message cannot be sent as it is, or "" when it can.
-  function messageProblem(text) {
-    if (!text.trim()) return "Type a message before sending.";
+  function messageProblem(text, withPictures) {
+    if (!text.trim() && !withPictures) return "Type a message before sending.";
     if (max && characters(text) > max) {
       return "The message is " + characters(text).toLocaleString() + " characters long; the limit is " +
         max.toLocaleString() + ". Shorten it and send again.";
@@ -414,7 +429,9 @@
           return readReply(turn, again);
         });
       }
-      throw new Error(error.message || "The message could not be sent.");
+      var refused = new Error(error.message || "The message could not be sent.");
+      refused.models = error.models; // models that can see pictures, for one click
+      throw refused;
     }, function () {
       throw new Error("The message could not be sent (HTTP " + response.status + ").");
     });
@@ -455,6 +472,8 @@
   // server's (with the fact cards decoded from it).
   function onConversationEvent(turn, payload) {
     turn.saved = true;
+    // The pictures went with the message: the box lets go of them (pictures.js).
+    if (turn.fromComposer) form.dispatchEvent(new CustomEvent("autochat:saved"));
     onConversation(payload);
     if (payload.html && turn.mine) replaceWithServerHtml(turn.mine, payload.html);
     scrollToEnd();
@@ -588,7 +607,7 @@
       list.lastElementChild && list.lastElementChild.remove();
       box.value = turn.text;
       updateCounter();
-      if (error.name !== "AbortError") showError(error.message);
+      if (error.name !== "AbortError") showError(error.message, error.models);
       else announce("Stopped before the message was sent.");
       return;
     }
@@ -620,13 +639,21 @@
     event.preventDefault();
     if (form.dataset.sending === "1") return;
     var text = box.value;
-    var problem = messageProblem(text);
+    var pictureField = document.getElementById("images");
+    var pictureCount = pictureField && pictureField.files ? pictureField.files.length : 0;
+    var problem = messageProblem(text, pictureCount > 0);
     if (problem) {
       showError(problem);
       return;
     }
     clearNotices();
     var turn = startTurn(text);
+    if (pictureCount) {
+      var note = document.createElement("p");
+      note.className = "muted picture-note";
+      note.textContent = pictureCount + " picture" + (pictureCount === 1 ? "" : "s") + " sending…";
+      turn.mine.appendChild(note);
+    }
     postMessage(turn).then(function (response) {
       return readReply(turn, response);
     }).catch(function (error) {

@@ -305,4 +305,10 @@
   document.addEventListener("click", function (event) {
     if (menu.open && !menu.contains(event.target)) close(false);
   });
+  // The chat page offers "Use <model>" when a model cannot see a picture: the same choice.
+  if (window.AutoChat) {
+    window.AutoChat.chooseModel = function (id) {
+      choose({ id: id });
+    };
+  }
 })();

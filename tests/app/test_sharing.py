@@ -280,3 +280,214 @@ def test_migration_0009_up_and_down_keeps_existing_conversations(blank_database,
         tables = set(sa.inspect(db.engine).get_table_names())
         assert {"share", "pairing_code", "paired_browser"} <= tables
         db.engine.dispose()
+
+
+# ---------------------------------------------------------------- pictures (issue 14)
+
+VISION = "openai/gpt-4o-mini"
+
+
+def picture_files() -> list[tuple[bytes, str]]:
+    import io
+
+    from PIL import Image
+
+    png, jpeg = io.BytesIO(), io.BytesIO()
+    Image.new("RGBA", (64, 48), (0, 128, 255, 128)).save(png, "PNG")
+    Image.new("RGB", (640, 480), (120, 90, 60)).save(jpeg, "JPEG", quality=90)
+    return [(png.getvalue(), "puddle.png"), (jpeg.getvalue(), "tire <b>.jpg")]
+
+
+@pytest.fixture
+def seer(each_db_app, fake) -> Visitor:
+    """A visitor who chose a model that sees pictures, with a question carrying two."""
+    import io
+
+    from tests.support import csrf_token
+
+    visitor = Visitor(each_db_app.test_client())
+    assert visitor.save_key(CANARY_KEY, model=VISION).status_code == 303
+    fake.queue(Reply("Replace that tire."))
+    response = visitor.client.post(
+        "/chat",
+        data={
+            "message": "Is this bulge dangerous?",
+            "csrf_token": csrf_token(visitor.client),
+            "images": [(io.BytesIO(raw), name) for raw, name in picture_files()],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    visitor.pictured = conversation_id_from(response)
+    return visitor
+
+
+def attachments_of(app, cid: str) -> list[tuple[str, bytes, bytes]]:
+    from models import Attachment, Message, db
+
+    with app.app_context():
+        rows = db.session.scalars(
+            db.select(Attachment)
+            .join(Message, Message.id == Attachment.message_id)
+            .where(Message.conversation_id == cid)
+            .order_by(Attachment.position)
+            .options(db.undefer(Attachment.data), db.undefer(Attachment.thumbnail))
+        ).all()
+        return [(a.public_id, a.data, a.thumbnail) for a in rows]
+
+
+def test_a_shared_page_shows_its_pictures_to_anyone_with_the_link(each_db_app, seer, fake):
+    path = share(seer, seer.pictured)
+    originals = attachments_of(each_db_app, seer.pictured)
+    stranger = each_db_app.test_client()  # no cookies: not the owner, not anyone
+    page = stranger.get(path).get_data(as_text=True)
+    for number, name in ((1, "puddle.png"), (2, "tire &lt;b&gt;.jpg")):
+        assert f'src="{path}/pictures/{number}/thumbnail"' in page
+        assert f'href="{path}/pictures/{number}"' in page and f'alt="{name}"' in page
+    assert 'width="320" height="240"' in page  # the thumbnail's size, known in advance
+    assert "/attachments/" not in page
+    for public_id, _, _ in originals:
+        assert public_id not in page
+
+    for number, (_, data, thumbnail) in enumerate(originals, start=1):
+        full = stranger.get(f"{path}/pictures/{number}")
+        assert full.status_code == 200 and full.data == data
+        small = stranger.get(f"{path}/pictures/{number}/thumbnail")
+        assert small.status_code == 200 and small.data == thumbnail
+        for response in (full, small):
+            headers = response.headers
+            assert response.mimetype in ("image/png", "image/jpeg")
+            assert headers["X-Content-Type-Options"] == "nosniff"
+            assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+            assert headers["Cache-Control"] == "no-store"
+            assert headers["X-Robots-Tag"] == "noindex, nofollow"
+            assert headers["Referrer-Policy"] == "no-referrer"
+    # Seeing a share's pictures makes nobody an owner.
+    assert stranger.get_cookie(each_db_app.config["OWNER_COOKIE_NAME"]) is None
+    for public_id, _, _ in originals:
+        # The link opens the copies only: the owner's addresses stay the owner's.
+        assert stranger.get(f"/attachments/{public_id}").status_code == 404
+        assert stranger.get(f"/attachments/{public_id}/thumbnail").status_code == 404
+    for missing in (f"{path}/pictures/0", f"{path}/pictures/3", f"{path}/pictures/x"):
+        assert stranger.get(missing).status_code == 404
+    assert stranger.get("/s/" + "A" * 43 + "/pictures/1").status_code == 404
+
+    body = stranger.get(path, headers={"Accept": "application/json"}).get_json()
+    question, answer = body["messages"]
+    assert [p["url"] for p in question["pictures"]] == [f"{path}/pictures/1", f"{path}/pictures/2"]
+    assert question["pictures"][1]["filename"] == "tire <b>.jpg" and "pictures" not in answer
+
+
+def test_a_shared_picture_is_a_snapshot_and_goes_with_its_link(each_db_app, seer, fake):
+    from models import Attachment, Conversation, SharePicture, db
+
+    first = share(seer, seer.pictured)
+    second = share(seer, seer.pictured)
+    stranger = each_db_app.test_client()
+    data = stranger.get(f"{first}/pictures/2").data
+    # The owner's pictures going (their message edited away, say) leaves the copy.
+    with each_db_app.app_context():
+        db.session.execute(db.delete(Attachment))
+        db.session.commit()
+    assert stranger.get(f"{first}/pictures/2").data == data
+
+    settings = seer.get("/settings").get_data(as_text=True)
+    share_ids = re.findall(r'action="/shares/(\d+)/revoke"', settings)
+    with each_db_app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(SharePicture)) == 4
+    assert seer.post(f"/shares/{max(share_ids)}/revoke", source="/settings").status_code == 303
+    for suffix in ("", "/pictures/1", "/pictures/2", "/pictures/1/thumbnail"):
+        assert stranger.get(second + suffix).status_code == 404
+    assert stranger.get(f"{first}/pictures/1").status_code == 200
+    with each_db_app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(SharePicture)) == 2
+        # Deleting the conversation deletes its shares and their pictures.
+        db.session.execute(db.delete(Conversation).where(Conversation.id == seer.pictured))
+        db.session.commit()
+        assert db.session.scalar(db.select(db.func.count()).select_from(SharePicture)) == 0
+    assert stranger.get(f"{first}/pictures/1").status_code == 404
+
+
+def test_pictures_on_an_older_branch_are_not_shared(each_db_app, seer, fake):
+    """Only the questions on screen lend their pictures, matched to the right message."""
+    from models import Message, db
+
+    with each_db_app.app_context():
+        question = db.session.scalar(
+            db.select(Message).where(
+                Message.conversation_id == seer.pictured, Message.role == "user"
+            )
+        )
+        question.on_path = False
+        question.chosen = False
+        db.session.add(
+            Message(
+                conversation_id=seer.pictured,
+                role="user",
+                content="Edited, without pictures",
+                on_path=True,
+            )
+        )
+        db.session.commit()
+    path = share(seer, seer.pictured)
+    page = each_db_app.test_client().get(path).get_data(as_text=True)
+    assert "Edited, without pictures" in page and "/pictures/" not in page
+
+
+def test_migration_0011_up_and_down_keeps_shares_and_pictures(blank_database, tmp_path):
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from models import db
+
+    app = create_app(
+        env={"SESSION_SECRET": SECRET, "DATABASE_URL": blank_database},
+        instance_path=str(tmp_path / "instance"),
+    )
+    migrations = str(Path(__file__).resolve().parents[2] / "migrations")
+    pad, now = "0" * 31, "2026-12-01 10:00:00+00:00"
+    with app.app_context():
+        upgrade(directory=migrations, revision="0010")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO conversation (id, owner_id, title, created_at, updated_at)"
+                    " VALUES ('c' || :pad, 'owner-1', 'Old chat', :now, :now)"
+                ),
+                {"pad": pad, "now": now},
+            )
+            message_id = connection.execute(
+                sa.text(
+                    "INSERT INTO message (conversation_id, role, content, status, created_at)"
+                    " VALUES ('c' || :pad, 'user', 'Old question', 'ok', :now) RETURNING id"
+                ),
+                {"pad": pad, "now": now},
+            ).scalar_one()
+            connection.execute(
+                sa.text(
+                    "INSERT INTO attachment (public_id, message_id, position, filename,"
+                    " content_type, width, height, byte_size, data, thumbnail_type, thumbnail,"
+                    " created_at) VALUES (:pid, :mid, 0, 'a.jpg', 'image/jpeg', 2, 1, 3,"
+                    " :data, 'image/jpeg', :data, :now)"
+                ),
+                {"pid": "a" * 32, "mid": message_id, "data": b"\xff\xd8\xff", "now": now},
+            )
+        upgrade(directory=migrations, revision="0011")
+        db.engine.dispose()
+        from models import Conversation, Share, SharePicture
+
+        conversation = db.session.get(Conversation, "c" + pad)
+        share_row, token = Share.publish(conversation)
+        db.session.flush()
+        assert SharePicture.copy_for(share_row) == 1
+        db.session.commit()
+        found = SharePicture.find(Share.by_token(token).id, 1)
+        assert (found.filename, found.data, found.item) == ("a.jpg", b"\xff\xd8\xff", 0)
+        db.session.remove()
+
+        downgrade(directory=migrations, revision="0010")
+        tables = set(sa.inspect(db.engine).get_table_names())
+        assert {"share", "attachment"} <= tables and "share_picture" not in tables
+        upgrade(directory=migrations, revision="0011")
+        assert "share_picture" in set(sa.inspect(db.engine).get_table_names())
+        db.engine.dispose()

@@ -869,3 +869,200 @@ def test_the_insert_then_link_path_keeps_branches_too(each_db_app, each_db_visit
     reply = upload(each_db_visitor, data, json_reply=True)
     (new_id,) = reply.get_json()["imported"]
     assert snapshot(each_db_app, new_id) == snapshot(each_db_app, cid)
+
+
+# ---------------------------------------------------------------- pictures (issue 14)
+
+VISION = "openai/gpt-4o-mini"
+
+
+def picture_files() -> list[tuple[bytes, str]]:
+    """What a visitor attaches: a PNG with transparency (kept as PNG) and a JPEG."""
+    from PIL import Image
+
+    png, jpeg = io.BytesIO(), io.BytesIO()
+    Image.new("RGBA", (64, 48), (0, 128, 255, 128)).save(png, "PNG")
+    photo = Image.new("RGB", (120, 90), (120, 90, 60))
+    photo.paste((230, 230, 40), (0, 0, 60, 45))
+    photo.save(jpeg, "JPEG", quality=90)
+    return [(png.getvalue(), "puddle.png"), (jpeg.getvalue(), "tire.jpg")]
+
+
+def send_pictures(visitor: Visitor, text: str, files) -> str:
+    """Send a message with pictures as the chat form does; return the conversation id."""
+    response = visitor.client.post(
+        "/chat",
+        data={
+            "message": text,
+            "csrf_token": csrf_token(visitor.client),
+            "images": [(io.BytesIO(raw), name) for raw, name in files],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return conversation_id_from(response)
+
+
+@pytest.fixture
+def seer(each_db_visitor: Visitor, fake) -> Visitor:
+    """A keyed visitor who chose a model that takes pictures, with a conversation whose
+    question carries two pictures."""
+    from tests.support.fake_openrouter import Reply
+
+    assert each_db_visitor.save_key(CANARY_KEY, model=VISION).status_code == 303
+    fake.queue(Reply("The bulge means the tire must be replaced."))
+    each_db_visitor.pictured = send_pictures(
+        each_db_visitor, "Is this bulge dangerous?", picture_files()
+    )
+    return each_db_visitor
+
+
+def pictures_of(app, cid: str) -> list[tuple]:
+    """(message position, position, public id, filename, type, width, height, bytes)."""
+    from models import Attachment, Message, db
+
+    with app.app_context():
+        messages = list(
+            db.session.scalars(
+                db.select(Message.id).where(Message.conversation_id == cid).order_by(Message.id)
+            )
+        )
+        rows = db.session.scalars(
+            db.select(Attachment)
+            .where(Attachment.message_id.in_(messages))
+            .order_by(Attachment.message_id, Attachment.position)
+            .options(db.undefer(Attachment.data))
+        ).all()
+        return [
+            (
+                messages.index(a.message_id),
+                a.position,
+                a.public_id,
+                a.filename,
+                a.content_type,
+                a.width,
+                a.height,
+                a.data,
+                a.byte_size,
+            )
+            for a in rows
+        ]
+
+
+def assert_same_pictures(original: list[tuple], copy: list[tuple]) -> None:
+    from PIL import Image
+
+    assert len(copy) == len(original) == 2
+    for before, after in zip(original, copy, strict=True):
+        # Same message, order, name, type and size in pixels; a new address.
+        assert after[:2] == before[:2] and after[3:7] == before[3:7]
+        assert after[2] != before[2]
+        assert after[8] == len(after[7])
+        old, new = Image.open(io.BytesIO(before[7])), Image.open(io.BytesIO(after[7]))
+        assert new.size == old.size and new.format == old.format
+        assert not new.getexif()
+        if before[4] == "image/png":  # lossless: re-encoding gives the same pixels back
+            assert new.tobytes() == old.tobytes()
+
+
+def test_pictures_round_trip_through_json_and_the_archive(each_db_app, seer):
+    cid = seer.pictured
+    original = pictures_of(each_db_app, cid)
+    assert [p[3] for p in original] == ["puddle.png", "tire.jpg"]
+    doc = exported(seer, cid)
+    (question,) = [m for m in doc["conversation"]["messages"] if m["role"] == "user"]
+    described = [
+        (p["filename"], p["content_type"], p["width"], p["height"]) for p in question["attachments"]
+    ]
+    assert described == [
+        ("puddle.png", "image/png", 64, 48),
+        ("tire.jpg", "image/jpeg", 120, 90),
+    ]  # fmt: skip
+    assert "public_id" not in json.dumps(doc) and original[0][2] not in json.dumps(doc)
+
+    reply = upload(seer, json.dumps(doc).encode(), json_reply=True)
+    assert reply.status_code == 201, reply.get_data(as_text=True)
+    (copy_id,) = reply.get_json()["imported"]
+    copy = pictures_of(each_db_app, copy_id)
+    assert_same_pictures(original, copy)
+    # The importer sees them on the page and at their new owner-only addresses.
+    page = seer.get(f"/c/{copy_id}").get_data(as_text=True)
+    assert f'src="/attachments/{copy[1][2]}/thumbnail"' in page and 'alt="tire.jpg"' in page
+    assert seer.client.get(f"/attachments/{copy[1][2]}").data == copy[1][7]
+
+    archive = seer.client.get("/conversations/export")
+    assert archive.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as opened:
+        assert all(name.endswith(".json") for name in opened.namelist())
+    reply = upload(seer, archive.data, "all.zip", json_reply=True)
+    assert reply.status_code == 201, reply.get_data(as_text=True)
+    for new_id in reply.get_json()["imported"]:
+        assert_same_pictures(original, pictures_of(each_db_app, new_id))
+
+
+def test_markdown_names_the_pictures(each_db_app, seer):
+    text = seer.get(f"/c/{seer.pictured}/export.md").get_data(as_text=True)
+    assert (
+        "Is this bulge dangerous?\n\n[Picture: puddle.png, 64×48]\n\n[Picture: tire.jpg, 120×90]\n"
+        in text
+    )
+
+
+def picture_count(app) -> int:
+    from models import Attachment, db
+
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Attachment))
+
+
+@pytest.mark.parametrize(
+    ("bad", "status", "words"),
+    [
+        ("html", 400, "cannot be imported: tire.jpg could not be read"),
+        ("bomb", 400, "megapixels"),
+        ("base64", 400, "its data is not base64"),
+        ("too_many", 400, "holds 5 pictures; a message can carry at most 4"),
+    ],
+)
+def test_a_bad_picture_names_its_message_and_number_and_stores_nothing(
+    each_db_app, seer, bad, status, words
+):
+    import base64
+
+    from tests.support.images import jpeg_header_then_html, png_bomb
+
+    doc = exported(seer, seer.pictured)
+    question = doc["conversation"]["messages"][0]
+    if bad == "html":
+        question["attachments"][1]["data"] = base64.b64encode(jpeg_header_then_html()).decode()
+    elif bad == "bomb":
+        question["attachments"][1]["data"] = base64.b64encode(png_bomb(9000, 9000)).decode()
+        question["attachments"][1]["content_type"] = "image/png"
+    elif bad == "base64":
+        question["attachments"][1]["data"] = "%%%"
+    else:
+        question["attachments"] = question["attachments"] * 3
+        question["attachments"].pop()
+    before = (counts(each_db_app), picture_count(each_db_app))
+    reply = upload(seer, json.dumps(doc).encode(), json_reply=True)
+    assert reply.status_code == status
+    error = reply.get_json()["error"]
+    assert words in error["message"], error["message"]
+    if bad != "too_many":
+        assert "(message 1, picture 2, “tire.jpg”)" in error["message"]
+        assert error["field"].startswith("conversation.messages[0].attachments[1]")
+    assert (counts(each_db_app), picture_count(each_db_app)) == before
+
+
+def test_import_uses_the_servers_picture_limits(each_db_app, seer):
+    doc = exported(seer, seer.pictured)
+    each_db_app.config["MAX_IMAGES"] = 1
+    reply = upload(seer, json.dumps(doc).encode(), json_reply=True)
+    assert reply.status_code == 400
+    assert "at most 1" in reply.get_json()["error"]["message"]
+    each_db_app.config["MAX_IMAGES"] = 4
+    each_db_app.config["IMAGE_MAX_EDGE"] = 100  # this server keeps smaller pictures
+    reply = upload(seer, json.dumps(doc).encode(), json_reply=True)
+    assert reply.status_code == 201
+    (copy_id,) = reply.get_json()["imported"]
+    assert [p[5:7] for p in pictures_of(each_db_app, copy_id)] == [(64, 48), (100, 75)]

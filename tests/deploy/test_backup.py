@@ -352,3 +352,105 @@ def test_instances_starting_together_migrate_once_and_all_start(admin, tmp_path)
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def seed_pictures(url: str, tmp_path: Path) -> dict[str, tuple[bytes, bytes]]:
+    """A conversation whose question carries two pictures (made by the app's own
+    re-encoder), shared by a link that copied them; returns {public id: (data, thumb)}."""
+    import io
+
+    from PIL import Image
+
+    from app import create_app
+    from images import process_image
+    from models import Attachment, Conversation, Message, Share, SharePicture, db
+
+    app = create_app(
+        env={"SESSION_SECRET": SECRET, "DATABASE_URL": url},
+        instance_path=str(tmp_path / "pictures-instance"),
+    )
+    noise = Image.frombytes("RGB", (300, 200), os.urandom(300 * 200 * 3))
+    jpeg, png = io.BytesIO(), io.BytesIO()
+    noise.save(jpeg, "JPEG", quality=90)
+    noise.putalpha(128)
+    noise.save(png, "PNG")
+    with app.app_context():
+        conversation = Conversation(owner_id="owner-pictures", title="Tire photo")
+        db.session.add(conversation)
+        db.session.flush()
+        question = Message(conversation_id=conversation.id, role="user", content="This bulge?")
+        for position, (raw, name) in enumerate(((jpeg, "tire.jpg"), (png, "leak.png"))):
+            picture = process_image(
+                raw.getvalue(), name, max_bytes=10 << 20, max_edge=1568, max_pixels=50_000_000
+            )
+            question.attachments.append(
+                Attachment(
+                    position=position,
+                    filename=picture.filename,
+                    content_type=picture.content_type,
+                    width=picture.width,
+                    height=picture.height,
+                    byte_size=len(picture.data),
+                    data=picture.data,
+                    thumbnail_type=picture.thumbnail_type,
+                    thumbnail=picture.thumbnail,
+                )
+            )
+        db.session.add(question)
+        db.session.flush()
+        share, _ = Share.publish(conversation)
+        db.session.flush()
+        assert SharePicture.copy_for(share) == 2
+        db.session.commit()
+        stored = {
+            a.public_id: (a.data, a.thumbnail)
+            for a in db.session.scalars(
+                db.select(Attachment)
+                .where(Attachment.message_id == question.id)
+                .options(db.undefer(Attachment.data), db.undefer(Attachment.thumbnail))
+            )
+        }
+        db.engine.dispose()
+    return stored
+
+
+def picture_bytes(url: str) -> tuple[dict[str, tuple[bytes, bytes]], list[bytes]]:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        attachments = {
+            row.public_id: (bytes(row.data), bytes(row.thumbnail))
+            for row in connection.execute(
+                sa.text("SELECT public_id, data, thumbnail FROM attachment")
+            )
+        }
+        shared = [
+            bytes(row.data)
+            for row in connection.execute(
+                sa.text("SELECT data FROM share_picture ORDER BY share_id, number")
+            )
+        ]
+    engine.dispose()
+    return attachments, shared
+
+
+def test_pictures_come_back_byte_for_byte_after_backup_and_restore(database, admin, tmp_path):
+    """Attachment and share-picture bytes (bytea) survive pg_dump and psql unchanged."""
+    name, url = database
+    stored = seed_pictures(url, tmp_path)
+    attachments, shared = picture_bytes(url)
+    assert {k: attachments[k] for k in stored} == stored
+    assert len(shared) >= 2
+    before = snapshot(url)
+
+    backups = tmp_path / "backups"
+    made = run(BACKUP, DATABASE_URL=url, BACKUP_DIR=str(backups))
+    assert made.returncode == 0, made.stderr
+    [dump] = backups.glob("automotive-chat-*.sql.gz")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    restored = run(RESTORE, str(dump), DATABASE_URL=url)
+    assert restored.returncode == 0, restored.stderr
+
+    assert picture_bytes(url) == (attachments, shared)
+    assert snapshot(url) == before  # every other row too

@@ -156,3 +156,52 @@ def test_pair_another_browser_which_then_sees_the_conversation(
     assert second.goto(live_server + conversation).status == 404
     second.goto(live_server + "/")
     expect(second.locator("h1")).to_have_text("New conversation")
+
+
+def test_a_shared_photo_shows_to_a_stranger_and_goes_with_the_link(
+    open_page, live_server, fake, tmp_path
+):
+    """Issue 14: the shared page shows the question's photo to a browser with no cookies,
+    from the share's own address (never the owner's /attachments one); revoked, 404."""
+    from PIL import Image
+
+    photo = tmp_path / "tire.jpg"
+    Image.new("RGB", (640, 480), (120, 90, 60)).save(photo, "JPEG")
+    owner = open_page(DESKTOP, "light", js=False)
+    save_key(owner, live_server)
+    owner.goto(live_server + "/settings")
+    owner.check('input[name="model"][value="openai/gpt-4o-mini"]')  # a model that sees
+    owner.click("button:has-text('Save')")
+    owner.wait_for_selector(".masked-key")
+    fake.queue(Reply("Replace that tire."))
+    owner.goto(live_server + "/")
+    owner.fill("#message", "Is this bulge dangerous?")
+    owner.set_input_files("#images", str(photo))
+    owner.click("#send")
+    owner.wait_for_url(re.compile(r"/c/[0-9a-f]{32}"))
+    expect(owner.locator(".msg-user img")).to_have_count(1)
+    owner.click("#conv-actions summary")
+    owner.click("text=Share a read-only link")
+    flash = owner.locator(".flash", has_text="Read-only link made")
+    link = re.search(r"https?://\S+/s/[A-Za-z0-9_-]{43}", flash.inner_text()).group(0)
+
+    reader = open_page(DESKTOP, "light", js=True)
+    assert reader.goto(link).status == 200
+    thumbnail = reader.locator(".msg-user .msg-pictures img")
+    expect(thumbnail).to_have_attribute("alt", "tire.jpg")
+    thumbnail.scroll_into_view_if_needed()
+    reader.wait_for_function(
+        "() => { const i = document.querySelector('.msg-pictures img');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
+    assert "/attachments/" not in reader.content()
+    full = reader.locator(".msg-pictures a").get_attribute("href")
+    assert full.endswith("/pictures/1")
+    response = reader.goto(live_server + full)
+    assert response.status == 200 and response.headers["content-type"] == "image/jpeg"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+    owner.goto(live_server + "/settings#shares")
+    owner.locator("#shares").get_by_role("button", name=re.compile("Revoke")).click()
+    expect(owner.locator(".flash")).to_contain_text("is revoked")
+    assert reader.goto(live_server + full).status == 404

@@ -6,8 +6,10 @@ and read back every request it received.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+import re
 import sys
 import threading
 import time
@@ -211,6 +213,46 @@ def count_tokens(text: str) -> int:
     return math.ceil(total)
 
 
+IMAGE_TOKENS = 1600  # what a picture costs this fake's counter, as a 1568-px one would
+PICTURE_URL = re.compile(r"data:image/(jpeg|png|webp);base64,([A-Za-z0-9+/]+=*)")
+
+
+def picture_parts(body: Any) -> list[dict[str, Any]]:
+    """The image parts of a chat request's messages."""
+    found = []
+    for message in (body or {}).get("messages") or [] if isinstance(body, dict) else []:
+        content = message.get("content")
+        for part in content if isinstance(content, list) else ():
+            if isinstance(part, dict) and part.get("type") == "image_url":
+                found.append(part)
+    return found
+
+
+def image_refusal(body: Any, models: list[dict[str, Any]]) -> Error | None:
+    """Refuse pictures as OpenRouter does: to a model without image input (404), and
+    any part that is not a well-formed base64 data URL of a picture (400)."""
+    parts = picture_parts(body)
+    if not parts:
+        return None
+    entry = next((m for m in models if m["id"] == body.get("model")), None)
+    if entry is not None and "image" not in entry["architecture"]["input_modalities"]:
+        return Error(404, "No endpoints found that support image input")
+    for part in parts:
+        url = (part.get("image_url") or {}).get("url", "")
+        match = PICTURE_URL.fullmatch(url)
+        if match is None:
+            return Error(400, "Invalid image URL: expected a base64 data URL")
+        try:
+            base64.b64decode(match.group(2), validate=True)
+        except ValueError:
+            return Error(400, "Invalid image data")
+    return None
+
+
+def models_of(state: Any) -> list[dict[str, Any]]:
+    return state.models if state.models is not None else DEFAULT_MODELS
+
+
 def prompt_tokens(body: dict[str, Any]) -> int:
     """The prompt's tokens: every message (4 tokens of framing each) and the tool schemas."""
     total = 0
@@ -219,6 +261,11 @@ def prompt_tokens(body: dict[str, Any]) -> int:
         content = message.get("content")
         if isinstance(content, str):
             total += count_tokens(content)
+        for part in content if isinstance(content, list) else ():
+            if part.get("type") == "text":
+                total += count_tokens(part.get("text", ""))
+            elif part.get("type") == "image_url":
+                total += IMAGE_TOKENS
         for call in message.get("tool_calls") or []:
             total += count_tokens(json.dumps(call))
     if body.get("tools"):
@@ -370,6 +417,9 @@ class FakeOpenRouter:
                     with self.lock:
                         self.state.context_refusals += 1
                     return self._send_error(handler, refusal)
+            refusal = image_refusal(body, models_of(self.state))
+            if refusal is not None:
+                return self._send_error(handler, refusal)
             if self.state.refuse_tools is not None and isinstance(body, dict) and body.get("tools"):
                 # A model whose endpoints take no tools, e.g. TOOLS_REFUSED.
                 with self.lock:
@@ -494,6 +544,10 @@ class FakeOpenRouter:
     @staticmethod
     def _echo(record: Recorded) -> str:
         last = next((m["content"] for m in reversed(record.messages) if m["role"] == "user"), "")
+        if isinstance(last, list):  # content parts: the text, and how many pictures
+            texts = [p.get("text", "") for p in last if p.get("type") == "text"]
+            pictures = sum(1 for p in last if p.get("type") == "image_url")
+            last = " ".join(texts) + f" [{pictures} picture(s)]"
         return f"Fake mechanic answer about: {last[:80]}"
 
     def _stream(self, handler: BaseHTTPRequestHandler, record: Recorded, spec: Stream) -> None:
@@ -650,8 +704,10 @@ def model_entry(
     prompt: str = "0",
     completion: str = "0",
     tools: bool = False,
+    images: bool = False,
 ) -> dict[str, Any]:
-    """Build one ``GET /models`` entry in OpenRouter's shape."""
+    """Build one ``GET /models`` entry in OpenRouter's shape (``images``: takes pictures)."""
+    inputs = ["text", "image"] if images else ["text"]
     return {
         "id": model_id,
         "canonical_slug": model_id,
@@ -659,7 +715,8 @@ def model_entry(
         "created": 1735689600,
         "description": "A fake model.",
         "context_length": context_length,
-        "architecture": {"modality": "text->text", "input_modalities": ["text"],
+        "architecture": {"modality": "text+image->text" if images else "text->text",
+                         "input_modalities": inputs,
                          "output_modalities": ["text"], "tokenizer": "Other"},
         "pricing": {"prompt": prompt, "completion": completion, "request": "0", "image": "0"},
         "top_provider": {"context_length": context_length, "max_completion_tokens": 8192,
@@ -709,6 +766,7 @@ DEFAULT_MODELS = [
         prompt="0.00000015",
         completion="0.0000006",
         tools=True,
+        images=True,
     ),
     model_entry(
         "anthropic/claude-3.5-haiku",
@@ -716,6 +774,7 @@ DEFAULT_MODELS = [
         prompt="0.0000008",
         completion="0.000004",
         tools=True,
+        images=True,
     ),
     model_entry("tiny/context-model", context_length=600, prompt="0.000001", completion="0.000002"),
 ]

@@ -101,7 +101,7 @@ def test_a_parent_outside_the_file_is_written_as_none():
 
 def test_unknown_fields_are_ignored_so_version_1_can_grow():
     doc = document_of(CONVERSATION, MESSAGES, WHEN)
-    doc["conversation"]["messages"][0]["attachments"] = [{"name": "dash.jpg"}]
+    doc["conversation"]["messages"][0]["voice_notes"] = [{"name": "dash.ogg"}]
     doc["generator"] = "a later release"
     assert len(parse_document(doc)["messages"]) == 3
 
@@ -225,3 +225,207 @@ def test_markdown_shows_the_branch_on_screen_only():
     assert "Old" not in text and "Pads." in text and "Squeal? 🚗" in text
     assert "## Assistant · 2025-05-01 09:00 UTC · `m/x`" in text
     assert "- Usage: 0 tokens · $0.5000" in text
+
+
+# ---------------------------------------------------------------- pictures (issue 14)
+
+
+def picture_bytes(fmt: str = "PNG", size=(64, 48)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    if fmt == "PNG":  # with transparency: stored as PNG, re-encoded losslessly
+        Image.new("RGBA", size, (0, 128, 255, 128)).save(out, "PNG")
+    else:
+        Image.new("RGB", size, (200, 40, 40)).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def stored_picture(position: int, filename: str, data: bytes, content_type: str, size):
+    return SimpleNamespace(
+        position=position,
+        filename=filename,
+        content_type=content_type,
+        width=size[0],
+        height=size[1],
+        data=data,
+    )
+
+
+def with_pictures(*pictures) -> dict:
+    """A document whose first (user) message carries these attachment entries."""
+    question = row(40, content="Look at this")
+    question.attachments = list(pictures)
+    return document_of(CONVERSATION, [question, MESSAGES[2]], WHEN)
+
+
+def entry(data: bytes, filename="tire.png", content_type="image/png", size=(64, 48)) -> dict:
+    import base64
+
+    return {
+        "filename": filename,
+        "content_type": content_type,
+        "width": size[0],
+        "height": size[1],
+        "data": base64.b64encode(data).decode(),
+    }
+
+
+def rejected(doc: dict, limits: Limits | None = None) -> ImportRejected:
+    from transfer.pictures import reprocess
+
+    with pytest.raises(ImportRejected) as caught:
+        parsed = parse_document(json.dumps(doc).encode(), limits=limits)
+        reprocess([parsed], limits or Limits())
+    return caught.value
+
+
+def test_pictures_are_written_in_order_and_read_back_re_encoded():
+    import base64
+
+    from PIL import Image
+
+    from transfer.pictures import reprocess
+
+    png, jpeg = picture_bytes("PNG"), picture_bytes("JPEG", (120, 90))
+    doc = with_pictures(
+        stored_picture(1, "second.jpg", jpeg, "image/jpeg", (120, 90)),
+        stored_picture(0, "first.png", png, "image/png", (64, 48)),
+    )
+    Draft202012Validator(json.loads((SCHEMAS / "conversation-v1.json").read_text())).validate(doc)
+    question, answer = doc["conversation"]["messages"]
+    assert "attachments" not in answer  # absent, not empty, where there are none
+    assert [p["filename"] for p in question["attachments"]] == ["first.png", "second.jpg"]
+    assert base64.b64decode(question["attachments"][0]["data"]) == png
+
+    parsed = parse_document(json.dumps(doc).encode())
+    reprocess([parsed], Limits())
+    first, second = parsed["messages"][0]["attachments"]
+    assert "raw" not in first  # only the re-encoded output is left to store
+    assert (first["image"].content_type, first["image"].width, first["image"].height) == (
+        "image/png",
+        64,
+        48,
+    )
+    assert first["image"].filename == "first.png"
+    # PNG is lossless: the same pixels come back; a JPEG keeps its size and type.
+    assert (
+        Image.open(io.BytesIO(first["image"].data)).tobytes()
+        == Image.open(io.BytesIO(png)).tobytes()
+    )
+    assert second["image"].content_type == "image/jpeg"
+    assert Image.open(io.BytesIO(second["image"].data)).size == (120, 90)
+
+
+def test_a_polyglot_picture_imports_as_its_picture_only():
+    from tests.support.images import zip_payload
+    from transfer.pictures import reprocess
+
+    jpeg = picture_bytes("JPEG")
+    doc = with_pictures(stored_picture(0, "x.jpg", jpeg + zip_payload(), "image/jpeg", (64, 48)))
+    parsed = parse_document(json.dumps(doc).encode())
+    reprocess([parsed], Limits())
+    image = parsed["messages"][0]["attachments"][0]["image"]
+    assert b"PK\x03\x04" not in image.data and b"shell.php" not in image.data
+
+
+@pytest.mark.parametrize(
+    ("change", "words", "status"),
+    [
+        (
+            lambda p: p.update(data="not base64!"),
+            "picture 1, “tire.png”): its data is not base64",
+            400,
+        ),
+        (
+            lambda p: p.update(content_type="image/jpeg"),
+            "says it is image/jpeg, but its data is not one",
+            400,
+        ),
+        (
+            lambda p: p.update(content_type="image/gif"),
+            "content_type (message 1, picture 2) must be one of image/jpeg, image/png",
+            400,
+        ),
+        (
+            lambda p: p.update(width=65),
+            "says it is 65 × 48 pixels, but the picture is 64 × 48",
+            400,
+        ),
+        (lambda p: p.update(filename=""), "filename (message 1, picture 2) is empty", 400),
+        (lambda p: p.pop("data"), "(message 1, picture 2) “data” is missing", 400),
+    ],
+)
+def test_a_bad_picture_is_named_by_message_and_number(change, words, status):
+    pictures = [entry(picture_bytes()), entry(picture_bytes())]
+    change(pictures[1])
+    doc = with_pictures()
+    doc["conversation"]["messages"][0]["attachments"] = pictures
+    problem = rejected(doc)
+    assert problem.status == status
+    assert "conversation.messages[0].attachments[1]" in problem.message
+    if "picture 1" in words:
+        words = words.replace("picture 1", "picture 2")
+    assert words in problem.message, problem.message
+
+
+def test_bombs_and_files_that_only_claim_to_be_pictures_are_refused():
+    from tests.support.images import jpeg_header_then_html, png_bomb
+
+    doc = with_pictures()
+    doc["conversation"]["messages"][0]["attachments"] = [entry(png_bomb(3000, 3000))]
+    problem = rejected(doc, Limits(image_max_pixels=1_000_000))
+    assert "(message 1, picture 1, “tire.png”) cannot be imported" in problem.message
+    assert "megapixels" in problem.message and problem.status == 400
+
+    doc["conversation"]["messages"][0]["attachments"] = [
+        entry(jpeg_header_then_html(), "x.jpg", "image/jpeg")
+    ]
+    problem = rejected(doc)
+    assert "picture 1, “x.jpg”) cannot be imported" in problem.message
+
+
+def test_picture_counts_and_sizes_follow_the_servers_limits():
+    doc = with_pictures()
+    doc["conversation"]["messages"][0]["attachments"] = [entry(picture_bytes())] * 3
+    problem = rejected(doc, Limits(max_images=2))
+    assert "holds 3 pictures; a message can carry at most 2" in problem.message
+
+    big = picture_bytes("JPEG", (400, 300))
+    doc["conversation"]["messages"][0]["attachments"] = [
+        entry(big, "big.jpg", "image/jpeg", (400, 300))
+    ]
+    problem = rejected(doc, Limits(max_image_bytes=len(big) // 2))
+    assert problem.status == 413 and "big.jpg" in problem.message
+
+    # All pictures together count against the import's size.
+    doc["conversation"]["messages"][0]["attachments"] = [
+        entry(big, "big.jpg", "image/jpeg", (400, 300))
+    ] * 2
+    problem = rejected(doc, Limits(max_bytes=len(big) + 10))
+    assert problem.status == 413 and "pictures in the file add up to" in problem.message
+
+    # A server that keeps smaller pictures scales an imported one down (not an error).
+    from transfer.pictures import reprocess
+
+    parsed = parse_document(json.dumps(doc).encode())
+    reprocess([parsed], Limits(image_max_edge=200))
+    assert parsed["messages"][0]["attachments"][0]["image"].width == 200
+
+
+def test_only_a_question_carries_pictures():
+    doc = with_pictures()
+    doc["conversation"]["messages"][1]["attachments"] = [entry(picture_bytes())]
+    problem = rejected(doc)
+    assert "messages[1].attachments" in problem.message
+    assert "only a question" in problem.message
+
+
+def test_markdown_names_pictures_without_their_data():
+    question = row(40, content="Look at this")
+    question.attachments = [
+        stored_picture(0, "tire.jpg", b"\xff\xd8\xffsecret-bytes", "image/jpeg", (1200, 900))
+    ]
+    text = markdown_of(CONVERSATION, [question], WHEN, "Automotive Chat Assistant")
+    assert "Look at this\n\n[Picture: tire.jpg, 1200×900]\n" in text
+    assert "secret" not in text and "base64" not in text
