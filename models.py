@@ -606,8 +606,9 @@ class Message(db.Model):
         answered = {
             m.reply_to_id for m in rows if m.role == Role.ASSISTANT and m.status == MessageStatus.OK
         }
+        pictures = Attachment.of_messages([m.id for m in rows if m.id in answered])
         turns = [
-            {"role": m.role, "content": m.content}
+            {"role": m.role, "content": with_picture_note(m.content, pictures.get(m.id, ()))}
             for m in rows
             if (m.role == Role.USER and m.id in answered)
             or (m.role == Role.ASSISTANT and m.status == MessageStatus.OK)
@@ -643,6 +644,16 @@ class Message(db.Model):
         ``search.QueryTooLong``; text with no words in it finds nothing.
         """
         return search.find(db.session, owner_id, search.terms(query), limit, offset)
+
+
+def with_picture_note(text: str, pictures: Sequence[Any]) -> str:
+    """A question as later turns send it: its pictures are not sent again, only named,
+    so the model knows they were there (``pictures``: anything with ``filename``)."""
+    if not pictures:
+        return text
+    names = ", ".join(picture.filename for picture in pictures)
+    note = f"[The user sent {len(pictures)} picture(s) with this message: {names}]"
+    return f"{text}\n\n{note}" if text else note
 
 
 class Attachment(db.Model):

@@ -17,7 +17,7 @@ from automotive import facts as grounding
 from chat.failures import TurnError, error_of
 from chat.tool_rounds import ToolRounds
 from chat.turn import PreparedTurn
-from models import Conversation, Message, db
+from models import Conversation, Message, db, with_picture_note
 from observability import record_reply
 from openrouter import ChatResult, OpenRouterError
 from states import MessageStatus, Role
@@ -163,7 +163,7 @@ def remember(turn: PreparedTurn, reply: Message) -> None:
     if reply.status == MessageStatus.OK:
         window = [
             *window,
-            {"role": Role.USER.value, "content": turn.text},
+            {"role": Role.USER.value, "content": with_picture_note(turn.text, turn.pictures)},
             {"role": Role.ASSISTANT.value, "content": reply.content},
         ]
     session_store.store_history(turn.conversation_id, window, reply.id)

@@ -235,3 +235,13 @@ def test_an_edited_question_keeps_its_pictures_and_regenerate_resends_them(seer,
     fake.queue(Reply("A1 again"))
     seer.post(f"/c/{cid}/m/{reply.id}/regenerate", {}, source=f"/c/{cid}")
     assert len(picture_parts(fake.chat_requests[-1].body)) == 1
+
+
+def test_later_questions_name_the_picture_without_sending_it_again(seer, fake, each_db_app):
+    fake.queue(Reply("A worn belt."), Reply("About an hour of work."))
+    cid = conversation_id_from(send_pictures(seer, "What is this?", [(png_bytes(), "belt.png")]))
+    seer.send("How long to replace it?", cid)
+    request = fake.chat_requests[-1].body
+    assert picture_parts(request) == []
+    first = request["messages"][1]["content"]
+    assert first.startswith("What is this?") and "1 picture(s) with this message: belt.png" in first
