@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,6 +62,32 @@ def clean_text(value: str) -> str:
     except UnicodeEncodeError:
         value = value.encode("utf-8", "replace").decode("utf-8")
     return value
+
+
+def clean_title(value: Any) -> str:
+    """Return a conversation name as stored: one line, trimmed, 1-120 characters.
+
+    Control and format characters go (a zero-width joiner inside an emoji stays); the
+    name must keep at least one visible letter, digit, symbol or punctuation mark. Raises
+    ValueError with the sentence the visitor reads.
+    """
+    text = clean_text(value if isinstance(value, str) else "")
+    kept = []
+    for index, char in enumerate(text):
+        category = unicodedata.category(char)
+        if category == "Cc" and char not in "\t\n\r":
+            continue
+        if category == "Cf" and not (char == "\u200d" and 0 < index < len(text) - 1):
+            continue
+        kept.append(char)
+    title = " ".join("".join(kept).split())
+    if not any(unicodedata.category(char)[0] in "LNSP" for char in title):
+        raise ValueError("A conversation needs a name: type at least one letter or digit.")
+    if len(title) > TITLE_LENGTH:
+        raise ValueError(
+            f"The name is {len(title):,} characters long; the limit is {TITLE_LENGTH}."
+        )
+    return title
 
 
 class CleanText(TypeDecorator):
@@ -541,12 +568,14 @@ class Message(db.Model):
             )
 
     @classmethod
-    def versions(cls, messages: Sequence[Message]) -> dict[int, tuple[int, int, int, int]]:
+    def versions(
+        cls, messages: Sequence[Message]
+    ) -> dict[int, tuple[int, int, int | None, int | None]]:
         """The versions of the given messages of one conversation, in one query.
 
         Returns ``{message id: (position from 1, count, previous id, next id)}`` for each
-        message that has other versions (siblings under the same parent); the previous
-        and next ids wrap around.
+        message that has other versions (siblings under the same parent); the first has
+        no previous one and the last no next one (None).
         """
         if not messages:
             return {}
@@ -563,7 +592,7 @@ class Message(db.Model):
         groups: dict[int | None, list[int]] = {}
         for row_id, parent_id in rows:
             groups.setdefault(parent_id, []).append(row_id)
-        found: dict[int, tuple[int, int, int, int]] = {}
+        found: dict[int, tuple[int, int, int | None, int | None]] = {}
         for message in messages:
             group = groups.get(message.parent_id, [])
             if len(group) > 1 and message.id in group:
@@ -571,8 +600,8 @@ class Message(db.Model):
                 found[message.id] = (
                     at + 1,
                     len(group),
-                    group[at - 1],
-                    group[(at + 1) % len(group)],
+                    group[at - 1] if at > 0 else None,
+                    group[at + 1] if at + 1 < len(group) else None,
                 )
         return found
 
@@ -716,24 +745,36 @@ class Attachment(db.Model):
             found.setdefault(attachment.message_id, []).append(attachment)
         return found
 
+    # What a copy of a picture carries over (everything but its identity and message).
+    COPIED = (
+        "position",
+        "filename",
+        "content_type",
+        "width",
+        "height",
+        "byte_size",
+        "data",
+        "thumbnail_type",
+        "thumbnail",
+        "created_at",
+    )
+
     @classmethod
     def copy_to(cls, source_id: int, target_id: int) -> None:
         """Give another message copies of one message's pictures (an edited question),
-        inside the database, without reading the bytes into the process."""
-        columns = (
-            "position, filename, content_type, width, height, byte_size, data, "
-            "thumbnail_type, thumbnail, created_at"
-        )
-        rows = db.session.execute(
+        inside the database (INSERT ... SELECT), without reading the bytes into the process."""
+        rows = db.session.scalars(
             db.select(cls.id).where(cls.message_id == source_id).order_by(cls.position)
-        ).scalars()
-        for row_id in rows.all():
+        ).all()
+        copied = [getattr(cls, name) for name in cls.COPIED]
+        for row_id in rows:
             db.session.execute(
-                db.text(
-                    f"INSERT INTO attachment (public_id, message_id, {columns}) "  # noqa: S608
-                    f"SELECT :public_id, :target, {columns} FROM attachment WHERE id = :id"
-                ),
-                {"public_id": new_public_id(), "target": target_id, "id": row_id},
+                db.insert(cls).from_select(
+                    ["public_id", "message_id", *cls.COPIED],
+                    db.select(db.literal(new_public_id()), db.literal(target_id), *copied).where(
+                        cls.id == row_id
+                    ),
+                )
             )
 
     @classmethod
@@ -1118,19 +1159,19 @@ class SharePicture(db.Model):
             .where(Attachment.message_id.in_(questions))
             .order_by(Attachment.message_id, Attachment.position)
         ).all()
+        names = cls._COPIED.split(", ")
+        copied = [getattr(Attachment, name) for name in names]
         for number, (attachment_id, message_id) in enumerate(pictures, start=1):
             db.session.execute(
-                db.text(
-                    f"INSERT INTO share_picture (share_id, number, item, {cls._COPIED}) "  # noqa: S608
-                    f"SELECT :share, :number, :item, {cls._COPIED} FROM attachment "
-                    "WHERE id = :id"
-                ),
-                {
-                    "share": share.id,
-                    "number": number,
-                    "item": item_of[message_id],
-                    "id": attachment_id,
-                },
+                db.insert(cls).from_select(
+                    ["share_id", "number", "item", *names],
+                    db.select(
+                        db.literal(share.id),
+                        db.literal(number),
+                        db.literal(item_of[message_id]),
+                        *copied,
+                    ).where(Attachment.id == attachment_id),
+                )
             )
         return len(pictures)
 

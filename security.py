@@ -190,6 +190,9 @@ def _set_security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
+        # Pages hold a visitor's conversations, key status and pairing links: no cache,
+        # shared or the browser's, keeps them (Back after Delete shows no deleted chat).
+        headers.setdefault("Cache-Control", "no-store")
     if current_app.config["PRODUCTION"]:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     return response

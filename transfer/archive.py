@@ -38,6 +38,7 @@ from transfer.document import (
     dumps,
     load_json,
     parse_document,
+    parse_time,
     slug,
     timestamp,
 )
@@ -194,6 +195,7 @@ def read_archive(data: bytes, limits: Limits) -> list[dict]:
         index = load_json(raw, INDEX)
         check_format(index, INDEX, expected=ARCHIVE_FORMAT)
         check_schema(index, "archive-index-v1.json", INDEX)
+        parse_time(index.get("exported_at"), ("exported_at",), INDEX)
         listed = [entry["file"] for entry in index["conversations"]]
         if len(listed) > limits.max_conversations:
             raise ImportRejected(

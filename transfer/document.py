@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
@@ -27,6 +27,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from models import clean_title  # the one rule for names (rename, import)
 from states import FailureKind, MessageStatus, Role
 
 FORMAT = "autochat.conversation"
@@ -430,8 +431,20 @@ def check_format(document: Any, where: str, expected: str = FORMAT) -> None:
         )
 
 
-def parse_time(value: Any, path: tuple, where: str) -> datetime | None:
-    """An ISO 8601 time with its UTC offset, as aware UTC (None stays None)."""
+# No export holds a time before this app's era or after now: a file that does is damaged
+# or forged (9999-12-31 would head "Today" above every new chat for ever).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+
+
+def parse_time(
+    value: Any, path: tuple, where: str, now: datetime | None = None
+) -> datetime | None:
+    """An ISO 8601 time with its UTC offset, as aware UTC (None stays None).
+
+    Refused: no offset, before 2000-01-01, or later than ``now`` (default: the clock)
+    plus a day (room for a clock that is a little ahead).
+    """
     if value is None:
         return None
     try:
@@ -445,7 +458,20 @@ def parse_time(value: Any, path: tuple, where: str) -> datetime | None:
             where=path_text(path),
             file=_file(where),
         )
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        moment = (EARLIEST - FUTURE_SLACK) if moment.year < 2000 else datetime.max.replace(tzinfo=UTC)
+    if moment < EARLIEST:
+        raise _reject(
+            where, path, f"{_shown(value)} is before 2000-01-01; no export holds such a time"
+        )
+    latest = (now or datetime.now(UTC)) + FUTURE_SLACK
+    if moment > latest:
+        raise _reject(
+            where, path, f"{_shown(value)} is in the future; no export holds such a time"
+        )
+    return moment
 
 
 def _reject(where: str, path: tuple, problem: str) -> ImportRejected:
@@ -540,8 +566,15 @@ def check_meaning(document: dict, where: str, limits: Limits | None = None) -> d
     limits = limits or Limits()
     conversation = document["conversation"]
     base = ("conversation",)
-    if not conversation["title"].strip():
-        raise _reject(where, (*base, "title"), "is only spaces; a conversation needs a name")
+    parse_time(document.get("exported_at"), ("exported_at",), where)
+    try:
+        title = clean_title(conversation["title"])
+    except ValueError as problem:
+        raise ImportRejected(
+            f"{where}: {_named((*base, 'title'))}: {problem}",
+            where=path_text((*base, "title")),
+            file=_file(where),
+        ) from None
     parsed = {
         name: parse_time(conversation.get(name), (*base, name), where)
         for name in ("created_at", "updated_at", "pinned_at")
@@ -582,7 +615,7 @@ def check_meaning(document: dict, where: str, limits: Limits | None = None) -> d
             created_at=parse_time(message["created_at"], (*path, "created_at"), where),
         )
         messages.append(row)
-    return {"title": conversation["title"].strip(), **parsed, "messages": messages}
+    return {"title": title, **parsed, "messages": messages}
 
 
 def parse_document(

@@ -2,7 +2,8 @@
 
 Shape::
 
-    # <title>
+    # <title>                      (names, file names, fact cards: Markdown and HTML
+                                   specials escaped; message texts are their own Markdown)
 
     - Exported: 2025-05-01 10:00 UTC (Automotive Chat Assistant)
     - Started: ... · last active: ...
@@ -26,12 +27,38 @@ Shape::
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from chat import failures
 from states import MessageStatus, Role
+
+
+# Markdown's inline specials, and HTML's: backslash-escaped (CommonMark lets any ASCII
+# punctuation be), "&" as an entity so "&lt;" in a title stays those four characters.
+_SPECIALS = re.compile(r"([\\`*_\[\](){}<>#!|~$])")
+
+
+def _text(value: Any) -> str:
+    """User- or model-supplied text for a structural place (heading, list item, label):
+    one line, every Markdown and HTML special escaped, so "[a](javascript:...)", "![x](...)"
+    or "<a href=...>" in a title read as those characters, never as a link, image or tag."""
+    line = " ".join(str(value).split())
+    line = "".join(ch for ch in line if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return _SPECIALS.sub(r"\\\1", line.replace("&", "&amp;"))
+
+
+def _code(value: Any) -> str:
+    """A name (a model's, a tool's) as a code span: never a link or markup. The fence is one
+    backtick longer than any run of them inside, as CommonMark requires."""
+    line = " ".join(str(value).split())
+    longest = max((len(run) for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if line.startswith("`") or line.endswith("`") else ""
+    return f"{fence}{pad}{line}{pad}{fence}"
 
 
 def _when(moment: datetime) -> str:
@@ -46,11 +73,11 @@ def _quoted(text: str) -> str:
 def _facts(facts: list[dict[str, Any]]) -> list[str]:
     lines = ["**Fact cards**", ""]
     for fact in facts:
-        title = str(fact.get("title") or fact.get("key") or "Fact")
-        body = "; ".join(str(line) for line in fact.get("lines") or ())
+        title = _text(fact.get("title") or fact.get("key") or "Fact")
+        body = "; ".join(_text(line) for line in fact.get("lines") or ())
         entry = f"- **{title}**"
         if fact.get("warning"):
-            entry += f" (Stop: {fact['warning']})"
+            entry += f" (Stop: {_text(fact['warning'])})"
         lines.append(f"{entry}: {body}" if body else entry)
     return [*lines, ""]
 
@@ -64,7 +91,7 @@ def _pictures(message: Any) -> list[str]:
     return [
         line
         for p in shown
-        for line in (f"[Picture: {' '.join(p.filename.split())}, {p.width}×{p.height}]", "")
+        for line in (f"[Picture: {_text(p.filename)}, {p.width}×{p.height}]", "")
     ]
 
 
@@ -83,8 +110,8 @@ def _usage(message: Any) -> str | None:
 def _notice(message: Any) -> str | None:
     status = MessageStatus(message.status)
     if status is MessageStatus.ERROR:
-        return "**This reply failed:** " + failures.sentence(
-            message.error_kind or "", message.error_detail
+        return "**This reply failed:** " + _text(
+            failures.sentence(message.error_kind or "", message.error_detail)
         )
     if status is MessageStatus.STOPPED:
         return failures.STOPPED_NOTICE if message.content else failures.STOPPED_EMPTY
@@ -99,7 +126,7 @@ def _message(message: Any) -> list[str]:
     user = message.role == Role.USER
     heading = f"## {'You' if user else 'Assistant'} · {_when(message.created_at)}"
     if not user and message.model:
-        heading += f" · `{message.model}`"
+        heading += f" · {_code(message.model)}"
     lines = [heading, ""]
     if message.reasoning:
         lines += [_quoted(f"**Thinking:** {message.reasoning}"), ""]
@@ -110,7 +137,7 @@ def _message(message: Any) -> list[str]:
     if message.facts:
         lines += _facts(message.facts)
     if message.tool_calls:
-        names = ", ".join(str(call.get("name", "?")) for call in message.tool_calls)
+        names = ", ".join(_text(call.get("name", "?")) for call in message.tool_calls)
         lines += [f"*Tools used: {names}.*", ""]
     notice = _notice(message)
     if notice:
@@ -139,13 +166,13 @@ def markdown_of(
             "the JSON export keeps every branch)"
         )
     header = [
-        f"# {' '.join(conversation.title.split())}",
+        f"# {_text(conversation.title)}",
         "",
-        f"- Exported: {_when(exported_at)} ({app_title})",
+        f"- Exported: {_when(exported_at)} ({_text(app_title)})",
         f"- Started: {_when(conversation.created_at)} · last active: "
         f"{_when(conversation.updated_at)}",
-        f"- Model: {', '.join(f'`{m}`' for m in models) if models else 'none answered'}",
-        f"- Messages: {len(shown)}, {branch}",
+        f"- Model: {', '.join(_code(m) for m in models) if models else 'none answered'}",
+        f"- Messages: {len(shown)}, {branch}; their text is as written, in its own Markdown",
     ]
     if tokens or cost:
         header.append(f"- Usage: {tokens:,} tokens · ${cost:.4f}")

@@ -11,6 +11,7 @@ not stop the same conversation exported twice at different times.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -76,22 +77,41 @@ def export_archive(owner_id: str, target: BinaryIO, exported_at: datetime) -> in
     return write_archive(_documents(owner_id, exported_at), exported_at, target)
 
 
-def read_upload(data: bytes, limits: Limits) -> list[dict]:
+def upload_name(filename: str | None) -> str | None:
+    """The uploaded file's name as an error shows it: its last path part, one line of
+    visible characters, at most 80 (None when there is nothing left to show)."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = " ".join(name.split())
+    if len(name) > 80:
+        name = name[:79] + "…"
+    return name or None
+
+
+def read_upload(data: bytes, limits: Limits, name: str | None = None) -> list[dict]:
     """Check an uploaded file (a conversation's JSON or an archive) and return its
     conversations, checked, their pictures re-encoded. Raises ImportRejected; touches no
-    table."""
+    table. ``name`` (the uploaded file's, see ``upload_name``) begins every error's
+    sentence, so the visitor knows which of their files it was ("bad.json: ...")."""
+    shown = name or "The file"
     if len(data) > limits.max_bytes:
         raise ImportRejected(
-            f"The file is {len(data) / 1048576:,.1f} MB; at most "
+            f"{shown} is {len(data) / 1048576:,.1f} MB; at most "
             f"{limits.max_bytes / 1048576:,.1f} MB can be imported.",
             status=413,
             kind="import_too_large",
         )
     if not data:
-        raise ImportRejected("The file is empty. Choose a .json or .zip file exported here.")
-    conversations = (
-        read_archive(data, limits) if is_archive(data) else [parse_document(data, limits=limits)]
-    )
+        raise ImportRejected(f"{shown} is empty. Choose a .json or .zip file exported here.")
+    if not is_archive(data):
+        conversations = [parse_document(data, shown, limits=limits)]
+    else:
+        try:
+            conversations = read_archive(data, limits)
+        except ImportRejected as rejected:
+            if name:
+                rejected.message = f"{name}: {rejected.message}"
+            raise
     reprocess(conversations, limits)
     return conversations
 
@@ -241,13 +261,16 @@ def _link(links: list[dict[str, Any]]) -> None:
         )
 
 
-def import_upload(owner_id: str, data: bytes, limits: Limits) -> list[tuple[str, str, int]]:
+def import_upload(
+    owner_id: str, data: bytes, limits: Limits, filename: str | None = None
+) -> list[tuple[str, str, int]]:
     """Import an uploaded file for the owner, all or nothing, and commit.
 
     Returns ``[(conversation id, title, message count)]`` in the file's order. Raises
-    ImportRejected (nothing stored) or a database error (rolled back, nothing stored).
+    ImportRejected (nothing stored; its sentence starts with ``filename`` when given) or
+    a database error (rolled back, nothing stored).
     """
-    conversations = read_upload(data, limits)
+    conversations = read_upload(data, limits, upload_name(filename))
     try:
         ids = store(owner_id, conversations)
         db.session.commit()

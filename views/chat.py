@@ -99,6 +99,7 @@ def render_chat(
         side=conversations.sidebar(conversation),
         undo=conversations.undoable(request.args.get("deleted")) if conversation is None else None,
         undo_seconds=conversations.undo_seconds(),
+        undo_left=conversations.undo_left,
         draft=draft,
         error=error,
         retry_target=retry_target,

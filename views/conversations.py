@@ -27,7 +27,7 @@ from flask import (
 from sqlalchemy.exc import SQLAlchemyError
 
 import session_store
-from models import TITLE_LENGTH, Conversation, Message, as_utc, clean_text, db, utcnow
+from models import Conversation, Message, as_utc, clean_title, db, utcnow
 from views import error_body, local_path, wants_json
 
 bp = Blueprint("conversations", __name__)
@@ -36,6 +36,7 @@ bp = Blueprint("conversations", __name__)
 # first page); "Show older conversations" fetches the next page.
 SIDEBAR_PAGE = 50
 TZ_COOKIE = "tz"
+PIN_VALUES = {"1": True, "true": True, "0": False, "false": False}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CURSOR_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -74,14 +75,7 @@ def validate_title(value: Any) -> str:
 
     Raises ValueError with the sentence the visitor reads.
     """
-    title = " ".join(clean_text(value if isinstance(value, str) else "").split())
-    if not title:
-        raise ValueError("A conversation needs a name: type at least one letter or digit.")
-    if len(title) > TITLE_LENGTH:
-        raise ValueError(
-            f"The name is {len(title):,} characters long; the limit is {TITLE_LENGTH}."
-        )
-    return title
+    return clean_title(value)
 
 
 @bp.post("/c/<conversation_id>/rename")
@@ -106,7 +100,10 @@ def pin(conversation_id: str):
     """Pin a conversation to the top of the sidebar (``pinned=1``) or unpin it (``pinned=0``)."""
     conversation = _owned_or_404(conversation_id)
     value = (request.get_json(silent=True) or {}) if request.is_json else request.form
-    wanted = str(value.get("pinned", "1")).lower() in ("1", "true", "yes", "on")
+    given = str(value.get("pinned", "")).lower()
+    if given not in PIN_VALUES:
+        return _refuse("bad_pinned", "pinned must be 1 (pin) or 0 (unpin).", 400, conversation)
+    wanted = PIN_VALUES[given]
     conversation.pinned_at = (conversation.pinned_at or utcnow()) if wanted else None
     db.session.commit()
     if wants_json():
@@ -159,9 +156,17 @@ def undoable(conversation_id: str | None) -> Conversation | None:
     conversation = Conversation.owned_even_deleted(session_store.owner_id(), conversation_id)
     if conversation is None or conversation.deleted_at is None:
         return None
-    if utcnow() - as_utc(conversation.deleted_at) > timedelta(seconds=undo_seconds()):
+    if undo_left(conversation) <= 0:
         return None
     return conversation
+
+
+def undo_left(conversation: Conversation) -> int:
+    """Whole seconds left to undo this conversation's deletion (0 when over)."""
+    if conversation.deleted_at is None:
+        return 0
+    gone_at = as_utc(conversation.deleted_at) + timedelta(seconds=undo_seconds())
+    return max(0, int((gone_at - utcnow()).total_seconds()))
 
 
 @bp.post("/c/<conversation_id>/restore")

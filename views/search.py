@@ -37,6 +37,39 @@ def hit_url(hit: search.Hit) -> str:
     )
 
 
+# Unicode's explicit direction controls (UAX #9): embeddings and overrides end with PDF,
+# isolates with PDI.
+_EMBEDDINGS = frozenset("\u202a\u202b\u202d\u202e")  # LRE RLE LRO RLO
+_ISOLATES = frozenset("\u2066\u2067\u2068")  # LRI RLI FSI
+PDF, PDI = "\u202c", "\u2069"
+
+
+def contained(text: str) -> str:
+    """The text with every direction control it opens closed at its end, and closers
+    that close nothing of its own dropped: a right-to-left override in one piece of a
+    snippet (or a title) reverses that piece only, never the highlighted word after it,
+    the next result or the page around it. The page also isolates each title and snippet
+    (``<bdi>``), so the stored text is never changed, only what is shown."""
+    out: list[str] = []
+    stack: list[str] = []
+    for char in text:
+        if char in _EMBEDDINGS:
+            stack.append(PDF)
+        elif char in _ISOLATES:
+            stack.append(PDI)
+        elif char == PDF:
+            if not stack or stack[-1] != PDF:
+                continue  # closes nothing here (or would cross an isolate)
+            stack.pop()
+        elif char == PDI:
+            if PDI not in stack:
+                continue
+            while stack.pop() != PDI:  # a PDI also ends the embeddings opened inside it
+                pass
+        out.append(char)
+    return "".join(out) + "".join(reversed(stack))
+
+
 def hit_json(hit: search.Hit) -> dict[str, Any]:
     """One hit as the JSON API answers it."""
     return {
@@ -104,5 +137,6 @@ def index():
         previous_url=url_for("search.index", q=query, page=page - 1) if page > 1 else None,
         error=error,
         hit_url=hit_url,
+        contained=contained,
         max_length=search.MAX_QUERY_LENGTH,
     ), status

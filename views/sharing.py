@@ -37,6 +37,7 @@ from models import (
     PairingCode,
     Share,
     SharePicture,
+    as_utc,
     db,
     move_owner,
     owner_holdings,
@@ -49,6 +50,9 @@ from views.attachments import IMAGE_CSP
 bp = Blueprint("sharing", __name__)
 
 PAIRING_LIFETIME = timedelta(minutes=10)
+# The share link just made (its id and the token, encrypted), so the page after the
+# redirect can show the address in a field with a Copy button; only its digest is stored.
+_SHARE_FIELD = "share_link"
 # The session remembers the pairing link just made (encrypted), so Settings can show it
 # and its QR code after the redirect; the database holds only the code's digest.
 _PAIRING_FIELD = "pairing_link"
@@ -74,8 +78,9 @@ def _done(message: str, target: str, body: dict[str, Any], status: int = 200):
 def create_share(conversation_id: str):
     """Publish a snapshot of the conversation's branch on screen.
 
-    JSON: ``{"url", "id"}`` (201). Form: 303 back to the conversation, the address in a
-    flash message: it is shown this once (only its digest is stored).
+    JSON: ``{"url", "id"}`` (201). Form: 303 to ``/shares/<id>``, which shows the address
+    in a read-only field with a Copy button (only its digest is stored; this session
+    keeps the address, encrypted, until another link is made).
     """
     conversation = Conversation.owned(session_store.owner_id(), conversation_id)
     if conversation is None:
@@ -85,13 +90,35 @@ def create_share(conversation_id: str):
     SharePicture.copy_for(share)  # the pictures, copied like the text: a snapshot
     db.session.commit()
     url = url_for("sharing.shared", token=token, _external=True)
-    return _done(
-        f"Read-only link made: {url} — copy it now; it is shown only this once. "
-        "Anyone with it can read this conversation as it is now; revoke it in Settings.",
-        url_for("chat.conversation", conversation_id=conversation.id),
-        {"url": url, "id": share.id},
-        201,
-    )
+    if wants_json():
+        return jsonify({"url": url, "id": share.id}), 201
+    session[_SHARE_FIELD] = {
+        "id": share.id,
+        "token": current_app.extensions["key_cipher"].encrypt(token),
+    }
+    return redirect(url_for("sharing.share_made", share_id=share.id), 303)
+
+
+@bp.get("/shares/<int:share_id>")
+def share_made(share_id: int):
+    """The link just made: its address in a read-only field with a Copy button (static/
+    js/share.js; without JavaScript the field selects itself for the system's Copy).
+
+    Only the session that made it sees the address, and only until it makes another
+    link; afterwards (or for a revoked link) the page says so. Owner only (404 else).
+    """
+    share = Share.owned(session_store.owner_id(), share_id)
+    if share is None:
+        abort(404)
+    made = session.get(_SHARE_FIELD) or {}
+    token = None
+    if made.get("id") == share.id and made.get("token"):
+        token = current_app.extensions["key_cipher"].decrypt(made["token"])
+    url = url_for("sharing.shared", token=token, _external=True) if token else None
+    response = make_response(render_template("share/made.html", share=share, url=url))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _shown_messages(share: Share) -> list[dict[str, Any]]:
@@ -124,12 +151,47 @@ def _picture_facts(token: str, pictures: list[SharePicture]) -> list[dict[str, A
     ]
 
 
+def live_share(token: str) -> Share | None:
+    """The share for a token while it opens: None when unknown, revoked, or its
+    conversation is deleted (within the Undo window too: Undo brings the link back)."""
+    share = Share.by_token(token)
+    if share is None:
+        return None
+    deleted = db.session.scalar(
+        db.select(Conversation.deleted_at).where(Conversation.id == share.conversation_id)
+    )
+    return None if deleted is not None else share
+
+
+def _share_gone() -> Response:
+    """404 for a link that opens nothing, worded for whoever holds it (a stranger too)."""
+    reason = (
+        "This link does not open a conversation: whoever shared it has revoked it or "
+        "deleted the conversation, or the address was not copied whole."
+    )
+    advice = "Ask the person who sent it for a new link."
+    if wants_json():
+        response = jsonify({"error": {"kind": "share_gone", "message": f"{reason} {advice}"}})
+    else:
+        response = make_response(
+            render_template(
+                "share/pair_gone.html",
+                title="This shared link does not open",
+                reason=reason,
+                advice=advice,
+            )
+        )
+    response.status_code = 404
+    response.vary.add("Accept")
+    return _no_trace(response)
+
+
 @bp.get("/s/<token>")
 def shared(token: str):
     """Show a shared snapshot to anyone with the link: no controls, no owner, not indexed."""
-    share = Share.by_token(token)
+    share = live_share(token)
     if share is None:
-        abort(404)
+        return _share_gone()
     pictures = SharePicture.of_share(share.id)
     if wants_json():
         messages = [
@@ -139,7 +201,7 @@ def shared(token: str):
         response = jsonify(
             {
                 "title": share.title,
-                "created_at": share.created_at.isoformat(),
+                "created_at": as_utc(share.created_at).isoformat(),
                 "messages": messages,
             }
         )
@@ -159,7 +221,7 @@ def shared(token: str):
 def _shared_image(token: str, number: int, *, thumbnail: bool) -> Response:
     """A picture of a live share, with an image's strict headers and the share's
     no-store: once the link is revoked, no cache still holds it."""
-    share = Share.by_token(token)
+    share = live_share(token)
     picture = SharePicture.find(share.id, number, thumbnail=thumbnail) if share else None
     if picture is None:
         abort(404)
@@ -199,6 +261,8 @@ def revoke_share(share_id: int):
     title = share.title
     db.session.delete(share)
     db.session.commit()
+    if (session.get(_SHARE_FIELD) or {}).get("id") == share_id:
+        session.pop(_SHARE_FIELD, None)
     return _done(
         f"The link to “{title}” is revoked: it no longer opens.",
         url_for("settings.index") + "#shares",

@@ -149,7 +149,7 @@ def import_conversations():
         )
     data = upload.stream.read(limits.max_bytes + 1)
     try:
-        imported = transfer.import_upload(session_store.owner_id(), data, limits)
+        imported = transfer.import_upload(session_store.owner_id(), data, limits, upload.filename)
     except transfer.ImportRejected as rejected:
         return _refused(rejected)
     ids = [conversation_id for conversation_id, _, _ in imported]

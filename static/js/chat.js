@@ -711,7 +711,12 @@
     var editing = from.matches("form.edit-form");
     if (!editing && !from.matches("form.regenerate")) return;
     event.preventDefault();
-    if (form.dataset.sending === "1") return;
+    if (form.dataset.sending === "1") {
+      var busy = "Wait for the answer that is arriving (or press Stop), then send this.";
+      if (editing) editError(from, busy);
+      else announce(busy, true);
+      return;
+    }
     var item = from.closest("li.msg");
     if (!item || !list.contains(item)) return;
     var text = null;

@@ -133,7 +133,11 @@
         link.href = body.next_url;
         link.removeAttribute("aria-busy");
       } else {
+        // The button goes: the keyboard lands on the first conversation it brought.
+        var first = items.length ? items[0].querySelector("a.conv-link") : null;
+        var hadFocus = more.contains(document.activeElement);
         more.remove();
+        if (first && hadFocus) first.focus();
       }
       announce(body.count + " older conversation" + (body.count === 1 ? "" : "s") + " shown.");
     }).catch(function () {
@@ -171,6 +175,10 @@
     document.querySelectorAll("#conv-" + id + " .conv-title").forEach(function (span) {
       span.textContent = title;
     });
+    document.querySelectorAll("#conv-" + id + " .item-menu > summary .visually-hidden")
+      .forEach(function (label) {
+        label.textContent = "Actions for " + title;
+      });
     document.querySelectorAll('form.rename-form[data-conversation="' + id + '"] input[name="title"]')
       .forEach(function (input) {
         input.value = title;
@@ -201,7 +209,10 @@
       fieldError(formEl, "");
       showTitle(id, body.title);
       var menu = formEl.closest("details");
-      if (menu) menu.open = false;
+      if (menu) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
       announce("Renamed to " + body.title + ".");
     }, function (error) {
       fieldError(formEl, error.message);
@@ -278,6 +289,9 @@
     undo.addEventListener("click", function () {
       undo.disabled = true;
       post(body.undo_url).then(function () {
+        if (place.group && !place.group.isConnected && place.holder) {
+          place.holder.insertBefore(place.group, place.groupNext && place.groupNext.parentNode === place.holder ? place.groupNext : null);
+        }
         if (item && place.parent && place.parent.isConnected) {
           place.parent.insertBefore(item, place.next && place.next.parentNode === place.parent ? place.next : null);
         } else if (item && groupsHolder) {
@@ -332,7 +346,14 @@
       }
       var item = document.getElementById("conv-" + id);
       var place = item ? { parent: item.parentNode, next: item.nextSibling } : {};
+      var group = item ? item.closest(".conv-group") : null;
       if (item) item.remove();
+      if (group && !group.querySelector("li")) {
+        place.group = group;
+        place.groupNext = group.nextSibling;
+        place.holder = group.parentNode;
+        group.remove();
+      }
       announce("Deleted “" + body.title + "”.");
       showUndo(item, place, body);
     }, function (error) {
@@ -347,5 +368,28 @@
       event.preventDefault();
       askToDelete(link);
     });
+  }
+
+  // ------------------------------------------------------------ menus
+  // A click anywhere else closes an open menu (Escape does too, above).
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.item-menu[open], details.conv-actions[open]")
+      .forEach(function (menu) {
+        if (!menu.contains(event.target)) menu.open = false;
+      });
+  });
+
+  // ------------------------------------------------------------ Undo's few seconds
+  // The notice on the page a Delete led to says when Undo is over, instead of offering
+  // a button that can only answer "too late".
+  var notice = document.querySelector(".undo-notice[data-seconds]");
+  if (notice) {
+    window.setTimeout(function () {
+      if (!notice.isConnected) return;
+      notice.textContent = "";
+      var done = document.createElement("span");
+      done.textContent = "The conversation has been deleted for good.";
+      notice.appendChild(done);
+    }, Math.max(0, parseInt(notice.getAttribute("data-seconds"), 10) || 0) * 1000);
   }
 })();

@@ -119,11 +119,17 @@ def test_regenerate_keeps_every_answer_as_a_version(talk, fake, each_db_app):
     visitor.post(f"/c/{cid}/m/{ids_of(each_db_app, cid)['A2 second try']}/regenerate", {})
     page = page_of(visitor, cid)
     assert shown(page)[-1] == "A2 third try" and versions(page) == ["3 / 3"]
-    # ‹ goes to 2 / 3 and › wraps around to 1 / 3.
+    # ‹ goes to 2 / 3; at the last version › is off, at the first ‹ is.
+    assert re.search(r'aria-label="Next version of this answer" disabled', page)
     previous = re.search(r'name="message_id" value="(\d+)">\s*<button[^>]*Previous version', page)
     visitor.post(f"/c/{cid}/versions", {"message_id": previous.group(1)})
     page = page_of(visitor, cid)
     assert shown(page)[-1] == "A2 second try" and versions(page) == ["2 / 3"]
+    assert "disabled" not in re.search(r'<div class="versions".*?</div>', page, re.S).group(0)
+    visitor.post(f"/c/{cid}/versions", {"message_id": str(ids["A2"])})
+    page = page_of(visitor, cid)
+    assert versions(page) == ["1 / 3"]
+    assert re.search(r'aria-label="Previous version of this answer" disabled', page)
 
 
 def test_edit_and_regenerate_answer_json_and_streams(talk, fake, each_db_app):

@@ -65,6 +65,8 @@ def test_rename_in_place_and_by_json(owner, fake):
         ("", "needs a name"),
         (" \t\n ", "needs a name"),
         ("\x00", "needs a name"),
+        ("\u200b\u200b", "needs a name"),  # zero-width spaces: nothing to see
+        ("\u202e\u2066", "needs a name"),  # direction controls alone
         ("x" * 121, "limit is 120"),
     ],
 )
@@ -273,3 +275,27 @@ def test_a_conversation_deleted_for_good_while_answering_costs_no_error(owner, f
     body = response.get_json()
     assert body["reply"] == "Check the hoses." and body["reply_id"] is None
     assert rows(each_db_app, "message", conversation_id=cid) == 0
+
+
+def test_control_characters_leave_a_name(owner, fake):
+    cid = start(owner, fake, "Brake squeal")
+    owner.post(f"/c/{cid}/rename", {"title": "\x07Front\x1b brakes\u200b 👨\u200d🔧"})
+    assert "<h1>Front brakes 👨\u200d🔧</h1>" in owner.get(f"/c/{cid}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["", "2", "yes", "pin"])
+def test_pin_takes_one_or_zero(owner, fake, value):
+    cid = start(owner, fake, "Oil")
+    response = owner.client.post(
+        f"/c/{cid}/pin",
+        json={"pinned": value},
+        headers={"X-CSRFToken": csrf_token(owner.client), "Accept": "application/json"},
+    )
+    assert response.status_code == 400 and response.get_json()["error"]["kind"] == "bad_pinned"
+    assert groups(owner.get("/").get_data(as_text=True)) == ["Today"]
+
+
+def test_private_pages_are_not_kept_by_any_cache(owner, fake):
+    cid = start(owner, fake, "Coolant leak")
+    for path in ("/", f"/c/{cid}", "/settings", "/search?q=coolant", "/conversations"):
+        assert owner.get(path).headers["Cache-Control"] == "no-store", path

@@ -460,7 +460,7 @@ BAD_FILES = [
     pytest.param(
         b"\xff\xfe{\x00", 400, "is not UTF-8 text (byte 0xff at offset 0)", None, id="not-utf8"
     ),
-    pytest.param(b"", 400, "The file is empty", None, id="empty"),
+    pytest.param(b"", 400, "export.json is empty", None, id="empty"),
     pytest.param(b"[1, 2]", 400, "holds a list, not a conversation export", None, id="a-list"),
     pytest.param(
         json.dumps({**VALID, "format": "chatgpt"}).encode(),
@@ -486,7 +486,7 @@ BAD_FILES = [
     pytest.param(
         json.dumps({k: v for k, v in VALID.items() if k != "conversation"}).encode(),
         400,
-        "The file: the document “conversation” is missing.",
+        "export.json: the document “conversation” is missing.",
         None,
         id="no-conversation",
     ),
@@ -1066,3 +1066,139 @@ def test_import_uses_the_servers_picture_limits(each_db_app, seer):
     assert reply.status_code == 201
     (copy_id,) = reply.get_json()["imported"]
     assert [p[5:7] for p in pictures_of(each_db_app, copy_id)] == [(64, 48), (100, 75)]
+
+
+# ---------------------------------------------------------------- new user's findings
+
+
+FAR_FUTURE = "9999-12-31T23:59:59+00:00"
+
+
+def _in_days(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "where"),
+    [
+        (lambda d: d["conversation"].update(created_at=FAR_FUTURE), "conversation.created_at", ""),
+        (lambda d: d["conversation"].update(updated_at=_in_days(2)), "conversation.updated_at", ""),
+        (lambda d: d["conversation"].update(pinned_at=FAR_FUTURE), "conversation.pinned_at", ""),
+        (
+            lambda d: d["conversation"]["messages"][1].update(created_at=FAR_FUTURE),
+            "conversation.messages[1].created_at",
+            "(message 2)",
+        ),
+        (
+            lambda d: d["conversation"]["messages"][0].update(created_at="0001-01-01T00:00:00+05:00"),
+            "conversation.messages[0].created_at",
+            "(message 1)",
+        ),
+        (
+            lambda d: d["conversation"].update(created_at="1999-12-31T23:59:59+00:00"),
+            "conversation.created_at",
+            "",
+        ),
+        (lambda d: d.update(exported_at="9999-12-31T23:59:59-05:00"), "exported_at", ""),
+    ],
+)
+def test_a_time_out_of_range_is_refused_naming_field_and_message(
+    each_db_app, each_db_visitor, change, field, where
+):
+    owner_of(each_db_app, each_db_visitor)
+    before = counts(each_db_app)
+    doc = document()
+    change(doc)
+    reply = upload(each_db_visitor, json.dumps(doc).encode(), "bad.json", json_reply=True)
+    assert reply.status_code == 400, reply.get_data(as_text=True)
+    error = reply.get_json()["error"]
+    assert error["field"] == field
+    assert field in error["message"] and where in error["message"]
+    assert "future" in error["message"] or "before 2000-01-01" in error["message"]
+    assert counts(each_db_app) == before
+
+
+def test_a_time_within_a_day_ahead_and_a_reply_older_than_its_question_import(
+    each_db_app, each_db_visitor
+):
+    owner_of(each_db_app, each_db_visitor)
+    doc = document(updated_at=_in_days(0))  # a clock a little ahead is fine
+    doc["conversation"]["messages"][1]["created_at"] = "2024-12-31T10:00:00+00:00"
+    reply = upload(each_db_visitor, json.dumps(doc).encode(), json_reply=True)
+    assert reply.status_code == 201, reply.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("title", ["\u200b", "\x07\x1b", "\u202e\u200b\u2060", " \u200b \t"])
+def test_an_invisible_imported_title_is_refused(each_db_app, each_db_visitor, title):
+    owner_of(each_db_app, each_db_visitor)
+    before = counts(each_db_app)
+    reply = upload(each_db_visitor, json.dumps(document(title=title)).encode(), json_reply=True)
+    assert reply.status_code == 400, reply.get_data(as_text=True)
+    error = reply.get_json()["error"]
+    assert error["field"] == "conversation.title"
+    assert "needs a name" in error["message"]
+    assert counts(each_db_app) == before
+
+
+def test_control_characters_do_not_survive_in_an_imported_title(each_db_app, each_db_visitor):
+    from models import Conversation, db
+
+    owner_of(each_db_app, each_db_visitor)
+    title = "Oil\x07 \x1b[31mchange\u200b 👨\u200d🔧"
+    reply = upload(each_db_visitor, json.dumps(document(title=title)).encode(), json_reply=True)
+    assert reply.status_code == 201, reply.get_data(as_text=True)
+    with each_db_app.app_context():
+        stored = db.session.get(Conversation, reply.get_json()["imported"][0]).title
+    assert stored == "Oil [31mchange 👨\u200d🔧"
+
+
+def test_a_refused_file_on_the_form_is_named_focused_and_in_view(each_db_app, each_db_visitor):
+    owner_of(each_db_app, each_db_visitor)
+    response = upload(each_db_visitor, b"{not json", "bad.json")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    error = re.search(r'<p class="form-error" id="import-file-error" role="alert">([^<]+)</p>', page)
+    assert error and error.group(1).startswith("bad.json is not valid JSON"), error
+    field = re.search(r'<input type="file" id="import-file"[^>]*>', page).group(0)
+    assert "autofocus" in field and "import-file-error" in field
+    # The answer's address ends in #transfer: the browser scrolls to the form.
+    assert 'action="/conversations/import#transfer"' in page
+    # A file in an archive: the archive's name, then the member's.
+    reply = upload(each_db_visitor, zipped({"x.json": "{}"}), "all.zip", json_reply=True)
+    assert reply.get_json()["error"]["message"].startswith("all.zip: ")
+    # Without an error the field does not grab the focus.
+    settings = each_db_visitor.get("/settings").get_data(as_text=True)
+    assert "autofocus" not in re.search(r'<input type="file"[^>]*>', settings).group(0)
+
+
+def test_markdown_escapes_names_but_keeps_message_markdown(each_db_app, each_db_visitor):
+    from models import Conversation, Message, db
+
+    owner = owner_of(each_db_app, each_db_visitor)[0]
+    title = "[click](javascript:alert(1)) ![img](http://evil/x.png) <a href=x> #5 *b* _i_ `c`"
+    with each_db_app.app_context():
+        conversation = Conversation(owner_id=owner, title=title)
+        db.session.add(conversation)
+        db.session.flush()
+        db.session.add(Message(conversation_id=conversation.id, role="user", content="**Bold** q"))
+        db.session.add(
+            Message(
+                conversation_id=conversation.id,
+                role="assistant",
+                content="[ok](https://example.com)",
+                model="evil`](javascript:x)<b>",
+                tool_calls=[{"name": "<img src=x>[t](javascript:y)"}],
+            )
+        )
+        db.session.commit()
+        cid = conversation.id
+    text = each_db_visitor.get(f"/c/{cid}/export.md").get_data(as_text=True)
+    heading = text.splitlines()[0]
+    assert heading == (
+        r"# \[click\]\(javascript:alert\(1\)\) \!\[img\]\(http://evil/x.png\) \<a href=x\> "
+        r"\#5 \*b\* \_i\_ \`c\`"
+    )
+    assert "``evil`](javascript:x)<b>``" in text  # a code span: never a link or a tag
+    assert r"*Tools used: \<img src=x\>\[t\]\(javascript:y\).*" in text
+    assert "**Bold** q" in text and "[ok](https://example.com)" in text
+    assert "their text is as written, in its own Markdown" in text

@@ -133,7 +133,8 @@ def test_without_javascript_edit_regenerate_and_versions_are_forms(open_page, li
     fake.queue(Reply("Rotors, maybe."))
     page.locator("form.regenerate button").click()
     expect(page.locator("#messages > li.msg-assistant .version-count")).to_have_text("2 / 2")
-    page.get_by_role("button", name="Next version of this answer").click()
+    expect(page.get_by_role("button", name="Next version of this answer")).to_be_disabled()
+    page.get_by_role("button", name="Previous version of this answer").click()
     expect(page.locator("#messages > li.msg-assistant .version-count")).to_have_text("1 / 2")
     assert texts(page)[-1] == "Stop and inspect."
     page.get_by_role("button", name="Previous version of this question").click()
@@ -153,13 +154,16 @@ def test_rename_in_place_and_delete_with_undo(open_page, live_server, fake, view
 
     # Rename the conversation on screen from the sidebar: no reload, header follows.
     open_drawer_on_phone(page, viewport)
-    item = page.locator(".conv-item", has_text="Tire pressure")
+    item_id = page.locator(".conv-item", has_text="Tire pressure").get_attribute("id")
+    item = page.locator(f"#{item_id}")  # by id: its text changes with the rename
     item.locator("details.item-menu > summary").click()
     shot(page, f"item-menu-{name}")
     item.locator("input[name=title]").fill("Front tires 32 psi")
     item.locator("button:has-text('Rename')").click()
     expect(page.locator(".chat-header h1")).to_have_text("Front tires 32 psi")
     expect(item.locator(".conv-title")).to_have_text("Front tires 32 psi")
+    expect(item.locator("summary .visually-hidden")).to_have_text("Actions for Front tires 32 psi")
+    expect(item.locator("details.item-menu > summary")).to_be_focused()
     assert page.title().startswith("Front tires 32 psi")
 
     # An empty name is refused in place; the old one stays.
