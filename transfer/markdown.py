@@ -39,7 +39,8 @@ from states import MessageStatus, Role
 
 # Markdown's inline specials, and HTML's: backslash-escaped (CommonMark lets any ASCII
 # punctuation be), "&" as an entity so "&lt;" in a title stays those four characters.
-_SPECIALS = re.compile(r"([\\`*_\[\](){}<>#!|~$])")
+# An underscore inside a word ("decode_vin") cannot start emphasis, so it stays as is.
+_SPECIALS = re.compile(r"([\\`*\[\](){}<>#!|~$]|(?<![^\W_])_|_(?![^\W_]))")
 
 
 def _text(value: Any) -> str:

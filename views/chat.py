@@ -30,6 +30,7 @@ from chat import ask, context, failures, intake, stream
 from chat.failures import TurnError
 from chat.turn import PENDING, PreparedTurn, TurnResult
 from models import Attachment, Conversation, Message, db
+from offload import run_off_loop
 from rendering import StreamPreview
 from security import chat_limits, rate_limited
 from states import FailureKind, MessageStatus, Role
@@ -241,7 +242,8 @@ def _pictures() -> list[images.ProcessedImage]:
         raw = upload.stream.read(config["MAX_IMAGE_BYTES"] + 1)
         try:
             pictures.append(
-                images.process_image(
+                run_off_loop(
+                    images.process_image,
                     raw,
                     upload.filename or "",
                     max_bytes=config["MAX_IMAGE_BYTES"],

@@ -338,3 +338,28 @@ def test_searching_is_rate_limited(make_app, fake):
     assert body["error"]["kind"] == "rate_limited"
     # Another visitor (another session, same address) has a count of their own.
     assert Visitor(app.test_client()).get("/search?q=engine").status_code == 200
+
+
+def test_direction_controls_stay_inside_their_own_snippet_and_title(
+    each_db_app, each_db_visitor, owner
+):
+    add_conversation(each_db_app, owner, "Title \u202eesrever", "Bearing \u202enoise here rumble")
+    add_conversation(each_db_app, owner, "Other \u2067open", "Bearing plain \u2069\u202c text")
+    page = each_db_visitor.get("/search?q=bearing").get_data(as_text=True)
+    results = re.findall(r'<li class="result">.*?</li>', page, re.S)
+    assert len(results) == 2
+    for result in results:
+        title = re.search(r'<span class="result-title" dir="auto">(.*?)</span>', result, re.S)
+        snippet = re.search(r'<p class="result-snippet" dir="auto">(.*?)</p>', result, re.S)
+        for part in (title.group(1), snippet.group(1)):
+            assert part.startswith("<bdi>") and part.endswith("</bdi>"), part
+            # Every segment closes what it opens; no stray closer reaches outside.
+            for segment in re.split(r"</?(?:bdi|mark)>", part):
+                assert segment.count("\u202e") == segment.count("\u202c")
+                assert segment.count("\u2067") == segment.count("\u2069")
+    assert "Bearing\u202c" not in page  # the highlighted word is not inside the override
+    assert "\u202enoise here rumble\u202c" in page
+    assert "Title \u202eesrever\u202c" in page and "Other \u2067open\u2069" in page
+    # The tab's title isolates the query too.
+    q = each_db_visitor.get("/search?q=%E2%80%AEbearing").get_data(as_text=True)
+    assert "<title>\u2068\u202ebearing\u202c\u2069 · Search" in q

@@ -35,11 +35,14 @@ def share(visitor: Visitor, cid: str) -> str:
     """Share a conversation with the form, as a visitor would; return the link's path."""
     response = visitor.post(f"/c/{cid}/share", source=f"/c/{cid}")
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/c/{cid}"
-    page = visitor.get(f"/c/{cid}").get_data(as_text=True)
-    match = LINK.search(page)
-    assert match, "the new link is shown after the redirect"
+    assert re.fullmatch(r"/shares/\d+", response.headers["Location"])
+    page = visitor.get(response.headers["Location"]).get_data(as_text=True)
+    field = re.search(r'<input type="text" id="share-url"[^>]*>', page)
+    assert field, "the new link is shown after the redirect, in a field"
+    match = LINK.search(field.group(0))
+    assert match and "readonly" in field.group(0)
     assert "shown only this once" in page
+    assert f'href="/c/{cid}"' in page
     return match.group(1)
 
 
@@ -491,3 +494,58 @@ def test_migration_0011_up_and_down_keeps_shares_and_pictures(blank_database, tm
         upgrade(directory=migrations, revision="0011")
         assert "share_picture" in set(sa.inspect(db.engine).get_table_names())
         db.engine.dispose()
+
+
+def test_the_new_link_is_in_a_read_only_field_with_a_copy_button(each_db_app, owner, fake):
+    cid = conversation_id_from(owner.send("What does P0420 mean?"))
+    response = owner.post(f"/c/{cid}/share", source=f"/c/{cid}")
+    made = response.headers["Location"]
+    page = owner.get(made).get_data(as_text=True)
+    assert 'id="share-copy" data-copy="share-url" hidden' in page  # shown by the script
+    assert "/static/js/share.js" in page and 'role="status"' in page
+    assert 'class="flash' not in page  # no longer a long line of text in a notice
+    # Nobody else sees the page; another link made later takes its place.
+    stranger = Visitor(each_db_app.test_client())
+    assert stranger.get(made).status_code == 404
+    owner.post(f"/c/{cid}/share", source=f"/c/{cid}")
+    later = owner.get(made).get_data(as_text=True)
+    assert not LINK.search(later) and "no longer shown" in later
+
+
+def test_share_json_time_has_its_utc_offset(each_db_app, owner, fake):
+    cid = conversation_id_from(owner.send("What does P0420 mean?"))
+    path = share(owner, cid)
+    body = each_db_app.test_client().get(path, headers={"Accept": "application/json"}).get_json()
+    assert body["created_at"].endswith("+00:00"), body["created_at"]
+
+
+def test_a_dead_link_is_worded_for_a_stranger(each_db_app, owner, fake):
+    stranger = each_db_app.test_client()
+    for path in ("/s/" + "x" * 43, "/s/nope"):
+        page = stranger.get(path)
+        assert page.status_code == 404
+        text = page.get_data(as_text=True)
+        assert "not yours" not in text and "revoked" in text
+        assert page.headers["X-Robots-Tag"] == "noindex, nofollow"
+        body = stranger.get(path, headers={"Accept": "application/json"})
+        assert body.status_code == 404 and "not yours" not in body.get_json()["error"]["message"]
+
+
+def test_a_deleted_conversations_link_is_404_at_once_and_undo_restores_it(
+    each_db_app, owner, fake
+):
+    from models import Conversation, db, utcnow
+
+    cid = conversation_id_from(owner.send("What does P0420 mean?"))
+    path = share(owner, cid)
+    anyone = each_db_app.test_client()
+    assert anyone.get(path).status_code == 200
+    with each_db_app.app_context():
+        db.session.get(Conversation, cid).deleted_at = utcnow()
+        db.session.commit()
+    assert anyone.get(path).status_code == 404
+    assert anyone.get(path, headers={"Accept": "application/json"}).status_code == 404
+    with each_db_app.app_context():
+        db.session.get(Conversation, cid).deleted_at = None  # what Undo does
+        db.session.commit()
+    assert anyone.get(path).status_code == 200

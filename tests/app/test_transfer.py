@@ -568,7 +568,7 @@ BAD_FILES = [
     pytest.param(
         json.dumps(document(title="   ")).encode(),
         400,
-        "conversation.title is only spaces",
+        "conversation.title: A conversation needs a name",
         "conversation.title",
         id="blank-title",
     ),

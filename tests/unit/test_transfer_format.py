@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 
 from states import FailureKind, MessageStatus, Role
 from transfer import (
+    dumps,
     ImportRejected,
     Limits,
     document_of,
@@ -429,3 +430,25 @@ def test_markdown_names_pictures_without_their_data():
     text = markdown_of(CONVERSATION, [question], WHEN, "Automotive Chat Assistant")
     assert "Look at this\n\n[Picture: tire.jpg, 1200×900]\n" in text
     assert "secret" not in text and "base64" not in text
+
+
+@pytest.mark.parametrize(
+    "value", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", "1970-01-01T00:00:00Z"]
+)
+def test_times_out_of_range_are_refused_without_crashing(value):
+    doc = json.loads(dumps(document_of(CONVERSATION, MESSAGES, WHEN)))
+    doc["conversation"]["messages"][2]["created_at"] = value
+    with pytest.raises(ImportRejected) as refused:
+        parse_document(json.dumps(doc).encode(), "bad.json")
+    assert refused.value.where == "conversation.messages[2].created_at"
+    assert refused.value.message.startswith("bad.json: conversation.messages[2].created_at (message 3)")
+
+
+def test_markdown_escapes_the_title_model_and_file_names():
+    conversation = SimpleNamespace(**{**vars(CONVERSATION), "title": "<b>x</b> [a](javascript:1)"})
+    picture = SimpleNamespace(filename="![i](http://e/x.png).jpg", width=1, height=1, position=0)
+    question = row(1, content="**kept**", attachments=[picture])
+    text = markdown_of(conversation, [question], WHEN, "Automotive Chat Assistant")
+    assert text.startswith(r"# \<b\>x\</b\> \[a\]\(javascript:1\)" + "\n")
+    assert r"[Picture: \!\[i\]\(http://e/x.png\).jpg, 1×1]" in text
+    assert "**kept**" in text

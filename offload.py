@@ -1,0 +1,31 @@
+"""CPU-heavy work (decoding and re-encoding pictures) off the gevent loop.
+
+Under Gunicorn's gevent worker every request of a worker shares one OS thread: a photo
+taking 300 ms to re-encode would stall every reply streaming through that worker for as
+long. Pillow releases the GIL while it decodes, scales and encodes, so the work runs on
+gevent's pool of real threads and the loop keeps serving. Without gevent (a test client, a
+threaded server) it simply runs where it is called.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def _gevent_patched() -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("threading")
+
+
+def run_off_loop(work: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Return ``work(*args, **kwargs)``, computed on a real thread when gevent runs the
+    process; its exceptions are raised here as they would be by a direct call."""
+    if not _gevent_patched():
+        return work(*args, **kwargs)
+    import gevent
+
+    return gevent.get_hub().threadpool.apply(work, args, kwargs)
