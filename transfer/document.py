@@ -437,9 +437,7 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
 
 
-def parse_time(
-    value: Any, path: tuple, where: str, now: datetime | None = None
-) -> datetime | None:
+def parse_time(value: Any, path: tuple, where: str, now: datetime | None = None) -> datetime | None:
     """An ISO 8601 time with its UTC offset, as aware UTC (None stays None).
 
     Refused: no offset, before 2000-01-01, or later than ``now`` (default: the clock)
@@ -461,16 +459,16 @@ def parse_time(
     try:
         moment = moment.astimezone(UTC)
     except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
-        moment = (EARLIEST - FUTURE_SLACK) if moment.year < 2000 else datetime.max.replace(tzinfo=UTC)
+        moment = (
+            (EARLIEST - FUTURE_SLACK) if moment.year < 2000 else datetime.max.replace(tzinfo=UTC)
+        )
     if moment < EARLIEST:
         raise _reject(
             where, path, f"{_shown(value)} is before 2000-01-01; no export holds such a time"
         )
     latest = (now or datetime.now(UTC)) + FUTURE_SLACK
     if moment > latest:
-        raise _reject(
-            where, path, f"{_shown(value)} is in the future; no export holds such a time"
-        )
+        raise _reject(where, path, f"{_shown(value)} is in the future; no export holds such a time")
     return moment
 
 

@@ -36,11 +36,11 @@ from typing import Any
 from chat import failures
 from states import MessageStatus, Role
 
-
 # Markdown's inline specials, and HTML's: backslash-escaped (CommonMark lets any ASCII
 # punctuation be), "&" as an entity so "&lt;" in a title stays those four characters.
+# Parentheses stay: with "[" and "]" escaped, no "(...)" can become a link's target.
 # An underscore inside a word ("decode_vin") cannot start emphasis, so it stays as is.
-_SPECIALS = re.compile(r"([\\`*\[\](){}<>#!|~$]|(?<![^\W_])_|_(?![^\W_]))")
+_SPECIALS = re.compile(r"([\\`*\[\]<>#!|~]|(?<![^\W_])_|_(?![^\W_]))")
 
 
 def _text(value: Any) -> str:

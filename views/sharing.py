@@ -171,7 +171,7 @@ def _share_gone() -> Response:
     )
     advice = "Ask the person who sent it for a new link."
     if wants_json():
-        response = jsonify({"error": {"kind": "share_gone", "message": f"{reason} {advice}"}})
+        response = jsonify({"error": {"kind": "not_found", "message": f"{reason} {advice}"}})
     else:
         response = make_response(
             render_template(

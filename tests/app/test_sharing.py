@@ -531,9 +531,7 @@ def test_a_dead_link_is_worded_for_a_stranger(each_db_app, owner, fake):
         assert body.status_code == 404 and "not yours" not in body.get_json()["error"]["message"]
 
 
-def test_a_deleted_conversations_link_is_404_at_once_and_undo_restores_it(
-    each_db_app, owner, fake
-):
+def test_a_deleted_conversations_link_is_404_at_once_and_undo_restores_it(each_db_app, owner, fake):
     from models import Conversation, db, utcnow
 
     cid = conversation_id_from(owner.send("What does P0420 mean?"))

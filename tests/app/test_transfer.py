@@ -1090,7 +1090,9 @@ def _in_days(days: int) -> str:
             "(message 2)",
         ),
         (
-            lambda d: d["conversation"]["messages"][0].update(created_at="0001-01-01T00:00:00+05:00"),
+            lambda d: d["conversation"]["messages"][0].update(
+                created_at="0001-01-01T00:00:00+05:00"
+            ),
             "conversation.messages[0].created_at",
             "(message 1)",
         ),
@@ -1157,7 +1159,9 @@ def test_a_refused_file_on_the_form_is_named_focused_and_in_view(each_db_app, ea
     response = upload(each_db_visitor, b"{not json", "bad.json")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    error = re.search(r'<p class="form-error" id="import-file-error" role="alert">([^<]+)</p>', page)
+    error = re.search(
+        r'<p class="form-error" id="import-file-error" role="alert">([^<]+)</p>', page
+    )
     assert error and error.group(1).startswith("bad.json is not valid JSON"), error
     field = re.search(r'<input type="file" id="import-file"[^>]*>', page).group(0)
     assert "autofocus" in field and "import-file-error" in field
@@ -1195,10 +1199,10 @@ def test_markdown_escapes_names_but_keeps_message_markdown(each_db_app, each_db_
     text = each_db_visitor.get(f"/c/{cid}/export.md").get_data(as_text=True)
     heading = text.splitlines()[0]
     assert heading == (
-        r"# \[click\]\(javascript:alert\(1\)\) \!\[img\]\(http://evil/x.png\) \<a href=x\> "
+        r"# \[click\](javascript:alert(1)) \!\[img\](http://evil/x.png) \<a href=x\> "
         r"\#5 \*b\* \_i\_ \`c\`"
     )
     assert "``evil`](javascript:x)<b>``" in text  # a code span: never a link or a tag
-    assert r"*Tools used: \<img src=x\>\[t\]\(javascript:y\).*" in text
+    assert r"*Tools used: \<img src=x\>\[t\](javascript:y).*" in text
     assert "**Bold** q" in text and "[ok](https://example.com)" in text
     assert "their text is as written, in its own Markdown" in text

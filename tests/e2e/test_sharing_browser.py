@@ -70,10 +70,29 @@ def test_share_from_the_menu_read_it_elsewhere_and_revoke_it(
 
     owner.click("#conv-actions summary")
     owner.click("text=Share a read-only link")
-    flash = owner.locator(".flash", has_text="Read-only link made")
-    expect(flash).to_be_visible()
-    link = re.search(r"https?://\S+/s/[A-Za-z0-9_-]{43}", flash.inner_text()).group(0)
-    assert owner.url.endswith(conversation)
+    expect(owner.locator("h1", has_text="Read-only link made")).to_be_visible()
+    field = owner.locator("#share-url")
+    expect(field).to_be_visible()
+    link = field.input_value()
+    assert re.fullmatch(r"https?://\S+/s/[A-Za-z0-9_-]{43}", link)
+    assert field.get_attribute("readonly") is not None
+    box = field.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+    copy = owner.locator("#share-copy")
+    if js:  # the Copy button is the script's; without it the field selects itself
+        expect(copy).to_be_visible()
+        field.focus()
+        assert owner.evaluate(
+            "() => { const f = document.getElementById('share-url');"
+            " return f.selectionStart === 0 && f.selectionEnd === f.value.length; }"
+        )
+        copy.click()
+        expect(owner.locator("#share-copy-status")).not_to_be_empty()
+    else:
+        expect(copy).to_be_hidden()
+    expect(
+        owner.locator(f'a[href$="{conversation}"]', has_text="Back to the conversation")
+    ).to_be_visible()
     assert horizontal_overflow(owner) == 0
     shot(owner, "share-made", viewport, scheme, full=False)
 
@@ -182,8 +201,7 @@ def test_a_shared_photo_shows_to_a_stranger_and_goes_with_the_link(
     expect(owner.locator(".msg-user img")).to_have_count(1)
     owner.click("#conv-actions summary")
     owner.click("text=Share a read-only link")
-    flash = owner.locator(".flash", has_text="Read-only link made")
-    link = re.search(r"https?://\S+/s/[A-Za-z0-9_-]{43}", flash.inner_text()).group(0)
+    link = owner.locator("#share-url").input_value()
 
     reader = open_page(DESKTOP, "light", js=True)
     assert reader.goto(link).status == 200

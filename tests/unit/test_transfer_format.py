@@ -14,11 +14,11 @@ from jsonschema import Draft202012Validator
 
 from states import FailureKind, MessageStatus, Role
 from transfer import (
-    dumps,
     ImportRejected,
     Limits,
     document_of,
     download_names,
+    dumps,
     markdown_of,
     parse_document,
     read_archive,
@@ -441,7 +441,9 @@ def test_times_out_of_range_are_refused_without_crashing(value):
     with pytest.raises(ImportRejected) as refused:
         parse_document(json.dumps(doc).encode(), "bad.json")
     assert refused.value.where == "conversation.messages[2].created_at"
-    assert refused.value.message.startswith("bad.json: conversation.messages[2].created_at (message 3)")
+    assert refused.value.message.startswith(
+        "bad.json: conversation.messages[2].created_at (message 3)"
+    )
 
 
 def test_markdown_escapes_the_title_model_and_file_names():
@@ -449,6 +451,6 @@ def test_markdown_escapes_the_title_model_and_file_names():
     picture = SimpleNamespace(filename="![i](http://e/x.png).jpg", width=1, height=1, position=0)
     question = row(1, content="**kept**", attachments=[picture])
     text = markdown_of(conversation, [question], WHEN, "Automotive Chat Assistant")
-    assert text.startswith(r"# \<b\>x\</b\> \[a\]\(javascript:1\)" + "\n")
-    assert r"[Picture: \!\[i\]\(http://e/x.png\).jpg, 1×1]" in text
+    assert text.startswith(r"# \<b\>x\</b\> \[a\](javascript:1)" + "\n")
+    assert r"[Picture: \!\[i\](http://e/x.png).jpg, 1×1]" in text
     assert "**kept**" in text
