@@ -28,4 +28,16 @@ def run_off_loop(work: Callable[..., T], *args: object, **kwargs: object) -> T:
         return work(*args, **kwargs)
     import gevent
 
-    return gevent.get_hub().threadpool.apply(work, args, kwargs)
+    # An exception raised in the pool is also printed by gevent as a traceback; a refused
+    # picture is an answer, not a crash, so it travels back as a value and is raised here.
+    done, value = gevent.get_hub().threadpool.apply(_captured, (work, args, kwargs))
+    if not done:
+        raise value
+    return value
+
+
+def _captured(work: Callable[..., T], args: tuple, kwargs: dict) -> tuple[bool, object]:
+    try:
+        return True, work(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - returned to the caller, who raises it
+        return False, exc

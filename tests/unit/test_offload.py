@@ -52,6 +52,8 @@ def test_under_gevent_the_loop_keeps_running_while_a_picture_is_processed():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["(3000,", "2000)", "True", "refused"]
+    # A refusal is an answer: no traceback is printed for it (the server log stays clean).
+    assert "Traceback" not in done.stderr, done.stderr
 
 
 def test_without_gevent_it_runs_in_place():
