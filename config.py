@@ -284,7 +284,7 @@ def _message_limits(env: Mapping[str, str]) -> dict[str, Any]:
         "MAX_IMAGES": _int(env, "MAX_IMAGES", 4),
         "MAX_IMAGE_BYTES": _int(env, "MAX_IMAGE_BYTES", 10 * 1024 * 1024),
         "IMAGE_MAX_EDGE": _int(env, "IMAGE_MAX_EDGE", 1568, minimum=64),
-        "IMAGE_MAX_PIXELS": _int(env, "IMAGE_MAX_PIXELS", 50_000_000),
+        "IMAGE_MAX_PIXELS": _int(env, "IMAGE_MAX_PIXELS", 25_000_000),
         "DELETE_UNDO_SECONDS": _int(env, "DELETE_UNDO_SECONDS", 10),
         "DELETE_PURGE_INTERVAL": _int(env, "DELETE_PURGE_INTERVAL", 5),
     }

@@ -53,6 +53,9 @@ except ImportError:  # pragma: no cover - pinned in requirements.txt
     HEIF_SUPPORTED = False
 
 THUMBNAIL_EDGE = 320
+# A JPEG's header may claim this many times IMAGE_MAX_PIXELS: libjpeg decodes it at 1/2 to
+# 1/8 scale, so a 48 or 100 MP phone photo costs no more memory than a small PNG.
+JPEG_HEADER_FACTOR = 4
 JPEG_QUALITY = 85
 THUMBNAIL_QUALITY = 80
 DEFAULT_FILENAME = "photo.jpg"
@@ -165,20 +168,32 @@ def process_image(
         raise ImageRejected("image_too_large", sentence)
     if not raw:
         raise ImageRejected("image_unreadable", f"{name} is empty.")
-    img = _open(raw, name, max_pixels)
+    img = _open(raw, name, max_pixels * JPEG_HEADER_FACTOR)
     picture = None
     try:
         width, height = img.size
-        if width < 1 or height < 1 or width * height > max_pixels:
+        drafts = img.format in ("JPEG", "MPO") and img.mode in ("RGB", "L", "CMYK")
+        # What is decoded at once is what costs memory: a JPEG is decoded at reduced scale
+        # (below), so its header may claim up to JPEG_HEADER_FACTOR times the limit; any
+        # other format is decoded whole.
+        claimed = max_pixels * (JPEG_HEADER_FACTOR if drafts else 1)
+        if width < 1 or height < 1 or width * height > claimed:
             raise ImageRejected(
                 "image_too_many_pixels",
                 f"{name} is {width:,} × {height:,} pixels; the limit is "
-                f"{max_pixels / 1e6:g} megapixels.",
+                f"{claimed / 1e6:g} megapixels"
+                + (" for a JPEG." if drafts else " (a JPEG may have more)."),
             )
         target = _fit((width, height), max_edge)
-        if img.format in ("JPEG", "MPO") and img.mode in ("RGB", "L", "CMYK"):
+        if drafts:
             # Let libjpeg decode at 1/2, 1/4 or 1/8 scale, never below the target size.
             img.draft(img.mode, target)
+            if img.size[0] * img.size[1] > max_pixels:
+                raise ImageRejected(
+                    "image_too_many_pixels",
+                    f"{name} is {width:,} × {height:,} pixels; the limit is "
+                    f"{max_pixels / 1e6:g} megapixels.",
+                )
         try:
             img.load()  # the first frame only; a later one is never decoded
         except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:

@@ -30,10 +30,25 @@ def run_off_loop(work: Callable[..., T], *args: object, **kwargs: object) -> T:
 
     # An exception raised in the pool is also printed by gevent as a traceback; a refused
     # picture is an answer, not a crash, so it travels back as a value and is raised here.
-    done, value = gevent.get_hub().threadpool.apply(_captured, (work, args, kwargs))
+    done, value = _pool().apply(_captured, (work, args, kwargs))
     if not done:
         raise value
     return value
+
+
+_POOL = None
+# Pictures decoded at once per worker process: each may hold ~100 MB of pixels (25 MP
+# RGBA), so more would only trade memory for time on 2 cores; later ones wait their turn.
+THREADS = 2
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        from gevent.threadpool import ThreadPool
+
+        _POOL = ThreadPool(THREADS)
+    return _POOL
 
 
 def _captured(work: Callable[..., T], args: tuple, kwargs: dict) -> tuple[bool, object]:

@@ -181,6 +181,22 @@ def mask_key(api_key: str | None) -> str | None:
 # ---------------------------------------------------------------- model
 
 
+_DRAFT = "draft"
+DRAFT_LENGTH = 20_000
+
+
+def keep_draft(text: str | None) -> None:
+    """Keep a message's text for the next chat page (after a detour, e.g. a model switch)."""
+    if isinstance(text, str) and text.strip():
+        session[_DRAFT] = text[:DRAFT_LENGTH]
+
+
+def take_draft() -> str:
+    """The text kept by ``keep_draft``, once; "" when there is none."""
+    value = session.pop(_DRAFT, "") if _DRAFT in session else ""
+    return value if isinstance(value, str) else ""
+
+
 def chosen_model() -> str:
     """Return the visitor's model, or the configured default."""
     return session.get(_MODEL) or current_app.config["DEFAULT_MODEL"]

@@ -81,6 +81,7 @@ def render_chat(
         session_store.chosen_model(), model_catalog.get_catalog()
     )
     owner = session_store.owner_id()
+    draft = draft or session_store.take_draft()
     pending = context.pending_seconds()
     retry_target = conversation.retryable_message(pending) if conversation else None
     messages, earlier = conversation.recent_messages(shown_count()) if conversation else ([], 0)

@@ -271,7 +271,7 @@ def _posted_fields() -> dict[str, str]:
         if not isinstance(data, dict):
             return {}
         return {name: value for name, value in data.items() if isinstance(value, str)}
-    return {name: request.form.get(name, "") for name in ("model", "next")}
+    return {name: request.form.get(name, "") for name in ("model", "next", "draft")}
 
 
 @bp.post("/model")
@@ -294,4 +294,8 @@ def choose_model():
         chosen = next(item for item in choosable_models(catalog) if item.id == model)
         return jsonify({"model": model, "summary": model_entry(chosen)})
     flash(f"Model changed to {model}. It answers your next message.", "success")
+    # A message refused for its pictures comes back with its text (the page's "Use ..."
+    # buttons post it along); a browser never refills a file field, so pictures are chosen
+    # again.
+    session_store.keep_draft(fields.get("draft"))
     return redirect(local_path(fields.get("next")), 303)

@@ -93,7 +93,7 @@
       remove.type = "button";
       remove.className = "button small";
       remove.textContent = "Remove";
-      remove.setAttribute("aria-label", "Remove " + file.name);
+      remove.setAttribute("aria-label", "Remove picture " + (index + 1) + ", " + file.name);
       remove.addEventListener("click", function () {
         chosen.splice(index, 1);
         sync();

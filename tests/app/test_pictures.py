@@ -245,3 +245,21 @@ def test_later_questions_name_the_picture_without_sending_it_again(seer, fake, e
     assert picture_parts(request) == []
     first = request["messages"][1]["content"]
     assert first.startswith("What is this?") and "1 picture(s) with this message: belt.png" in first
+
+
+def test_without_javascript_switching_to_a_seeing_model_keeps_the_text(
+    each_db_visitor, fake, each_db_app
+):
+    assert each_db_visitor.save_key(CANARY_KEY, model=BLIND).status_code == 303
+    page = send_pictures(
+        each_db_visitor, "Which light is this? 🚗", [(png_bytes(), "dash.png")]
+    ).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/settings/model">(.*?)</form>', page, re.S)
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(1)))
+    assert fields["draft"] == "Which light is this? 🚗" and "choose the pictures again" in page
+    response = each_db_visitor.client.post("/settings/model", data=fields)
+    assert response.status_code == 303
+    page = each_db_visitor.get(response.headers["Location"]).get_data(as_text=True)
+    assert ">Which light is this? 🚗</textarea>" in page
+    # Once: the next page starts empty.
+    assert "Which light is this?" not in each_db_visitor.get("/").get_data(as_text=True)

@@ -98,7 +98,7 @@ def test_pictures_are_chosen_previewed_and_sent_with_the_streamed_message(
     previews = page.locator(".picture-preview")
     expect(previews).to_have_count(3)
     expect(previews.locator("img").first).to_be_visible()
-    page.get_by_role("button", name="Remove screenshot.png").click()
+    page.get_by_role("button", name="Remove picture 3, screenshot.png").click()
     expect(previews).to_have_count(2)
     shot(page, f"composer-pictures-{name}")
     assert horizontal_overflow(page) == 0
@@ -178,6 +178,13 @@ def test_without_javascript_the_file_field_sends_pictures(open_page, live_server
     page.click("#send")
     expect(page.locator("#messages > li.msg-user .msg-pictures img")).to_have_count(1)
     assert len(picture_parts(fake.chat_requests[-1].body)) == 1
+    # A picture alone is a message too (the text box is not required).
+    page.set_input_files(
+        "#images", files=[{"name": "tread.jpg", "mimeType": "image/jpeg", "buffer": photo()}]
+    )
+    fake.queue(Reply("The tread looks fine."))
+    page.click("#send")
+    expect(page.locator("#messages > li.msg-user .msg-pictures img")).to_have_count(2)
     # A refusal keeps the text (the file must be chosen again: browsers never refill it).
     page.set_input_files(
         "#images",
@@ -188,3 +195,31 @@ def test_without_javascript_the_file_field_sends_pictures(open_page, live_server
     expect(page.locator("#message-error")).to_contain_text("x.gif")
     expect(page.locator("#message")).to_have_value("And this one?")
     shot(page, "refused-no-js-phone-dark")
+
+
+def test_a_narrow_phone_keeps_long_names_inside_the_screen(open_page, live_server, fake):
+    from tests.support.browser import NARROW
+
+    page = open_page(NARROW, "light")
+    choose_vision_model(page, live_server)
+    page.goto(live_server + "/")
+    long_name = "IMG_" + "9" * 120 + ".jpg"
+    page.set_input_files(
+        "#images",
+        files=[
+            {"name": name, "mimeType": "image/jpeg", "buffer": photo()}
+            for name in (long_name, "b.jpg", "c.jpg", "d.jpg")
+        ],
+    )
+    expect(page.locator(".picture-preview")).to_have_count(4)
+    shot(page, "narrow-long-names")
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
+            .map(el => el.tagName + '.' + el.className).slice(0, 8)"""
+    )
+    assert horizontal_overflow(page) == 0, wide
+    remove = page.get_by_role("button", name=f"Remove picture 1, {long_name}")
+    box = remove.bounding_box()
+    assert box["x"] + box["width"] <= 320
+    shot(page, "narrow-long-names")

@@ -409,7 +409,9 @@ def test_decompression_bomb_is_refused_before_its_pixels_are_decoded(monkeypatch
     monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: loads.append(self))
     error = reject(raw, "bomb.png")
     assert (error.kind, error.status) == ("image_too_many_pixels", 400)
-    assert error.message == "bomb.png is 8,000 × 8,000 pixels; the limit is 50 megapixels."
+    assert error.message == (
+        "bomb.png is 8,000 × 8,000 pixels; the limit is 50 megapixels (a JPEG may have more)."
+    )
     assert loads == []
 
 
@@ -581,3 +583,17 @@ def test_image_tokens_takes_the_larger_estimate(size, tokens):
 def test_image_tokens_of_what_process_image_stores():
     result = process(make.phone_jpeg((4032, 3024), quality=60, extras=False))
     assert image_tokens(result.width, result.height) == 2459
+
+
+def test_a_large_phone_jpeg_is_taken_because_it_decodes_at_reduced_scale():
+    """A JPEG's header may claim more than the limit: libjpeg decodes it at 1/2 to 1/8."""
+    out = io.BytesIO()
+    Image.new("RGB", (8000, 6000), (120, 80, 40)).save(out, "JPEG", quality=70)
+    limits = {**LIMITS, "max_pixels": 25_000_000}
+    picture = process_image(out.getvalue(), "48mp.jpg", **limits)
+    assert (picture.width, picture.height) == (1568, 1176)
+    png = io.BytesIO()
+    Image.new("RGB", (8000, 6000)).save(png, "PNG")
+    with pytest.raises(ImageRejected) as refused:
+        process_image(png.getvalue(), "48mp.png", **limits)
+    assert "limit is 25 megapixels (a JPEG may have more)" in refused.value.message
