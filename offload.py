@@ -26,8 +26,6 @@ def run_off_loop(work: Callable[..., T], *args: object, **kwargs: object) -> T:
     process; its exceptions are raised here as they would be by a direct call."""
     if not _gevent_patched():
         return work(*args, **kwargs)
-    import gevent
-
     # An exception raised in the pool is also printed by gevent as a traceback; a refused
     # picture is an answer, not a crash, so it travels back as a value and is raised here.
     done, value = _pool().apply(_captured, (work, args, kwargs))
