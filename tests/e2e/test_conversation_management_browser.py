@@ -284,3 +284,32 @@ def test_the_sidebar_groups_by_local_day_and_loads_older_ones(open_page, live_se
     expect(page.locator("#more-conversations")).to_have_count(0)
     assert page.locator(".conv-group[data-group=Older] .conv-item").count() == 71 - 7
     assert blocking_violations(page, "a long sidebar") == []
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_opening_a_long_conversation_at_a_version_keeps_the_page_in_place(
+    open_page, live_server, fake, js
+):
+    """The page opens at #m<id>: only the conversation scrolls there, never the page (the
+    top bar stays in view and nothing empty shows below the message box)."""
+    page = open_page(DESKTOP, "light", js=js)
+    save_key(page, live_server)
+    page.goto(live_server + "/")
+    long_answer = "\n\n".join(f"Step {n}: check part {n} of the brake system." for n in range(40))
+    fake.queue(Reply(long_answer), Reply("Short answer."), Reply("Another try."))
+    answered = "#messages > li.msg-assistant:not(.status-streaming)"
+    for count, question in enumerate(("My brakes squeal", "Only when cold"), start=1):
+        page.fill("#message", question)
+        if js:
+            page.press("#message", "Enter")
+            expect(page.locator(answered)).to_have_count(count)
+        else:
+            page.click("#send")
+    page.locator("#messages > li.msg-assistant form.regenerate button").last.click()
+    expect(page.locator("#messages > li.msg-assistant .version-count").last).to_have_text("2 / 2")
+    page.get_by_role("button", name="Previous version of this answer").last.click()
+    expect(page.locator("#messages > li.msg-assistant .version-count").last).to_have_text("1 / 2")
+    assert page.evaluate(
+        "() => [window.scrollY, document.documentElement.scrollHeight - window.innerHeight]"
+    ) == [0, 0]
+    expect(page.locator("header.topbar")).to_be_in_viewport()
