@@ -9,6 +9,7 @@ session if the key saved all through the suite showed up in a log line, a page o
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -262,6 +263,27 @@ def each_db_app(request, fake, migrated, sqlite_migrated, redis_prefix, tmp_path
     yield factory()
     factory.close()
     empty_tables(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path) -> Iterator[str]:
+    """A new, empty database of each kind, for migration tests that move it up and down
+    (PostgreSQL: a private database of this test, dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrate.db'}"
+        return
+    if not TEST_DATABASE_URL:
+        pytest.skip("PostgreSQL is not configured (TEST_DATABASE_URL)")
+    name = f"autochat_migrate_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield with_database(TEST_DATABASE_URL, name)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -634,6 +634,17 @@
     box.focus();
   }
 
+  // Post the turn's form, stream its reply, and put the page right however it ends.
+  function runTurn(turn) {
+    return postMessage(turn).then(function (response) {
+      return readReply(turn, response);
+    }).catch(function (error) {
+      failTurn(turn, error);
+    }).then(function () {
+      finishTurn(turn);
+    });
+  }
+
   function send(event) {
     if (!canStream || !list) return; // plain form post
     event.preventDefault();
@@ -654,13 +665,7 @@
       note.textContent = pictureCount + " picture" + (pictureCount === 1 ? "" : "s") + " sending…";
       turn.mine.appendChild(note);
     }
-    postMessage(turn).then(function (response) {
-      return readReply(turn, response);
-    }).catch(function (error) {
-      failTurn(turn, error);
-    }).then(function () {
-      finishTurn(turn);
-    });
+    runTurn(turn);
   }
 
   form.addEventListener("submit", send);
@@ -691,13 +696,7 @@
       },
     };
     announce("Asking again…");
-    postMessage(turn).then(function (response) {
-      return readReply(turn, response);
-    }).catch(function (error) {
-      failTurn(turn, error);
-    }).then(function () {
-      finishTurn(turn);
-    });
+    runTurn(turn);
   }
   document.addEventListener("submit", retry);
 
@@ -752,13 +751,7 @@
       },
     };
     announce(editing ? "Sending the edited question…" : "Asking for another answer…");
-    postMessage(turn).then(function (response) {
-      return readReply(turn, response);
-    }).catch(function (error) {
-      failTurn(turn, error);
-    }).then(function () {
-      finishTurn(turn);
-    });
+    runTurn(turn);
   }
   document.addEventListener("submit", branch);
 

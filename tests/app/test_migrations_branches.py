@@ -5,31 +5,10 @@ PostgreSQL (a private database this test creates and drops)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 
-from tests.support import SECRET, TEST_DATABASE_URL, with_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    if not TEST_DATABASE_URL:
-        pytest.skip("PostgreSQL is not configured (TEST_DATABASE_URL)")
-    name = f"autochat_migrate_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield with_database(TEST_DATABASE_URL, name)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from tests.support import SECRET
 
 
 def migrate_to(url: str, revision: str, tmp_path, down: bool = False) -> None:

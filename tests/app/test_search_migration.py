@@ -3,33 +3,9 @@ schema are found after the upgrade, new rows are indexed, and the downgrade remo
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import pytest
 import sqlalchemy as sa
 
-from tests.support import SECRET, TEST_DATABASE_URL, with_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path) -> Iterator[str]:
-    """A new, empty database of each kind (PostgreSQL: a private one, dropped after)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    if not TEST_DATABASE_URL:
-        pytest.skip("no PostgreSQL (TEST_DATABASE_URL) in this run")
-    name = f"autochat_search_migration_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield with_database(TEST_DATABASE_URL, name)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from tests.support import SECRET
 
 
 def search_objects(connection) -> set[str]:

@@ -5,7 +5,6 @@ down with data made by the previous schema. On PostgreSQL and on embedded SQLite
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,8 @@ from itsdangerous import URLSafeSerializer
 from tests.support import (
     CANARY_KEY,
     SECRET,
-    TEST_DATABASE_URL,
     Visitor,
     conversation_id_from,
-    with_database,
 )
 from tests.support.fake_openrouter import Reply
 
@@ -209,34 +206,14 @@ def test_the_share_action_is_in_the_conversations_actions_menu(each_db_app, owne
 # ---------------------------------------------------------------- migration 0009
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def blank_database(request, tmp_path):
-    """An empty database of its own (the migration test moves it up and down)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    if not TEST_DATABASE_URL:
-        pytest.skip("PostgreSQL is not configured (TEST_DATABASE_URL)")
-    name = f"autochat_mig_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield with_database(TEST_DATABASE_URL, name)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def test_migration_0009_up_and_down_keeps_existing_conversations(blank_database, tmp_path):
+def test_migration_0009_up_and_down_keeps_existing_conversations(empty_database, tmp_path):
     from flask_migrate import downgrade, upgrade
 
     from app import create_app
     from models import db
 
     app = create_app(
-        env={"SESSION_SECRET": SECRET, "DATABASE_URL": blank_database},
+        env={"SESSION_SECRET": SECRET, "DATABASE_URL": empty_database},
         instance_path=str(tmp_path / "instance"),
     )
     migrations = str(Path(__file__).resolve().parents[2] / "migrations")
@@ -437,14 +414,14 @@ def test_pictures_on_an_older_branch_are_not_shared(each_db_app, seer, fake):
     assert "Edited, without pictures" in page and "/pictures/" not in page
 
 
-def test_migration_0011_up_and_down_keeps_shares_and_pictures(blank_database, tmp_path):
+def test_migration_0011_up_and_down_keeps_shares_and_pictures(empty_database, tmp_path):
     from flask_migrate import downgrade, upgrade
 
     from app import create_app
     from models import db
 
     app = create_app(
-        env={"SESSION_SECRET": SECRET, "DATABASE_URL": blank_database},
+        env={"SESSION_SECRET": SECRET, "DATABASE_URL": empty_database},
         instance_path=str(tmp_path / "instance"),
     )
     migrations = str(Path(__file__).resolve().parents[2] / "migrations")

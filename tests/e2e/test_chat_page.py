@@ -20,6 +20,7 @@ from tests.support.browser import (
     css,
     horizontal_overflow,
     save_key,
+    send,
 )
 from tests.support.fake_openrouter import Error, Reply, Stream
 
@@ -53,16 +54,6 @@ def catalyst_ok(swing_up: float, swing_down: float) -> bool:
 Recalls: https://www.nhtsa.gov/recalls?vin=1HGCM82633A004352&component=exhaust-system-catalytic
 
 The end of the reply."""
-
-
-def send(page, text: str, selector: str = ".msg-assistant:not(.status-streaming)") -> None:
-    """Type a message, press Enter, and wait for one more finished reply."""
-    before = page.locator(selector).count()
-    page.fill("#message", text)
-    page.press("#message", "Enter")
-    page.wait_for_function(
-        "([s, n]) => document.querySelectorAll(s).length > n", arg=[selector, before]
-    )
 
 
 def send_without_js(page, text: str) -> None:

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import DESKTOP, PHONE, blocking_violations, horizontal_overflow, save_key
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    blocking_violations,
+    horizontal_overflow,
+    save_key,
+    send,
+)
 from tests.support.fake_openrouter import Reply
 
 pytestmark = pytest.mark.browser
@@ -31,17 +38,6 @@ def shot(page, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=f"{SHOTS}/{name}.png")
-
-
-def send(page, text: str) -> None:
-    """Type a message, press Enter, and wait for one more finished reply."""
-    selector = ".msg-assistant:not(.status-streaming)"
-    before = page.locator(selector).count()
-    page.fill("#message", text)
-    page.press("#message", "Enter")
-    page.wait_for_function(
-        "([s, n]) => document.querySelectorAll(s).length > n", arg=[selector, before]
-    )
 
 
 def texts(page) -> list[str]:

@@ -18,6 +18,7 @@ from tests.support.browser import (
     box,
     horizontal_overflow,
     save_key,
+    send,
 )
 from tests.support.fake_openrouter import DEFAULT_MODELS, Reply, Stream
 
@@ -31,17 +32,6 @@ LAYOUTS = [
 ]
 DEFAULT = "deepseek/deepseek-chat-v3-0324:free"
 SHOWN = "#model-menu-list [role=option]:not([hidden])"
-
-
-def send(page, text: str) -> None:
-    """Type a message, press Enter, and wait for one more finished reply."""
-    selector = ".msg-assistant:not(.status-streaming)"
-    before = page.locator(selector).count()
-    page.fill("#message", text)
-    page.press("#message", "Enter")
-    page.wait_for_function(
-        "([s, n]) => document.querySelectorAll(s).length > n", arg=[selector, before]
-    )
 
 
 def open_menu(page) -> None:

@@ -26,6 +26,16 @@ def save_key(page, base: str) -> None:
     page.wait_for_selector(".masked-key")
 
 
+def send(page, text: str, selector: str = ".msg-assistant:not(.status-streaming)") -> None:
+    """Type a message, press Enter, and wait for one more finished reply (``selector``)."""
+    before = page.locator(selector).count()
+    page.fill("#message", text)
+    page.press("#message", "Enter")
+    page.wait_for_function(
+        "([s, n]) => document.querySelectorAll(s).length > n", arg=[selector, before]
+    )
+
+
 def axe_source() -> str:
     """axe-core's script, or a skip (a failure under CI) when npm has not installed it."""
     if not AXE.exists():
