@@ -631,7 +631,12 @@
       var key = form.querySelector('input[name="client_msg_id"]');
       if (key) key.value = newKey();
     }
-    box.focus();
+    // Back to the message box, unless the visitor went on to type somewhere else
+    // (the search box, a rename) while the reply arrived.
+    var active = document.activeElement;
+    if (!active || active === document.body || form.contains(active) || list.contains(active)) {
+      box.focus();
+    }
   }
 
   // Post the turn's form, stream its reply, and put the page right however it ends.

@@ -33,6 +33,7 @@ def become_owner(page, base: str, app) -> str:
     page.fill("#message", "Hello, my car needs a check")
     page.click("#send")
     page.wait_for_url(re.compile(r"/c/[0-9a-f]{32}"))
+    page.wait_for_selector(".msg-assistant:not(.status-streaming)")  # the answer is in
     cid = re.search(r"/c/([0-9a-f]{32})", page.url).group(1)
     with app.app_context():
         return db.session.get(Conversation, cid).owner_id
