@@ -163,6 +163,13 @@ def _timeouts(env: Mapping[str, str]) -> dict[str, Any]:
     connect_timeout = _float(env, "OPENROUTER_CONNECT_TIMEOUT", 10.0)
     read_timeout = _float(env, "OPENROUTER_READ_TIMEOUT", 90.0)
     gunicorn_timeout = _int(env, "GUNICORN_TIMEOUT", GUNICORN_TIMEOUT)
+    if read_timeout <= connect_timeout:
+        # Every retry must leave the next attempt a whole connect timeout inside the read
+        # timeout (provider.retry): with no room left, retries would silently never happen.
+        raise ConfigError(
+            f"OPENROUTER_READ_TIMEOUT ({read_timeout:g}) must be above "
+            f"OPENROUTER_CONNECT_TIMEOUT ({connect_timeout:g})"
+        )
     if read_timeout >= gunicorn_timeout:
         # Gunicorn would kill the worker before the upstream call gives up.
         raise ConfigError(

@@ -7,6 +7,7 @@ they export that callers used from here is re-exported. This module knows nothin
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from http.cookiejar import DefaultCookiePolicy
@@ -22,6 +23,7 @@ from provider.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConnectionLostError,
     ContextLengthError,
     DailyLimitError,
     EmptyReplyError,
@@ -31,6 +33,7 @@ from provider.errors import (
     ModerationError,
     NotFoundError,
     OpenRouterError,
+    PermissionDeniedError,
     ProviderError,
     RateLimitError,
     RequestTimeoutError,
@@ -49,6 +52,7 @@ from provider.retry import (
     parse_retry_after,
 )
 from provider.stream import ChatStream
+from provider.transport import connection_error, late_error, page_reason, read_body
 from provider.types import (
     ChatResult,
     Delta,
@@ -72,6 +76,7 @@ __all__ = [
     "ChatProvider",
     "ChatResult",
     "ChatStream",
+    "ConnectionLostError",
     "ContextLengthError",
     "DailyLimitError",
     "Delta",
@@ -86,6 +91,7 @@ __all__ = [
     "NotFoundError",
     "OpenRouterClient",
     "OpenRouterError",
+    "PermissionDeniedError",
     "ProviderError",
     "RateLimitError",
     "Reasoning",
@@ -102,6 +108,12 @@ __all__ = [
     "parse_retry_after",
     "status_error",
 ]
+
+
+# A whole answer larger than this is not a chat reply (a catalog is about 1 MB today).
+_BODY_BYTES = 32 * 1024 * 1024
+# Enough of an error body for its message or a page's title.
+_ERROR_BYTES = 64 * 1024
 
 
 class OpenRouterClient:
@@ -160,6 +172,10 @@ class OpenRouterClient:
 
     # -------------------------------------------------------- transport
 
+    def _deadline(self, budget: float | None = None) -> float:
+        """When a call's time is up: one read timeout from now, or ``budget`` s if sooner."""
+        return time.monotonic() + min(self.read_timeout, budget or self.read_timeout)
+
     def _attempt(
         self,
         method: str,
@@ -167,62 +183,75 @@ class OpenRouterClient:
         api_key: str | None,
         json_body: Any,
         *,
-        stream: bool,
-        read_timeout: float,
+        deadline: float,
+        stream: bool = False,
     ) -> requests.Response:
+        """Send one request and return the response once its status line is in.
+
+        The body is left unread: ``read_body`` (whole answers) and ``ChatStream`` (streams)
+        read it within the same ``deadline``.
+        """
         url = f"{self.base_url}/{path.lstrip('/')}"
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         if stream:
             headers["Accept"] = "text/event-stream"
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise late_error(self.read_timeout)
         try:
             response = self.http.request(
                 method,
                 url,
                 json=json_body,
                 headers=headers,
-                timeout=(self.connect_timeout, read_timeout),
-                stream=stream,
+                timeout=(min(self.connect_timeout, remaining), min(self.read_timeout, remaining)),
+                stream=True,
             )
         except requests.ConnectTimeout:
             raise APIConnectionError(
                 f"no connection within {self.connect_timeout:g} seconds"
             ) from None
         except requests.Timeout:
+            if time.monotonic() >= deadline - 0.05:
+                raise late_error(self.read_timeout) from None
             raise APITimeoutError(f"no answer within {self.read_timeout:g} seconds") from None
         except requests.RequestException as exc:
-            raise APIConnectionError(type(exc).__name__) from None
+            raise connection_error(exc) from None
         if response.status_code >= 400:
-            raise self._status_error(response)
+            raise self._status_error(response, deadline)
         return response
 
-    @staticmethod
-    def _status_error(response: requests.Response) -> APIStatusError:
+    def _status_error(self, response: requests.Response, deadline: float) -> APIStatusError:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         try:
-            body = response.json()
+            raw = read_body(response, deadline, self.read_timeout, self.read_timeout, _ERROR_BYTES)
+        except OpenRouterError:
+            raw = b""  # the status line says enough
+        try:
+            body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        finally:
-            response.close()
         if error_payload(body) is not None:
             # {"error": {...}}, or a top-level {"object": "error", "message": ...} (vLLM).
             return error_from_body(body, response.status_code, retry_after, response.headers)
-        text = response.text.strip()[:200] if response.text else ""
+        text = raw.decode("utf-8", errors="replace")
+        # A proxy's or CDN's HTML error page is named by its title, never shown as source.
+        reason = page_reason(text, response.headers.get("Content-Type", ""))
+        if reason is None:
+            reason = " ".join(text.split())[:200]
         return status_error(
             response.status_code,
-            text or response.reason or f"HTTP {response.status_code}",
+            reason or response.reason or f"HTTP {response.status_code}",
             retry_after=retry_after,
             headers=response.headers,
         )
 
-    def _with_retries(self, call: Callable[[float], Any], budget: float | None = None) -> Any:
-        """Run ``call(read_timeout)`` with retries, all within one read timeout (or ``budget``)."""
-        deadline = time.monotonic() + min(self.read_timeout, budget or self.read_timeout)
+    def _with_retries(self, call: Callable[[float], Any], deadline: float) -> Any:
+        """Run ``call(deadline)`` with retries, all before ``deadline``."""
         attempt = 0
         while True:
-            remaining = deadline - time.monotonic()
             try:
-                return call(max(remaining, 0.1))
+                return call(deadline)
             except OpenRouterError as error:
                 if not is_retryable(error):
                     raise
@@ -243,15 +272,16 @@ class OpenRouterClient:
         *,
         budget: float | None = None,
     ) -> dict:
-        def call(read_timeout: float) -> dict[str, Any]:
-            response = self._attempt(
-                method, path, api_key, body, stream=False, read_timeout=read_timeout
-            )
+        def call(deadline: float) -> dict[str, Any]:
+            response = self._attempt(method, path, api_key, body, deadline=deadline)
+            raw = read_body(response, deadline, self.read_timeout, self.read_timeout, _BODY_BYTES)
             try:
-                data = response.json()
+                data = json.loads(raw)
             except ValueError:
+                page = page_reason(raw.decode("utf-8", errors="replace"))
                 raise InvalidResponseError(
-                    "the answer was not JSON", status_code=response.status_code
+                    f"the answer was not JSON ({page})" if page else "the answer was not JSON",
+                    status_code=response.status_code,
                 ) from None
             if not isinstance(data, dict):
                 raise InvalidResponseError("the answer was not a JSON object")
@@ -260,7 +290,11 @@ class OpenRouterClient:
                 raise error_from_body(data, 200, None, response.headers)
             return data
 
-        return self._with_retries(call, budget)
+        try:
+            return self._with_retries(call, self._deadline(budget))
+        except OpenRouterError as exc:
+            exc.redact([api_key])
+            raise
 
     # -------------------------------------------------------- API
 
@@ -275,7 +309,11 @@ class OpenRouterClient:
         tool_choice: str | None = None,
         budget: float | None = None,
     ) -> ChatResult:
-        """Send one non-streaming chat completion and return the reply (within ``budget`` s)."""
+        """Send one non-streaming chat completion and return the reply (within ``budget`` s).
+
+        The whole exchange, retries and the body's last byte included, ends within one read
+        timeout (or ``budget``): a body that trickles in is cut off as a timeout.
+        """
         payload = chat_payload(model, messages, max_tokens, tools, tool_choice)
         body = self._json("POST", "chat/completions", api_key, payload, budget=budget)
         try:
@@ -295,17 +333,27 @@ class OpenRouterClient:
         tool_choice: str | None = None,
         budget: float | None = None,
     ) -> ChatStream:
-        """Open a streaming chat completion; failures before the first byte are retried."""
+        """Open a streaming chat completion; failures before the first byte are retried.
+
+        The stream ends within one read timeout (or ``budget``) from now, as a timeout
+        keeping the text that arrived.
+        """
         payload = chat_payload(model, messages, max_tokens, tools, tool_choice)
         payload["stream"] = True
         payload["stream_options"] = {"include_usage": True}
+        deadline = self._deadline(budget)
 
-        def call(read_timeout: float) -> requests.Response:
+        def call(deadline: float) -> requests.Response:
             return self._attempt(
-                "POST", "chat/completions", api_key, payload, stream=True, read_timeout=read_timeout
+                "POST", "chat/completions", api_key, payload, deadline=deadline, stream=True
             )
 
-        return ChatStream(self._with_retries(call, budget), model, self.read_timeout)
+        try:
+            response = self._with_retries(call, deadline)
+        except OpenRouterError as exc:
+            exc.redact([api_key])
+            raise
+        return ChatStream(response, model, self.read_timeout, deadline=deadline, secrets=(api_key,))
 
     def key_info(self, api_key: str) -> KeyInfo:
         """Describe a key (label, limit, usage) without spending a completion."""
@@ -329,11 +377,11 @@ class OpenRouterClient:
 
     def models(self, api_key: str | None = None, *, timeout: float = 10.0) -> list[ModelInfo]:
         """Fetch the model catalog (``GET /models``; no key needed), once, within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        response = self._attempt("GET", "models", api_key, None, deadline=deadline)
+        raw = read_body(response, deadline, timeout, timeout, _BODY_BYTES)
         try:
-            response = self._attempt(
-                "GET", "models", api_key, None, stream=False, read_timeout=timeout
-            )
-            body = response.json()
+            body = json.loads(raw)
         except ValueError:
             raise InvalidResponseError("the model list was not JSON") from None
         if not isinstance(body, dict):

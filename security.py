@@ -6,10 +6,12 @@ import base64
 import binascii
 import hashlib
 import ipaddress
+import logging
 import math
 import os
 import secrets
 import time
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -21,6 +23,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 
@@ -212,6 +215,65 @@ def _allow_uploads() -> None:
         )
 
 
+def valid_host(host: str) -> bool:
+    """Whether a ``Host`` header (name or address, with an optional port) names a host.
+
+    Refused: an empty or over-63-character label ("a" * 64 + ".example"), an empty one
+    ("a..b"), a name over 253 characters, a punycode label that does not decode back
+    ("xn--nicode-2ya2b"), a port that is not a number: the IDNA codec that URLs are built
+    with fails on each (RFC 1035 2.3.4, RFC 5891).
+    """
+    if host.startswith("["):  # an IPv6 address: [::1]:8000
+        end = host.find("]")
+        if end < 0:
+            return False
+        try:
+            ipaddress.IPv6Address(host[1:end])
+        except ValueError:
+            return False
+        rest = host[end + 1 :]
+        return rest == "" or (rest[:1] == ":" and rest[1:].isdigit())
+    name, colon, port = host.rpartition(":") if ":" in host else (host, "", "")
+    if colon and not port.isdigit():
+        return False
+    if not name or len(name) > 253:
+        return False
+    try:
+        name.encode("idna").decode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
+class HostCheck:
+    """WSGI middleware: a request whose ``Host`` is no host name gets a plain 400.
+
+    Werkzeug cannot build a URL for such a request, and the app's pages, error pages
+    included, are made of URLs: without this every route answered 500 with a traceback.
+    """
+
+    _BODY = b"400 Bad Request: the Host header is not a valid host name.\n"
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        host = environ.get("HTTP_HOST")
+        if host and not valid_host(host):
+            log.warning("bad Host header refused: %r", host[:100])
+            start_response(
+                "400 Bad Request",
+                [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Length", str(len(self._BODY))),
+                    ("Cache-Control", "no-store"),
+                    ("X-Content-Type-Options", "nosniff"),
+                ],
+            )
+            return [self._BODY]
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     """Bind CSRF, headers, rate limits, proxy handling and the key cipher to the app."""
     app.before_request(_allow_uploads)
@@ -225,9 +287,11 @@ def init_app(app: Flask) -> None:
         # Trust exactly as many X-Forwarded-* hops as there are proxies in front, so a
         # client reaching the app directly cannot claim another address or HTTPS.
         # Host and port are not taken from headers: the proxy passes Host through.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     elif app.config["PRODUCTION"]:
         app.logger.warning(
             "PROXY_COUNT is 0: behind a proxy every client shares its address "
             "(rate limits, /metrics access); set PROXY_COUNT=1 behind Nginx"
         )
+    # Outermost: nothing of the app runs for a request no URL can be built for.
+    app.wsgi_app = HostCheck(app.wsgi_app)  # type: ignore[method-assign]

@@ -49,9 +49,11 @@ class FailureKind(StrEnum):
     CONTEXT_LENGTH = "context_length_exceeded"  # a 400 saying the prompt is over the window
     TOOLS_UNSUPPORTED = "tools_unsupported"  # a 404: no provider of the model takes tools
     PROVIDER_UNAVAILABLE = "provider_unavailable"
+    FORBIDDEN = "forbidden"  # a 403 that is not moderation: a proxy, a firewall, a region
     UPSTREAM_ERROR = "upstream_error"
     # The exchange itself went wrong.
-    CONNECTION_ERROR = "connection_error"
+    CONNECTION_ERROR = "connection_error"  # never reached: refused, unresolved, TLS failed
+    CONNECTION_LOST = "connection_lost"  # reached, then the connection broke before the end
     TIMEOUT = "timeout"
     INVALID_RESPONSE = "invalid_response"
     EMPTY_REPLY = "empty_reply"

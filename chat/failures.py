@@ -122,6 +122,20 @@ FAILURES: dict[FailureKind, Failure] = {
         RETRY,
         on_key_test="Could not reach {upstream} to test the key{limit}.",
     ),
+    FailureKind.CONNECTION_LOST: Failure(
+        502,
+        "{upstream} was reached, but the connection broke{limit}. Try again in a moment.",
+        RETRY,
+        on_key_test="{upstream} was reached, but the connection broke{limit}. Try again.",
+    ),
+    FailureKind.FORBIDDEN: Failure(
+        502,
+        "{upstream} refused access{code_detail}. This is not about your message: the server's "
+        "network, a proxy in front of {upstream} or a regional block is refusing it. Try again "
+        "later, or tell whoever runs this server.",
+        RETRY,
+        on_key_test="{upstream} refused access{code_detail}; the key was not tested.",
+    ),
     FailureKind.EMPTY_REPLY: Failure(
         502, "The model returned an empty reply. Try again, or pick another model.", RETRY
     ),

@@ -47,18 +47,21 @@ class ToolRounds:
         self.prompt_tokens: int | None = None
         self.completion_tokens: int | None = None
         self.cost: float | None = None
-        # All rounds share one read timeout, as retries do: a reply that waits for its
-        # whole body (a form post, JSON) then ends before any proxy in front gives up.
-        self.deadline = time.monotonic() + turn.read_timeout
+        # All rounds share the turn's one read timeout, as retries do: a reply that waits
+        # for its whole body (a form post, JSON) then ends before any proxy in front gives up.
+        self.deadline = turn.deadline
 
     def request(self) -> dict[str, Any]:
-        """Return the tool arguments and time budget for the next upstream call."""
-        if not self.turn.tools:
-            return {}
+        """Return the tool arguments and time budget (seconds) for the next upstream call."""
         remaining = self.deadline - time.monotonic()
-        if remaining < 1:
-            limit = self.turn.read_timeout
+        limit = self.turn.read_timeout
+        if remaining <= 0:
+            raise APITimeoutError(f"no whole answer within {limit:g} seconds")
+        if self.rounds and remaining < 1:
+            # Too little time is left for another round to be worth asking.
             raise APITimeoutError(f"{self.rounds} rounds of tool calls took over {limit:g} s")
+        if not self.turn.tools:
+            return {"budget": remaining}
         # The last round still describes the tools (the history holds calls to them)
         # but forbids new calls, so the model has to answer in words.
         choice = "none" if self.rounds >= MAX_TOOL_ROUNDS else None

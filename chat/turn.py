@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -71,10 +72,15 @@ class PreparedTurn:
     # What upstream refusals taught during this turn, and which were already acted on.
     learned: dict[str, Any] = field(default_factory=dict)
     recovered: set[str] = field(default_factory=set)
+    # When the whole turn's time is up (time.monotonic()): every attempt, tool round and
+    # recovery of this turn shares one read timeout, whatever the mode (JSON, form, stream).
+    deadline: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.upstream:
             self.fit(self.context_length)
+        if not self.deadline:
+            self.deadline = time.monotonic() + self.read_timeout
 
     @cached_property
     def new_message(self) -> dict[str, Any]:

@@ -10,9 +10,10 @@ how many tokens the credits still buy.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from provider.redact import redact
 from states import FailureKind
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConnectionLostError",
     "ContextLengthError",
     "DailyLimitError",
     "EmptyReplyError",
@@ -30,6 +32,7 @@ __all__ = [
     "ModerationError",
     "NotFoundError",
     "OpenRouterError",
+    "PermissionDeniedError",
     "ProviderError",
     "RateLimitError",
     "RequestTimeoutError",
@@ -64,18 +67,37 @@ class OpenRouterError(Exception):
         provider: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
+        # What an upstream says may quote the key it rejected: never kept as said.
+        reason = redact(reason)
         super().__init__(reason or str(self.kind))
         self.reason = reason
         self.status_code = status_code
         self.retry_after = retry_after
-        self.provider = provider
+        self.provider = redact(provider) if provider else provider
         self.metadata = metadata or {}
+
+    def redact(self, secrets: Iterable[str | None]) -> None:
+        """Replace the exact ``secrets`` (the key the call used) wherever this error quotes them."""
+        self.reason = redact(self.reason, secrets)
+        self.args = (self.reason or str(self.kind),)
+        if self.provider:
+            self.provider = redact(self.provider, secrets)
 
 
 class APIConnectionError(OpenRouterError):
-    """OpenRouter could not be reached (DNS, refused, reset)."""
+    """OpenRouter could not be reached (DNS, refused, TLS); ``reason`` says which in words."""
 
     kind = FailureKind.CONNECTION_ERROR
+
+
+class ConnectionLostError(APIConnectionError):
+    """OpenRouter was reached, but the connection broke before the whole answer arrived.
+
+    A reset before the status line, a body cut off mid-way, a stream that ended without
+    ``[DONE]``. Retried like any connection error while no reply text exists.
+    """
+
+    kind = FailureKind.CONNECTION_LOST
 
 
 class APITimeoutError(APIConnectionError):
@@ -156,6 +178,16 @@ class InsufficientCreditsError(APIStatusError):
 
 class ModerationError(APIStatusError):
     kind = FailureKind.MODERATION
+
+
+class PermissionDeniedError(APIStatusError):
+    """A 403 that is not a moderation verdict: a proxy, firewall, CDN or region block refused.
+
+    OpenRouter's moderation 403 carries ``metadata.reasons`` / ``flagged_input`` or says it
+    was flagged; anything else must not tell the visitor to rephrase.
+    """
+
+    kind = FailureKind.FORBIDDEN
 
 
 class NotFoundError(APIStatusError):
@@ -309,6 +341,8 @@ def status_error(
         return ContextLengthError(reason, limit=_context_limit(reason, err), **common)
     if status in (400, 404) and _TOOLS_UNSUPPORTED.search(reason):
         return ToolsUnsupportedError(reason, **common)
+    if cls is ModerationError and not _is_moderation(reason, metadata or {}):
+        return PermissionDeniedError(reason, **common)
     if status == 429 and _PER_DAY.search(reason):
         reset = _header(metadata.get("headers") if metadata else None, "X-RateLimit-Reset")
         if reset is None:
@@ -348,8 +382,18 @@ _TOOLS_UNSUPPORTED = re.compile(
 )
 # "Rate limit exceeded: free-models-per-day. Add 10 credits to unlock ..." (OpenRouter).
 _PER_DAY = re.compile(r"per[- ]day\b", re.IGNORECASE)
+# "Your chosen model requires moderation and your input was flagged" (OpenRouter, 403), and
+# OpenAI-compatible servers' content-policy refusals.
+_MODERATION = re.compile(r"moderat|flagged|content[ _-]?(?:policy|filter)|safety system", re.I)
 # "You requested up to 2048 tokens, but can only afford 1310." (OpenRouter, 402)
 _AFFORD = re.compile(r"can only afford (\d[\d,]*)", re.IGNORECASE)
+
+
+def _is_moderation(reason: str, metadata: dict[str, Any]) -> bool:
+    """Whether a 403 is a moderation verdict: OpenRouter's flagged-input metadata or wording."""
+    if metadata.get("reasons") or metadata.get("flagged_input"):
+        return True
+    return bool(_MODERATION.search(reason))
 
 
 def _is_context_error(reason: str, err: dict[str, Any]) -> bool:

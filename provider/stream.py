@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import requests
@@ -17,14 +17,16 @@ import urllib3
 from urllib3.exceptions import ReadTimeoutError
 
 from provider.errors import (
-    APIConnectionError,
     APITimeoutError,
+    ConnectionLostError,
     EmptyReplyError,
     InvalidResponseError,
     LengthLimitError,
+    OpenRouterError,
     ProviderError,
     error_from_body,
 )
+from provider.transport import connection_error, read_some
 from provider.types import ChatResult, Delta, Heartbeat, Reasoning, ToolCall, Usage
 from provider.wire import reasoning_details_of, reasoning_text_of
 
@@ -40,9 +42,21 @@ class ChatStream:
     stops costing tokens; it may be called from another thread or greenlet while one reads.
     """
 
-    def __init__(self, response: requests.Response, model: str, read_timeout: float) -> None:
+    def __init__(
+        self,
+        response: requests.Response,
+        model: str,
+        read_timeout: float,
+        *,
+        deadline: float | None = None,
+        secrets: Iterable[str | None] = (),
+    ) -> None:
+        """``deadline`` (``time.monotonic()``'s clock): when the whole reply must have arrived;
+        ``secrets``: the key the call used, never quoted back in an error's reason."""
         self._response = response
         self._read_timeout = read_timeout
+        self._deadline = deadline
+        self._secrets = tuple(secrets)
         self.model = response.headers.get("X-Model") or model
         self.provider: str | None = None
         self.generation_id: str | None = response.headers.get("X-Generation-Id")
@@ -100,7 +114,9 @@ class ChatStream:
             return b""
         self._reading = True
         try:
-            return self._response.raw.read1(65536)
+            if self._deadline is None:
+                return self._response.raw.read1(65536)
+            return read_some(self._response, self._deadline, self._read_timeout, self._read_timeout)
         finally:
             self._reading = False
             if self.closed:  # close() came meanwhile and left the response to us
@@ -143,7 +159,7 @@ class ChatStream:
                 f"the stream stalled for {self._read_timeout:g} seconds"
             ) from None
         except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
-            raise APIConnectionError(f"the stream broke ({type(exc).__name__})") from None
+            raise connection_error(exc, answering=True) from None
         except ValueError:
             # A read racing a close() from another thread finds the file already closed.
             if not self.closed:
@@ -184,6 +200,13 @@ class ChatStream:
 
     def __iter__(self) -> Iterator[Reasoning | Delta | Heartbeat]:
         try:
+            yield from self._iterate()
+        except OpenRouterError as exc:
+            exc.redact(self._secrets)
+            raise
+
+    def _iterate(self) -> Iterator[Reasoning | Delta | Heartbeat]:
+        try:
             for payload in self._events():
                 if payload is None:
                     yield Heartbeat()
@@ -214,7 +237,7 @@ class ChatStream:
             raise EmptyReplyError("the model streamed no text", provider=self.provider)
         if not self.finished:
             # The body ended without [DONE] or a finish reason: the reply was cut off.
-            raise APIConnectionError("the stream ended before the reply was finished")
+            raise ConnectionLostError("the stream ended before the reply was finished")
 
     def _read_chunk(self, payload: str) -> tuple[str, str]:
         """Read one data payload; return its (reasoning text, reply text)."""

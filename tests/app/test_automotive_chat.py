@@ -347,7 +347,9 @@ def test_reasoning_details_are_sent_back_with_the_tool_calls(tool_visitor, fake)
 def test_tool_rounds_share_one_read_timeout(make_app, fake):
     from tests.support import CANARY_KEY, Visitor
 
-    visitor = Visitor(make_app(OPENROUTER_READ_TIMEOUT="2").test_client())
+    visitor = Visitor(
+        make_app(OPENROUTER_READ_TIMEOUT="2", OPENROUTER_CONNECT_TIMEOUT="1").test_client()
+    )
     visitor.save_key(CANARY_KEY, model=TOOL_MODEL)
     fake.default = lambda: ToolCalls([("explain_dtc", '{"code": "P0171"}')], delay=0.8)
     try:

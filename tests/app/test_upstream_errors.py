@@ -142,7 +142,7 @@ def test_json_callers_get_the_matching_status_and_kind(
 
 
 def test_timeout_is_reported_and_the_message_kept(make_app, fake):
-    app = make_app(OPENROUTER_READ_TIMEOUT="0.3")
+    app = make_app(OPENROUTER_READ_TIMEOUT="0.3", OPENROUTER_CONNECT_TIMEOUT="0.2")
     visitor = Visitor(app.test_client())
     visitor.save_key(CANARY_KEY)
     fake.queue(Reply("too late", delay=1.0))
@@ -150,7 +150,7 @@ def test_timeout_is_reported_and_the_message_kept(make_app, fake):
     assert response.status_code == 504
     body = response.get_json()
     assert body["error"]["kind"] == "timeout"
-    assert "did not answer in time (no answer within 0.3 seconds)" in body["error"]["message"]
+    assert "did not answer in time (no whole answer within 0.3 seconds)" in body["error"]["message"]
     page = visitor.get(f"/c/{body['conversation_id']}").get_data(as_text=True)
     assert "Engine overheats on the highway" in page
 

@@ -44,6 +44,11 @@ def test_embedded_defaults_need_no_environment(tmp_path):
         ({"OPENROUTER_READ_TIMEOUT": "-1"}, "OPENROUTER_READ_TIMEOUT"),
         ({"SESSION_LIFETIME": "5"}, "SESSION_LIFETIME"),
         ({"OPENROUTER_READ_TIMEOUT": "150"}, "must be below GUNICORN_TIMEOUT"),
+        # No room for a retry's connect inside the read timeout: retries would never happen.
+        (
+            {"OPENROUTER_READ_TIMEOUT": "10", "OPENROUTER_CONNECT_TIMEOUT": "10"},
+            r"OPENROUTER_READ_TIMEOUT \(10\) must be above OPENROUTER_CONNECT_TIMEOUT \(10\)",
+        ),
         ({"FLASK_ENV": "prod"}, "FLASK_ENV must be development or production"),
     ],
 )

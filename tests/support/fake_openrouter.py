@@ -10,6 +10,8 @@ import base64
 import json
 import math
 import re
+import socket
+import struct
 import sys
 import threading
 import time
@@ -275,9 +277,35 @@ def prompt_tokens(body: dict[str, Any]) -> int:
 
 @dataclass
 class Raw:
+    """Any answer at all, e.g. a proxy's HTML error page: ``Raw(403, page, "text/html")``."""
+
     status: int
     body: bytes
     content_type: str = "text/plain"
+    headers: dict[str, str] | None = None
+
+
+@dataclass
+class Trickle:
+    """A whole reply (JSON, 200) whose body arrives in ``pieces``, ``interval`` s apart.
+
+    Never silent for a whole read timeout, yet slow in all: only an overall deadline ends it.
+    """
+
+    text: str = "Check the fuses."
+    pieces: int = 10
+    interval: float = 0.5
+
+
+@dataclass
+class Reset:
+    """The connection is reset (TCP RST): at once, or after ``after_bytes`` of a 200 body.
+
+    ``streamed``: the body is an SSE stream (the first ``after_bytes`` of it), else JSON.
+    """
+
+    after_bytes: int | None = None
+    streamed: bool = False
 
 
 @dataclass
@@ -440,7 +468,13 @@ class FakeOpenRouter:
         if delay:
             time.sleep(delay)
         if isinstance(behaviour, Raw):
-            return self._send(handler, behaviour.status, behaviour.body, behaviour.content_type)
+            return self._send(
+                handler, behaviour.status, behaviour.body, behaviour.content_type, behaviour.headers
+            )
+        if isinstance(behaviour, Trickle):
+            return self._trickle(handler, record, behaviour)
+        if isinstance(behaviour, Reset):
+            return self._reset(handler, record, behaviour)
         if isinstance(behaviour, Stream):
             return self._stream(handler, record, behaviour)
         if isinstance(behaviour, ToolCalls):
@@ -676,6 +710,57 @@ class FakeOpenRouter:
         headers: dict[str, str] | None = None,
     ) -> None:
         self._send(handler, status, json.dumps(body).encode(), "application/json", headers)
+
+    def _whole_body(self, record: Recorded, text: str) -> bytes:
+        model = (record.body or {}).get("model") or "fake/model"
+        message = {"role": "assistant", "content": text}
+        choice = {"index": 0, "finish_reason": "stop", "message": message}
+        usage = {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}
+        body = {"id": f"gen-{uuid.uuid4().hex[:24]}", "model": model,
+                "object": "chat.completion", "choices": [choice], "usage": usage}  # fmt: skip
+        return json.dumps(body).encode()
+
+    def _trickle(self, handler: BaseHTTPRequestHandler, record: Recorded, spec: Trickle) -> None:
+        payload = self._whole_body(record, spec.text)
+        step = max(1, math.ceil(len(payload) / max(spec.pieces, 1)))
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.flush()
+            for start in range(0, len(payload), step):
+                time.sleep(spec.interval)
+                handler.wfile.write(payload[start : start + step])
+                handler.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting, as it should
+
+    def _reset(self, handler: BaseHTTPRequestHandler, record: Recorded, spec: Reset) -> None:
+        try:
+            if spec.after_bytes is not None:
+                if spec.streamed:
+                    delta = {"choices": [{"index": 0, "delta": {"content": "Half an answer"}}]}
+                    payload = f"data: {json.dumps(delta)}\n\n".encode() * 4
+                    content_type = "text/event-stream"
+                else:
+                    payload = self._whole_body(record, "An answer that never fully arrives.")
+                    content_type = "application/json"
+                handler.send_response(200)
+                handler.send_header("Content-Type", content_type)
+                handler.send_header("Content-Length", str(len(payload) * 2))
+                handler.end_headers()
+                handler.wfile.write(payload[: spec.after_bytes])
+                handler.wfile.flush()
+                time.sleep(0.05)  # let the client start reading the body
+            # SO_LINGER with a zero timeout: close() sends RST, not FIN.
+            handler.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+        except OSError:
+            pass
+        handler.close_connection = True
+        handler.connection.close()
 
     @staticmethod
     def _send(

@@ -30,9 +30,9 @@ def test_every_kind_has_an_entry_worded_with_or_without_detail(kind):
 
 
 def test_the_upstream_is_named_as_configured_not_always_openrouter():
-    exc = APIConnectionError("ConnectionError")
+    exc = APIConnectionError("the connection was refused")
     error = error_of(exc, "llama3", "127.0.0.1:11434")
-    assert error.message.startswith("Could not reach 127.0.0.1:11434 (ConnectionError).")
+    assert error.message.startswith("Could not reach 127.0.0.1:11434 (the connection was refused).")
     assert "OpenRouter" not in error.message
     assert error.status == 502
 

@@ -49,7 +49,7 @@ def test_max_tokens_is_sent_when_given(api, fake):
         (400, openrouter.BadRequestError),
         (401, openrouter.AuthenticationError),
         (402, openrouter.InsufficientCreditsError),
-        (403, openrouter.ModerationError),
+        (403, openrouter.PermissionDeniedError),  # moderation only when the body says so
         (404, openrouter.NotFoundError),
         (408, openrouter.RequestTimeoutError),
         (429, openrouter.RateLimitError),
