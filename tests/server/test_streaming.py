@@ -64,7 +64,7 @@ def test_a_body_cut_off_without_done_is_a_failure(live: LiveServer, fake, migrat
     _response, events = live.browser().stream("Cut me off")
     name, data = events[-1]
     assert name == "error"
-    assert data["error"]["kind"] == "connection_error"
+    assert data["error"]["kind"] == "connection_lost"
     assert "ended before the reply was finished" in data["error"]["message"]
     assert messages_in_db(migrated)[-1][2] == "Half of the answer"
 
