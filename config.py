@@ -209,6 +209,10 @@ def _rate_limits(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "").strip() or "memory://",
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "autochat-limits"),
+        # While Redis is down, each process counts in memory instead of refusing every
+        # request (the limits then hold per process until Redis is back).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATE_LIMIT_CHAT": env.get("RATE_LIMIT_CHAT", "").strip() or "20 per minute",
         "RATE_LIMIT_CHAT_IP": env.get("RATE_LIMIT_CHAT_IP", "").strip() or "60 per minute",
         "RATE_LIMIT_KEY_TEST": env.get("RATE_LIMIT_KEY_TEST", "").strip() or "5 per minute",

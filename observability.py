@@ -226,7 +226,7 @@ def request_id() -> str:
 # ---------------------------------------------------------------- logs
 
 log = structlog.stdlib.get_logger("automotive_chat")
-_QUIET_ENDPOINTS = ("ops.health", "metrics")  # polled every few seconds: debug level
+_QUIET_ENDPOINTS = ("ops.health", "ops.live", "metrics")  # polled every few seconds: debug level
 
 
 def _add_request_id(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ lifetime is extended.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -62,57 +63,117 @@ class GuardedWrites:
         super()._upsert_session(session_lifetime, session, store_id)
 
 
-class ResilientRedisSessionInterface(GuardedWrites, RedisSessionInterface):
-    """A Redis session store that degrades to a fresh session when Redis is down.
+class SessionsUnavailable(Exception):
+    """The session store did not answer (or is known to be down): nothing was read or saved."""
 
-    Conversations are in the database, so a visitor whose session cannot be read
-    loses only the saved key; a 500 page would lose them the whole app.
+
+class ResilientRedisSessionInterface(GuardedWrites, RedisSessionInterface):
+    """A Redis session store that keeps the app working while Redis is down.
+
+    Conversations are in the database, so a visitor whose session cannot be read loses
+    only what the session holds (the saved key, the chosen model) until Redis is back; a
+    500 page would lose them the whole app. Such a session is marked ``unavailable``: it
+    keeps the browser's session id, is never written and never replaces the cookie, so
+    the stored session (and its key) is there again once Redis answers.
+
+    After a failure the store is not asked again for ``retry_seconds`` (each request would
+    otherwise wait on it): one log line when it goes down, one when it is back.
     """
 
-    def _exists(self, store_id: str) -> bool:
+    def __init__(self, *args: Any, retry_seconds: float = 5.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.retry_seconds = retry_seconds
+        self._down_until = 0.0
+
+    # -- knowing whether the store answers
+
+    @property
+    def down(self) -> bool:
+        """True while a recent failure says the store is not answering."""
+        return time.monotonic() < self._down_until
+
+    def _failed(self, exc: Exception, doing: str) -> None:
+        if not self.down:
+            log.warning("session store unavailable on %s: %s", doing, type(exc).__name__)
+        self._down_until = time.monotonic() + self.retry_seconds
+
+    def _answered(self) -> None:
+        if self._down_until:
+            self._down_until = 0.0
+            log.warning("session store is answering again")
+
+    def _call(self, doing: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.down:
+            raise SessionsUnavailable
         try:
-            return bool(self.client.exists(store_id))
-        except redis.RedisError:
-            return False
+            result = call(*args, **kwargs)
+        except redis.RedisError as exc:
+            self._failed(exc, doing)
+            raise SessionsUnavailable from None
+        self._answered()
+        return result
+
+    # -- the session
+
+    def open_session(self, app: Flask, request):
+        cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+        try:
+            session = super().open_session(app, request)
+        except SessionsUnavailable:
+            # The same id as the browser's cookie, empty, and never saved.
+            session = self.session_class(sid=cookie or self._generate_sid(self.sid_length))
+            session.loaded = False
+            session.vanished = False
+            session.unavailable = True
+            return session
+        session.unavailable = self.down
+        return session
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if getattr(session, "unavailable", False) or self.down:
+            return  # nothing to write to, and the browser keeps its cookie
+        try:
+            super().save_session(app, session, response)
+        except SessionsUnavailable:
+            return
+
+    def _retrieve_session_data(self, store_id: str) -> dict | None:
+        return self._call("read", super()._retrieve_session_data, store_id)
+
+    def _upsert_session(self, session_lifetime, session, store_id) -> None:
+        self._call("write", super()._upsert_session, session_lifetime, session, store_id)
+
+    def _delete_session(self, store_id: str) -> None:
+        self._call("delete", super()._delete_session, store_id)
+
+    def _exists(self, store_id: str) -> bool:
+        return bool(self._call("read", self.client.exists, store_id))
 
     def _touch(self, store_id: str, lifetime: timedelta) -> None:
-        self.client.expire(store_id, int(lifetime.total_seconds()))
+        self._call("write", self.client.expire, store_id, int(lifetime.total_seconds()))
+
+    # -- values kept beside it
 
     def read_extra(self, key: str) -> Any:
         """Read a value kept beside the session (None when missing or unreadable)."""
         try:
-            raw = self.client.get(key)
-        except redis.RedisError:
+            raw = self._call("read", self.client.get, key)
+        except SessionsUnavailable:
             return None
         return self.serializer.decoder.decode(raw) if raw else None
 
     def write_extra(self, key: str, value: Any, lifetime: timedelta) -> None:
-        """Keep a value beside the session, expiring with it."""
+        """Keep a value beside the session, expiring with it (skipped while the store is down)."""
         try:
-            self.client.set(
-                key, self.serializer.encoder.encode(value), ex=int(lifetime.total_seconds())
+            self._call(
+                "write",
+                self.client.set,
+                key,
+                self.serializer.encoder.encode(value),
+                ex=int(lifetime.total_seconds()),
             )
-        except redis.RedisError as exc:
-            log.warning("session store unavailable on write: %s", type(exc).__name__)
-
-    def _retrieve_session_data(self, store_id: str) -> dict | None:
-        try:
-            return super()._retrieve_session_data(store_id)
-        except redis.RedisError as exc:
-            log.warning("session store unavailable on read: %s", type(exc).__name__)
-            return None
-
-    def _upsert_session(self, session_lifetime, session, store_id) -> None:
-        try:
-            super()._upsert_session(session_lifetime, session, store_id)
-        except redis.RedisError as exc:
-            log.warning("session store unavailable on write: %s", type(exc).__name__)
-
-    def _delete_session(self, store_id: str) -> None:
-        try:
-            super()._delete_session(store_id)
-        except redis.RedisError as exc:
-            log.warning("session store unavailable on delete: %s", type(exc).__name__)
+        except SessionsUnavailable:
+            return
 
 
 class FileSessionInterface(GuardedWrites, CacheLibSessionInterface):

@@ -8,6 +8,7 @@ they outlive the one-hour session.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -25,11 +26,54 @@ API_KEY_FIELD = "api_key_enc"
 _MODEL = "model"
 
 
+SessionsUnavailable = session_backends.SessionsUnavailable
+
+
 def init_app(app: Flask) -> None:
-    """Install the server-side session store and the owner cookie."""
+    """Install the server-side session store and the owner cookie.
+
+    The degraded mode's token seed goes first among the request hooks, before the CSRF
+    check that ``security.init_app`` registered earlier.
+    """
     session_backends.install(app)
+    app.before_request_funcs.setdefault(None, []).insert(0, _seed_degraded_csrf)
+    app.jinja_env.globals["sessions_unavailable"] = unavailable
     app.after_request(_set_owner_cookie)
     app.after_request(_note_paired_browser_seen)
+
+
+# ---------------------------------------------------------------- degraded mode
+
+
+def unavailable() -> bool:
+    """True when this request's session could not be read: the store is not answering.
+
+    The app then runs without sessions: conversations (owned through the owner cookie)
+    work, chats use the server's key if there is one, and a saved key, the chosen model
+    and the history window wait for the store to be back.
+    """
+    return bool(getattr(session, "unavailable", False))
+
+
+def _degraded_csrf_seed(owner: str) -> str:
+    digest = hmac.new(
+        current_app.config["SECRET_KEY"].encode(), b"degraded-csrf:" + owner.encode(), "sha256"
+    )
+    return digest.hexdigest()
+
+
+def _seed_degraded_csrf() -> None:
+    """Without a readable session, tie the form token to the signed owner cookie instead.
+
+    Flask-WTF checks a form's token against a value kept in the session. With the store
+    down, that value is derived from the visitor's owner id (an HMAC under the app's
+    secret): pages drawn now carry tokens that the next request, also without a session,
+    can check. Another site can neither read the owner cookie nor compute the value.
+    """
+    if unavailable():
+        session[current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")] = _degraded_csrf_seed(
+            owner_id()
+        )
 
 
 # ---------------------------------------------------------------- owner
@@ -148,13 +192,20 @@ def saved_api_key() -> str | None:
 
 
 def save_api_key(api_key: str) -> None:
-    """Encrypt and keep the visitor's key in the session."""
+    """Encrypt and keep the visitor's key in the session.
+
+    Raises ``SessionsUnavailable`` while the store is not answering: nothing is kept.
+    """
+    if unavailable():
+        raise SessionsUnavailable
     session[API_KEY_FIELD] = _cipher().encrypt(api_key)
     _regenerate()
 
 
 def forget_api_key() -> None:
-    """Remove the visitor's key from the session."""
+    """Remove the visitor's key from the session (``SessionsUnavailable`` while it is down)."""
+    if unavailable():
+        raise SessionsUnavailable
     session.pop(API_KEY_FIELD, None)
     _regenerate()
 
@@ -257,6 +308,8 @@ def store_reachable() -> bool:
     client = current_app.extensions.get("redis")
     if client is None:
         return True
+    if unavailable():
+        return False
     try:
         return bool(client.ping())
     except redis.RedisError:

@@ -289,6 +289,7 @@ def _take_turn(
     pictures: list[images.ProcessedImage] | None = None,
 ):
     """Save the message, ask, and answer as the caller asked (page, JSON or stream)."""
+    _need_a_key()
     observability.log_chat_received(len(text), session_store.chosen_model())
     owner = session_store.owner_id()
     try:
@@ -315,11 +316,22 @@ def _take_turn(
     return redirect(_at_reply(result), 303)
 
 
+def _need_a_key() -> None:
+    """Refuse a turn while sessions are down and the only key would be the visitor's own.
+
+    Their key is in the session that cannot be read; the offline answer would wrongly say
+    no key is set. With a server key the turn goes on (the page says whose key it uses).
+    """
+    if session_store.unavailable() and session_store.resolve_api_key()[0] is None:
+        raise session_store.SessionsUnavailable
+
+
 @bp.post("/c/<conversation_id>/retry")
 @rate_limited(*chat_limits())
 def retry(conversation_id: str):
     """Ask again for the last message whose answer failed."""
     conversation = _owned_or_404(conversation_id)
+    _need_a_key()
     try:
         turn = context.retry_target(conversation)
     except intake.MessageRejected as rejected:

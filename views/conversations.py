@@ -230,7 +230,7 @@ def _purge_expired_deletions() -> None:
     if now - _last_purge < current_app.config["DELETE_PURGE_INTERVAL"]:
         return
     _last_purge = now
-    if request.endpoint in (None, "static", "ops.health", "ops.metrics"):
+    if request.endpoint in (None, "static", "ops.health", "ops.live", "metrics"):
         return  # files and probes need no database work of ours
     try:
         Conversation.purge_deleted(utcnow() - timedelta(seconds=undo_seconds()))

@@ -101,13 +101,32 @@ def csrf_error(exc: CSRFError):
     return _respond(400, "csrf_failed", "Form expired", message)
 
 
+@bp.app_errorhandler(session_store.SessionsUnavailable)
+def sessions_unavailable(exc: session_store.SessionsUnavailable):
+    """A step that needs the session (a saved key, saving one) while the store is down."""
+    return _session_store_down()
+
+
+# The endpoints whose refusal keeps a typed message in the box.
+_DRAFT_ENDPOINTS = frozenset({"chat.send"})
+
+
 def _session_store_down():
-    log.error("session store unavailable: the form token could not be checked")
-    message = (
-        "The session store is not answering, so nothing was sent. Your text is still "
-        "here: send it again in a moment."
-    )
-    if request.endpoint == "chat.send" and not wants_json():
+    log.warning("sessions unavailable: %s refused", request.endpoint)
+    if request.endpoint and request.endpoint.startswith("settings."):
+        message = "Sessions are unavailable right now, so nothing was saved. Try again in a moment."
+    else:
+        message = (
+            "Sessions are unavailable right now, so nothing was sent and saved API keys "
+            "can't be read. Your text is kept: send it again in a moment."
+        )
+    if wants_json():
+        # A token the next request can check without a session: a script sends again.
+        response = jsonify(
+            {**error_body("session_store_unavailable", message), "csrf_token": generate_csrf()}
+        )
+        response.status_code = 503
+    elif request.endpoint in _DRAFT_ENDPOINTS:
         response = make_response(render_draft(message, status=503))
     else:
         response = _respond(503, "session_store_unavailable", "Temporarily unavailable", message)

@@ -1,11 +1,11 @@
-"""Operational endpoints: health."""
+"""Operational endpoints: health (readiness) and liveness."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app
+from flask import Blueprint, Response, current_app
 from sqlalchemy import text
 
 from models import db
@@ -34,6 +34,19 @@ def _check_redis() -> str | None:
         log.warning("health: redis check failed: %s", type(exc).__name__)
         return "unavailable"
     return "ok"
+
+
+@bp.get("/health/live")
+def live() -> Response:
+    """Answer 200 ``{"status": "ok"}`` while this process can serve requests at all.
+
+    For liveness probes: it touches neither the database nor Redis, so an outage of
+    either (which /health reports, and which restarting the app cannot cure) never gets
+    every replica restarted at once.
+    """
+    response = current_app.json.response({"status": "ok"})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/health")

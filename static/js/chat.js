@@ -421,7 +421,10 @@
   function refusal(turn, response) {
     return response.json().then(function (body) {
       var error = body.error || {};
-      if (error.kind === "csrf_failed" && body.csrf_token && !turn.renewed) {
+      // A refused form token (or sessions down: the new token works without them) is
+      // renewed and the message sent once more, by itself.
+      if ((error.kind === "csrf_failed" || error.kind === "session_store_unavailable") &&
+          body.csrf_token && !turn.renewed) {
         turn.renewed = true;
         renewToken(body.csrf_token);
         turn.data.set("csrf_token", body.csrf_token);

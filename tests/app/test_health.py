@@ -1,6 +1,9 @@
-"""/health checks the database and Redis and never leaks where they are."""
+"""/health checks the database and Redis and never leaks where they are; /health/live
+answers whenever the process can serve at all (Kubernetes' readiness and liveness)."""
 
 from __future__ import annotations
+
+from sqlalchemy import event
 
 from tests.support import Visitor, free_port
 
@@ -50,7 +53,7 @@ def test_pages_render_and_posts_are_refused_politely_while_redis_is_down(make_ap
     assert response.status_code == 503
     assert ">Is it safe to drive with the battery light on?</textarea>" in page
     assert "nothing was sent" in page
-    assert "session store is not answering" in page
+    assert "Sessions are unavailable right now" in page
     assert "expired" not in page
     assert response.headers["Retry-After"] == "5"
 
@@ -87,3 +90,64 @@ def test_a_message_sent_while_the_database_is_gone_is_handed_back(make_app):
     assert response.status_code == 503
     assert "may not have been saved" in page
     assert ">Car pulls to the right</textarea>" in page
+
+
+# ---------------------------------------------------------------- liveness
+
+
+def test_liveness_answers_ok_without_a_cookie(client):
+    response = client.get("/health/live")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_liveness_stays_200_while_the_database_and_redis_are_down(make_app):
+    # Readiness fails, so the pod gets no traffic; liveness holds, so it is not
+    # restarted for an outage that a restart cannot cure.
+    app = make_app(
+        DATABASE_URL=f"postgresql://app:s3cretpass@127.0.0.1:{free_port()}/cars",
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+    )
+    client = app.test_client()
+    assert client.get("/health").status_code == 503
+    for _ in range(3):
+        response = client.get("/health/live")
+        assert response.status_code == 200
+        assert response.get_json() == {"status": "ok"}
+
+
+def test_liveness_probes_are_logged_at_debug_only(make_app, capsys):
+    client = make_app(LOG_FORMAT="json").test_client()
+    capsys.readouterr()
+    client.get("/health/live")
+    assert "Request handled" not in capsys.readouterr().err
+    client.get("/")  # an ordinary request is logged, so the capture does see the app
+    assert "Request handled" in capsys.readouterr().err
+
+
+def test_liveness_is_a_get_only_route(client):
+    assert client.post("/health/live").status_code == 405
+
+
+def test_liveness_does_no_database_work(make_app):
+    # A probe that waits on the database (a full pool waits up to 30 s) would fail,
+    # and the pod be restarted, for the database's sake.
+    app = make_app()
+    app.config["DELETE_PURGE_INTERVAL"] = 0  # the purge hook would run on every request
+    statements: list[str] = []
+    with app.app_context():
+        from models import db
+
+        engine = db.engine
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert app.test_client().get("/health/live").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert statements == []

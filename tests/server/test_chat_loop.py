@@ -640,24 +640,35 @@ def test_11_an_expired_session_recovers_with_a_fresh_token(openrouter, upstream,
     assert len(upstream.chat_requests) == 1
 
 
-def test_11_a_session_store_outage_is_named_and_keeps_the_draft(servers):
-    down = servers("redis-down")
+def test_11_a_session_store_outage_is_named_keeps_the_draft_and_chats_go_on(servers, upstream):
+    down = servers("redis-down")  # the server has a key of its own
     browser = down.browser()
     page = browser.get("/")
     assert page.status_code == 200
     draft = "My transmission slips between second and third"
 
-    form = browser.send(draft)
+    form = browser.send(draft)  # its token was made before the app knew Redis was down
     assert form.status_code == 503
     assert draft in form.text
-    assert "session store is not answering" in form.text
+    assert "Sessions are unavailable right now" in form.text
     assert "expired" not in form.text.lower()
+    # The page it came back on sends without a session: chats go on with the server's key.
+    browser.token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    upstream.queue(Reply("Check the transmission fluid level first."))
+    sent = browser.send(draft)
+    assert sent.status_code == 303
+    answered = browser.get(sent.headers["Location"]).text
+    assert "Check the transmission fluid level first." in answered
+    assert "Chats use this server's key meanwhile." in answered
 
-    scripted = browser.post_json("/chat", {"message": draft})
-    assert scripted.status_code == 503
-    error = scripted.json()["error"]
+    stale = browser.post_json("/chat", {"message": draft}, token="stale-token")
+    assert stale.status_code == 503
+    error = stale.json()["error"]
     assert error["kind"] == "session_store_unavailable"
     assert "expired" not in error["message"].lower()
+    upstream.queue(Reply("A worn clutch pack is likely."))
+    again = browser.post_json("/chat", {"message": draft}, token=stale.json()["csrf_token"])
+    assert again.status_code == 200 and again.json()["reply"] == "A worn clutch pack is likely."
 
 
 # ---------------------------------------------------------------- 12. naming the upstream
