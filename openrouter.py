@@ -51,7 +51,7 @@ from provider.retry import (
     is_retryable,
     parse_retry_after,
 )
-from provider.stream import ChatStream
+from provider.stream import ChatStream, WholeReply
 from provider.transport import connection_error, late_error, page_reason, read_body
 from provider.types import (
     ChatResult,
@@ -332,7 +332,7 @@ class OpenRouterClient:
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str | None = None,
         budget: float | None = None,
-    ) -> ChatStream:
+    ) -> ChatStream | WholeReply:
         """Open a streaming chat completion; failures before the first byte are retried.
 
         The stream ends within one read timeout (or ``budget``) from now, as a timeout
@@ -350,10 +350,41 @@ class OpenRouterClient:
 
         try:
             response = self._with_retries(call, deadline)
+            whole = self._not_a_stream(response, deadline)
         except OpenRouterError as exc:
             exc.redact([api_key])
             raise
+        if whole is not None:
+            return WholeReply(whole)
         return ChatStream(response, model, self.read_timeout, deadline=deadline, secrets=(api_key,))
+
+    def _not_a_stream(self, response: requests.Response, deadline: float) -> ChatResult | None:
+        """Read a 200 that is not an event stream: a whole reply, an error body, a web page.
+
+        Returns the reply of a server that answered in one piece; raises what an error
+        body or a page says. Read as SSE, each would look like a stream with no text ("an
+        empty reply"), and the upstream's own reason would be lost.
+        """
+        content_type = response.headers.get("Content-Type", "")
+        if not content_type or "event-stream" in content_type.lower():
+            return None
+        raw = read_body(response, deadline, self.read_timeout, self.read_timeout, _BODY_BYTES)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if error_payload(body) is not None:
+            raise error_from_body(body, 200, None, response.headers)
+        if isinstance(body, dict) and "choices" in body:
+            try:
+                return chat_result(body)
+            except (AttributeError, KeyError, TypeError, ValueError):
+                raise InvalidResponseError("the answer did not have the expected shape") from None
+        page = page_reason(raw.decode("utf-8", errors="replace"), content_type)
+        raise InvalidResponseError(
+            f"the answer was not a stream ({page})" if page else "the answer was not a stream",
+            status_code=response.status_code,
+        )
 
     def key_info(self, api_key: str) -> KeyInfo:
         """Describe a key (label, limit, usage) without spending a completion."""

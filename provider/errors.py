@@ -239,6 +239,8 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     403: ModerationError,
     404: NotFoundError,
     408: RequestTimeoutError,
+    # Too large a request (many pictures, a long history): asking again as is cannot help.
+    413: BadRequestError,
     429: RateLimitError,
 }
 

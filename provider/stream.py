@@ -30,7 +30,7 @@ from provider.transport import connection_error, read_some
 from provider.types import ChatResult, Delta, Heartbeat, Reasoning, ToolCall, Usage
 from provider.wire import reasoning_details_of, reasoning_text_of
 
-__all__ = ["ChatStream"]
+__all__ = ["ChatStream", "WholeReply"]
 
 
 class ChatStream:
@@ -313,3 +313,27 @@ class ChatStream:
                 slot["name"] += name
             if isinstance(function.get("arguments"), str):
                 slot["arguments"] += function["arguments"]
+
+
+class WholeReply:
+    """A reply that came in one piece to a streaming request, iterated as a stream is.
+
+    Some OpenAI-compatible servers ignore ``stream: true``; their answer is still an answer.
+    """
+
+    def __init__(self, result: ChatResult) -> None:
+        self.result = result
+        self.text = ""
+        self.reasoning = result.reasoning
+        self.closed = False
+
+    def __iter__(self) -> Iterator[Reasoning | Delta | Heartbeat]:
+        if self.result.reasoning:
+            yield Reasoning(self.result.reasoning)
+        if self.result.content and not self.closed:
+            self.text = self.result.content
+            yield Delta(self.result.content)
+
+    def close(self) -> None:
+        """Nothing is open: the body was read whole."""
+        self.closed = True

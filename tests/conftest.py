@@ -35,7 +35,7 @@ from tests.support.fake_openrouter import FakeOpenRouter
 from tests.support.live import LiveServers
 
 TESTS = Path(__file__).resolve().parent
-LAYERS = ("unit", "app", "server", "deploy", "e2e")
+LAYERS = ("unit", "app", "server", "deploy", "e2e", "faults")
 
 # A whole run of the suite sees at least this much; less means the watch was not hooked in.
 CANARY_MINIMUM = {"log lines": 100, "responses": 500, "database rows": 100}
