@@ -7,7 +7,6 @@ nginx.conf as Debian's would include it, and served by the system's Nginx.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import ssl
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import ROOT, SECRET, free_port
+from tests.support import ROOT, SECRET, cluster, free_port
 from tests.support.deploy import (
     DEPLOY,
     clean_env,
@@ -26,7 +25,6 @@ from tests.support.deploy import (
     self_signed_certificate,
     start_app,
     stop,
-    substitute,
 )
 from tests.support.fake_openrouter import Stream
 from tests.support.streaming import SSE_HEADERS, read_events
@@ -39,47 +37,21 @@ SERVER_KEY = "sk-or-v1-server-wide-key-for-the-nginx-test-0000000000000000000000
 
 def render_site(text: str, *, http: int, https: int, app: int, cert: Path, key: Path) -> str:
     """Point the shipped site at this test's ports, certificate and static folder."""
-    return substitute(
+    return cluster.render_site(
         text,
-        [
-            (r"^(\s*)listen 80;$", rf"\1listen 127.0.0.1:{http};"),
-            (r"^\s*listen \[::\]:80;\n", ""),
-            (r"^(\s*)listen 443 ssl http2;$", rf"\1listen 127.0.0.1:{https} ssl http2;"),
-            (r"^\s*listen \[::\]:443 ssl http2;\n", ""),
-            (r"^(\s*)server 127\.0\.0\.1:8000;$", rf"\g<1>server 127.0.0.1:{app};"),
-            (r"^(\s*)ssl_certificate /etc/letsencrypt/\S+;$", rf"\1ssl_certificate {cert};"),
-            (r"^(\s*)ssl_certificate_key /etc/letsencrypt/\S+;$", rf"\1ssl_certificate_key {key};"),
-            (r"alias /srv/automotive-chat/static/;", f"alias {ROOT / 'static'}/;"),
-            # The app's own "X-Accel-Buffering: no" is ignored here, so the streaming test
-            # shows what the site's proxy_buffering setting does by itself.
+        http=http,
+        https=https,
+        apps=[app],
+        cert=cert,
+        key=key,
+        # The app's own "X-Accel-Buffering: no" is ignored here, so the streaming test
+        # shows what the site's proxy_buffering setting does by itself.
+        extra=[
             (
                 r"^(\s*)proxy_buffering off;$",
                 r"\1proxy_buffering off;\n\1proxy_ignore_headers X-Accel-Buffering;",
-            ),
+            )
         ],
-    )
-
-
-def main_config(run: Path, site: Path) -> str:
-    """A minimal nginx.conf including the site as Debian's includes sites-enabled/*."""
-    # As root the workers would drop to "nobody", who cannot enter pytest's 0700 folders.
-    user = "user root;\n" if hasattr(os, "geteuid") and os.geteuid() == 0 else ""
-    temp = "\n".join(
-        f"    {kind}_temp_path {run / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return (
-        f"{user}worker_processes 1;\n"
-        f"pid {run / 'nginx.pid'};\n"
-        f"error_log {run / 'error.log'} info;\n"
-        "events { worker_connections 256; }\n"
-        "http {\n"
-        "    include /etc/nginx/mime.types;\n"
-        "    default_type application/octet-stream;\n"
-        f"    access_log {run / 'access.log'};\n"
-        f"{temp}\n"
-        f"    include {site};\n"
-        "}\n"
     )
 
 
@@ -122,7 +94,7 @@ def stack(tmp_path_factory, fake_server):
         )
     )
     conf = run / "nginx.conf"
-    conf.write_text(main_config(run, site))
+    conf.write_text(cluster.main_config(run, site))
     command = [nginx, "-p", f"{run}/", "-e", str(run / "error.log"), "-c", str(conf)]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
