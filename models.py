@@ -7,8 +7,10 @@ answered in one place.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
+import socket
 import unicodedata
 import uuid
 from collections.abc import Sequence
@@ -17,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
+from markupsafe import Markup
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -33,9 +36,11 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm.attributes import set_committed_value
 
+import rendering
 import search
-from states import MessageStatus, Role
+from states import FailureKind, MessageStatus, Role
 
 # Stable constraint names keep migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -116,6 +121,29 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def worker_id() -> str:
+    """This process as a turn's holder: "host:pid" (a worker's own, after the fork)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}"
+
+
+def worker_alive(holder: str | None) -> bool:
+    """Whether the worker named by ``worker_id()`` may still be running.
+
+    Only a process on this host can be looked at; one elsewhere is taken as alive (its
+    lease says when it is not).
+    """
+    host, _, pid = (holder or "").rpartition(":")
+    if host != socket.gethostname()[:60] or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, as another user
+        return True
+    return True
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -263,26 +291,33 @@ class Conversation(db.Model):
         """Return the newest ``limit`` messages, oldest first, and how many came before.
 
         A long conversation's page renders only these; the rest are a "show earlier"
-        link away (``limit`` rows are read, never the whole conversation).
+        link away (``limit`` rows are read, never the whole conversation). One statement
+        whatever the length: the count rides along (an index-only count), so a page view
+        issues the same statements for 5 messages as for 5,000.
         """
-        newest = list(
-            db.session.scalars(
-                db.select(Message)
-                .where(Message.conversation_id == self.id, Message.on_path)
-                .order_by(Message.id.desc())
-                .limit(limit)
-            )
+        counted = db.aliased(Message)  # its own FROM: not correlated with the rows read
+        total = (
+            db.select(db.func.count())
+            .select_from(counted)
+            .where(counted.conversation_id == self.id, counted.on_path)
+            .scalar_subquery()
         )
-        newest.reverse()
-        if not newest or len(newest) < limit:
-            return newest, 0
-        return newest, Message.count_before(self.id, newest[0].id)
+        rows = db.session.execute(
+            db.select(Message, total)
+            .options(db.undefer_group("html"))
+            .where(Message.conversation_id == self.id, Message.on_path)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        ).all()
+        newest = [message for message, _total in reversed(rows)]
+        return newest, (rows[0][1] - len(rows)) if rows else 0
 
     def messages_before(self, before_id: int, limit: int) -> tuple[list[Message], int]:
         """Return the ``limit`` messages before ``before_id``, oldest first, and how many remain."""
         older = list(
             db.session.scalars(
                 db.select(Message)
+                .options(db.undefer_group("html"))
                 .where(Message.conversation_id == self.id, Message.on_path, Message.id < before_id)
                 .order_by(Message.id.desc())
                 .limit(limit)
@@ -323,6 +358,12 @@ class Conversation(db.Model):
         if last is None:
             return None
         if last.role == Role.USER:
+            if last.answering_until is not None:
+                # A turn in flight, held by its worker: retryable once that worker is gone.
+                if not last.lease_lapsed():
+                    return None
+                Message.settle_interrupted(last)
+                return last
             age = (utcnow() - as_utc(last.created_at)).total_seconds()
             return last if age > pending_seconds else None
         if (MessageStatus(last.status).retryable or last.cut_off) and last.reply_to_id:
@@ -379,6 +420,18 @@ class Message(db.Model):
     # Assistant replies: the tool calls made on the way, each with its result.
     tool_calls: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Questions being answered: until when the worker answering holds the turn (it renews
+    # the lease while it works), which worker ("host:pid") and the reply's text so far.
+    # A lapsed lease with no reply is a turn whose worker died: see ``settle_interrupted``.
+    answering_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_by: Mapped[str | None] = mapped_column(String(80))
+    answer_so_far: Mapped[str | None] = mapped_column(CleanText(), deferred=True)
+    # Replies: the content and reasoning as the page shows them (sanitized HTML), kept so
+    # a view does not render the Markdown again; shown only while ``html_version`` is
+    # rendering.html_version(content, reasoning). Deferred: only the page reads them.
+    content_html: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group="html")
+    reasoning_html: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group="html")
+    html_version: Mapped[int | None] = mapped_column(deferred=True, deferred_group="html")
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     attachments: Mapped[list[Attachment]] = relationship(
@@ -417,6 +470,84 @@ class Message(db.Model):
     def _clean(self, _key: str, value: Any) -> Any:
         # The object says what the row holds: a reply shown from memory matches the page.
         return clean_text(value) if isinstance(value, str) else value
+
+    # ---------------------------------------------------------------- stored HTML
+
+    def _html_is_current(self) -> bool:
+        # Not loaded (a row read without the "html" group, as the turn reads its reply):
+        # render rather than issue a query per message.
+        if "html_version" in db.inspect(self).unloaded:
+            return False
+        return self.html_version == rendering.html_version(self.content, self.reasoning)
+
+    @property
+    def content_markup(self) -> Markup:
+        """The reply's content as sanitized HTML: the stored copy when it is current."""
+        if self._html_is_current() and self.content_html is not None:
+            return rendering.stored_html(self.content_html)
+        return rendering.render_markdown(self.content)
+
+    @property
+    def reasoning_markup(self) -> Markup:
+        """The reply's reasoning as sanitized HTML: the stored copy when it is current."""
+        if self._html_is_current() and self.reasoning_html is not None:
+            return rendering.stored_html(self.reasoning_html)
+        return rendering.render_markdown(self.reasoning or "")
+
+    @classmethod
+    def render_html(cls, messages: Sequence[Message]) -> list[dict[str, Any]]:
+        """Render the replies among ``messages`` whose stored HTML is missing or stale.
+
+        The objects get the new HTML at once (not marked changed, so no flush writes
+        it); the return value is what ``store_html`` writes: ``[{"id", "content_html",
+        "reasoning_html", "html_version"}]``. The messages must have been read with the
+        "html" group loaded (``recent_messages``, ``messages_before``).
+        """
+        stale = []
+        for message in messages:
+            if message.role != Role.ASSISTANT:
+                continue  # a question is shown as plain text
+            version = rendering.html_version(message.content, message.reasoning)
+            loaded = "html_version" not in db.inspect(message).unloaded
+            if loaded and message.html_version == version:
+                continue
+            row = {
+                "id": message.id,
+                "content_html": str(rendering.render_markdown(message.content)),
+                "reasoning_html": (
+                    str(rendering.render_markdown(message.reasoning))
+                    if message.reasoning is not None
+                    else None
+                ),
+                "html_version": version,
+            }
+            for key in ("content_html", "reasoning_html", "html_version"):
+                set_committed_value(message, key, row[key])
+            stale.append(row)
+        return stale
+
+    # Bind parameters per statement stay far below SQLite's and PostgreSQL's limits.
+    STORE_BATCH = 500
+
+    @classmethod
+    def store_html(cls, rows: Sequence[dict[str, Any]]) -> None:
+        """Write rendered HTML (``render_html``'s rows) in one UPDATE per 500 rows."""
+        for start in range(0, len(rows), cls.STORE_BATCH):
+            batch = rows[start : start + cls.STORE_BATCH]
+
+            def by_id(key: str, batch=batch):
+                return db.case({row["id"]: row[key] for row in batch}, value=cls.id)
+
+            db.session.execute(
+                db.update(cls)
+                .where(cls.id.in_([row["id"] for row in batch]))
+                .values(
+                    content_html=by_id("content_html"),
+                    reasoning_html=by_id("reasoning_html"),
+                    html_version=by_id("html_version"),
+                )
+                .execution_options(synchronize_session=False)
+            )
 
     @classmethod
     def sent_with_id(cls, owner_id: str, client_msg_id: str) -> Message | None:
@@ -463,6 +594,54 @@ class Message(db.Model):
                 .where(cls.conversation_id == conversation_id, cls.on_path, cls.id < before_id)
             )
             or 0
+        )
+
+    # ------------------------------------------------------------ turns in flight
+
+    def lease_lapsed(self, now: datetime | None = None) -> bool:
+        """Whether the worker that took this question's turn is gone without answering it.
+
+        Its lease ran out (it stopped renewing: killed, or its database connection
+        dropped), or it ran on this host and its process no longer exists (known at once,
+        without waiting for the lease).
+        """
+        if self.answering_until is None:
+            return False
+        if as_utc(self.answering_until) < (now or utcnow()):
+            return True
+        return not worker_alive(self.answered_by)
+
+    @classmethod
+    def settle_interrupted(cls, question: Message) -> Message:
+        """Record the reply of a question whose worker died: interrupted, with its text so far.
+
+        The reply is a failure of kind "interrupted" that keeps what had arrived, so the
+        page shows it with Retry at once; a late answer from a worker that was only slow
+        replaces it (``supersede_failures``). Commits.
+        """
+        reply = cls(
+            conversation_id=question.conversation_id,
+            role=Role.ASSISTANT,
+            content=question.answer_so_far or "",
+            status=MessageStatus.ERROR,
+            error_kind=FailureKind.INTERRUPTED,
+            error_detail={"reason": "", "answered_by": question.answered_by},
+            reply_to_id=question.id,
+            parent_id=question.id,
+        )
+        db.session.add(reply)
+        question.answering_until = None
+        question.answer_so_far = None
+        db.session.commit()
+        return reply
+
+    @classmethod
+    def renew_lease_statement(cls, message_id: int, until: datetime, so_far: str) -> Any:
+        """The UPDATE that keeps a question's turn held until ``until``, with the text so far."""
+        return (
+            db.update(cls)
+            .where(cls.id == message_id, cls.answering_until.is_not(None))
+            .values(answering_until=until, answer_so_far=so_far or None)
         )
 
     @classmethod

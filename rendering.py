@@ -6,12 +6,15 @@ and nh3 then keeps exactly that (the tags, attributes and classes listed below).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import nh3
@@ -210,6 +213,54 @@ def render_markdown(text: str) -> Markup:
     )
     # nh3 output is the one source trusted as HTML.
     return Markup(clean)  # noqa: S704  # nosec B704
+
+
+# ---------------------------------------------------------------- stored HTML
+
+# A reply's HTML is kept in its row (message.content_html) so a page view does not
+# render it again. The renderer's version is derived, not typed: a digest of this file
+# and of the libraries that shape the output, so no change to the rules, the allow-lists
+# or a library upgrade can leave old HTML on the page because a number was not bumped.
+# An edit elsewhere in this file (a filter below) re-renders each reply once, on its
+# next view; that is the price of not having to remember.
+_OUTPUT_LIBRARIES = ("markdown-it-py", "linkify-it-py", "mdurl", "nh3", "Pygments")
+
+
+def _renderer_version() -> int:
+    digest = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=4)
+    for name in _OUTPUT_LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)};".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=;".encode())
+    return int.from_bytes(digest.digest()) & 0x7FFFFFFF
+
+
+RENDERER_VERSION = _renderer_version()
+
+
+def html_version(content: str | None, reasoning: str | None = None) -> int:
+    """The ``message.html_version`` stored HTML must carry to be shown: a 31-bit digest of
+    ``RENDERER_VERSION`` and the texts it was rendered from.
+
+    The texts are part of it so that HTML cannot outlive a change of the text, whichever
+    code path writes the row (a reply saved in pieces, an import, a migration).
+    """
+    digest = hashlib.blake2b(RENDERER_VERSION.to_bytes(4), digest_size=4)
+    digest.update((content or "").encode("utf-8", "surrogatepass"))
+    digest.update(
+        b"\x00" if reasoning is None else b"\x01" + reasoning.encode("utf-8", "surrogatepass")
+    )
+    return int.from_bytes(digest.digest()) & 0x7FFFFFFF
+
+
+def stored_html(html: str) -> Markup:
+    """Mark HTML read back from ``message.content_html`` / ``reasoning_html`` as safe.
+
+    Only ``render_markdown``'s output is ever written there (``Message.render_html``), so
+    this is still nh3's output; sanitizing it again would cost what storing it saves.
+    """
+    return Markup(html)  # noqa: S704  # nosec B704
 
 
 class StreamPreview:

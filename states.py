@@ -59,3 +59,5 @@ class FailureKind(StrEnum):
     EMPTY_REPLY = "empty_reply"
     TOOL_LOOP = "tool_loop"
     LENGTH_LIMIT = "length_limit"  # the reply budget ran out before any answer text
+    # Our side: the worker answering was killed or lost its database before it finished.
+    INTERRUPTED = "interrupted"

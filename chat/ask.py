@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chat.lease import Lease
 from chat.record import record_failure, record_offline, record_success
 from chat.recovery import recover
 from chat.tool_rounds import ToolRounds
@@ -14,6 +15,11 @@ def answer(turn: PreparedTurn, provider: ChatProvider) -> TurnResult:
     """Ask the model and wait for the whole reply, running its tool calls on the way."""
     if not turn.api_key:
         return turn.result(record_offline(turn))
+    with Lease(turn.message_id, held=turn.leased):
+        return _answer(turn, provider)
+
+
+def _answer(turn: PreparedTurn, provider: ChatProvider) -> TurnResult:
     rounds = ToolRounds(turn)
     while True:
         try:

@@ -91,6 +91,7 @@ def prepare(saved: SavedMessage) -> PreparedTurn:
         vehicle=vehicle,
         tools=TOOL_SCHEMAS if calls_tools else None,
         reserve_tokens=TOOL_RESERVE_TOKENS,
+        leased=saved.held,
     )
 
 
@@ -110,7 +111,7 @@ def answer_again(conversation: Conversation, message: Message) -> PreparedTurn:
     """
     facts = [grounding.Fact.from_dict(fact) for fact in message.facts or []]
     saved = SavedMessage(
-        conversation.id, message.id, message.content, conversation.title, False, facts
+        conversation.id, message.id, message.content, conversation.title, False, facts, held=False
     )
     pictures = tuple(Attachment.pictures_of(message.id))
     if pictures:

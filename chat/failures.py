@@ -136,6 +136,13 @@ FAILURES: dict[FailureKind, Failure] = {
         RETRY,
         on_key_test="{upstream} refused access{code_detail}; the key was not tested.",
     ),
+    FailureKind.INTERRUPTED: Failure(
+        503,
+        "The answer was interrupted: the server working on it stopped before it finished "
+        "(a restart, or it lost its database). Your message is saved and the text that "
+        "arrived is kept. Press Retry for a whole answer.",
+        RETRY,
+    ),
     FailureKind.EMPTY_REPLY: Failure(
         502, "The model returned an empty reply. Try again, or pick another model.", RETRY
     ),

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 import catalog as model_catalog
 from automotive import facts as grounding
 from chat.failures import TurnError
+from chat.lease import first_hold
 from chat.turn import PENDING, SavedMessage, TurnResult
 from images import ProcessedImage
 from models import (
@@ -168,6 +169,7 @@ def save_user_message(
         content=text,
         client_msg_id=client_msg_id,
         facts=[fact.to_dict() for fact in facts] or None,
+        **first_hold(),
     )
     if edit_of is not None:
         message.parent_id = edit_of.parent_id
@@ -235,6 +237,9 @@ def await_reply(pending: TurnResult, seconds: float) -> Iterator[TurnResult | No
         time.sleep(POLL_SECONDS)
         message = db.session.get(Message, pending.message_id)
         reply = message.latest_reply() if message is not None else None
+        if reply is None and message is not None and message.lease_lapsed():
+            # The first copy's worker died: its answer is interrupted, not awaited longer.
+            reply = Message.settle_interrupted(message)
         if reply is not None:
             yield _result_of_reply(message, reply)
             return

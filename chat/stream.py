@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from chat.lease import Lease
 from chat.record import record_failure, record_offline, record_stopped, record_success
 from chat.recovery import recover
 from chat.tool_rounds import ToolRounds
@@ -128,6 +129,13 @@ def stream_answer(
     if not turn.api_key:
         yield "done", turn.result(record_offline(turn))
         return
+    with Lease(turn.message_id, held=turn.leased) as lease:
+        yield from _stream_answer(turn, provider, keepalive, lease)
+
+
+def _stream_answer(
+    turn: PreparedTurn, provider: ChatProvider, keepalive: float, lease: Lease
+) -> Iterator[tuple[str, Any]]:
     rounds = ToolRounds(turn)
     reader = _Reader(provider, turn, rounds)
     reader.start()
@@ -156,6 +164,7 @@ def stream_answer(
                 elif pending_break:
                     continue  # whitespace between rounds is dropped, as the JSON reply drops it
                 text += piece
+                lease.so_far = text  # what a killed worker leaves for the page
                 yield "delta", piece
             elif isinstance(item, Reasoning):
                 thinking += item.text

@@ -30,6 +30,7 @@ class SavedMessage:
     first: bool  # it opened a new conversation
     facts: list[grounding.Fact]
     pictures: tuple[Picture, ...] = ()  # sent with it, as stored
+    held: bool = True  # saved with this worker's lease on its turn (chat.lease.first_hold)
 
 
 @dataclass
@@ -75,6 +76,9 @@ class PreparedTurn:
     # When the whole turn's time is up (time.monotonic()): every attempt, tool round and
     # recovery of this turn shares one read timeout, whatever the mode (JSON, form, stream).
     deadline: float = 0.0
+    # The question's row already holds this worker's lease (a new message); a Retry or a
+    # Regenerate takes the turn when it starts (chat.lease).
+    leased: bool = False
 
     def __post_init__(self) -> None:
         if not self.upstream:

@@ -63,6 +63,27 @@ def shown_count() -> int:
     return max(PAGE_MESSAGES, min(asked, MOST_SHOWN))
 
 
+def with_stored_html(messages: list[Message]) -> list[Message]:
+    """The messages, each reply's HTML current: rendered now where missing or stale.
+
+    A GET (the page, "Show earlier") writes what it rendered back in one statement, so
+    only the first view of a reply pays for its Markdown; other requests that show the
+    page (a refused form) render without writing, as their session may hold work that
+    is not to be committed.
+    """
+    stale = Message.render_html(messages)
+    if stale and request.method == "GET":
+        try:
+            Message.store_html(stale)
+            db.session.commit()
+        except SQLAlchemyError:
+            # The page is still right, only slower (the rows are read and rendered again);
+            # the next view retries the write.
+            db.session.rollback()
+            current_app.logger.warning("page: could not store the HTML of %d replies", len(stale))
+    return messages
+
+
 def render_chat(
     conversation: Conversation | None,
     *,
@@ -85,6 +106,7 @@ def render_chat(
     pending = context.pending_seconds()
     retry_target = conversation.retryable_message(pending) if conversation else None
     messages, earlier = conversation.recent_messages(shown_count()) if conversation else ([], 0)
+    messages = with_stored_html(messages)
     body = render_template(
         "chat/index.html",
         conversation=conversation,
@@ -165,6 +187,7 @@ def earlier(conversation_id: str):
     if before is None or not 1 <= before <= MAX_ID:
         return jsonify(error_body("bad_request", "before must be a message id.")), 400
     messages, remaining = conversation.messages_before(before, PAGE_MESSAGES)
+    messages = with_stored_html(messages)
     html = render_template(
         "chat/_earlier.html",
         conversation=conversation,

@@ -436,6 +436,13 @@
       refused.models = error.models; // models that can see pictures, for one click
       throw refused;
     }, function () {
+      // Not the app's answer: a proxy's page when no app server answered (one restarting,
+      // or killed mid-reply). The message may already be saved; a resend is answered once.
+      if (response.status === 502 || response.status === 504) {
+        throw new Error("The server did not answer (HTTP " + response.status + "). If your " +
+          "message got through, it is saved: reload the conversation to see it, or send it " +
+          "again (it is never answered twice).");
+      }
       throw new Error("The message could not be sent (HTTP " + response.status + ").");
     });
   }

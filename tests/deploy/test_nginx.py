@@ -269,3 +269,23 @@ def test_start_script_migrated_then_became_gunicorn(stack):
     # exec: the process we started is the Gunicorn master itself, not a shell around it.
     cmdline = Path(f"/proc/{stack.process.pid}/cmdline").read_bytes().split(b"\0")
     assert b"gunicorn" in cmdline
+
+
+def test_no_app_server_answering_gets_a_page_that_says_the_message_was_saved(tmp_path):
+    """Every app server gone (restarting, or the one answering was killed): not Nginx's
+    bare 502 but a page saying a sent message is saved, with the way back to it."""
+    nginx = require_tool("nginx", "/usr/sbin/nginx")
+    proxy = cluster.Proxy(nginx, tmp_path, [free_port()])  # nothing listens there
+    try:
+        session = proxy.session()
+        for method, path in (("GET", "/"), ("POST", "/chat"), ("GET", "/c/" + "a" * 32)):
+            response = session.request(method, proxy.base + path, data={"message": "Hi"})
+            assert response.status_code == 502
+            assert "text/html" in response.headers["Content-Type"]
+            assert "If you sent a message, it was saved" in response.text
+            assert 'href="/"' in response.text and "nginx" not in response.text.lower()
+            assert_security_headers(response)
+        # The page's stylesheet comes from the same static folder.
+        assert session.get(proxy.base + "/static/css/app.css").status_code == 200
+    finally:
+        proxy.close()
