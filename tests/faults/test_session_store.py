@@ -5,14 +5,16 @@ DESIGN promise that conversations belong to an owner (a signed cookie of its own
 the session, and that history is rebuilt from the database; the next send is refused as an
 expired session with the text kept, and sent again it is answered in the same conversation.
 
-Stopped: the wording is about to change (a degraded mode is being built), so these tests
-hold only what must be true either way: no server error or traceback, the typed text kept,
-/health 503 while it is down, and chats answered again once it is back.
+Stopped: the degraded mode. A send with a token made before the outage is refused in
+words ("Sessions are unavailable right now"), its text kept, with a token that needs no
+session; sent again, it is answered with the server's key. /health says 503 meanwhile, and
+chats are answered again once Redis is back.
 """
 
 from __future__ import annotations
 
 import html
+import re
 import time
 import uuid
 
@@ -123,16 +125,35 @@ def test_a_stopped_session_store_is_survived_and_recovers(rig: FaultRig, upstrea
         assert body["checks"]["redis"] == "unavailable", body
         assert body["checks"]["database"] == "ok", body
 
+        # The degraded mode: a token made before the outage is refused in words, with the
+        # text kept and a token that works without sessions; sent again with it, the chat
+        # goes on with the server's key.
         for mode in ("form", "json", "stream"):
             text = f"While the store is down ({mode}): idle stumble {uuid.uuid4().hex[:8]}"
             response = post(browser, mode, text, cid, token)
             no_internals(response)
-            assert response.status_code != 500
-            if mode == "form" and response.status_code != 303:
-                # Not sent: the text must come back to the visitor on the page.
-                assert html.escape(text, quote=False) in response.text, response.text[:1000]
+            assert response.status_code == 503, response.text[:1000]
+            if mode == "form":
+                page = html.unescape(response.text)
+                assert "Sessions are unavailable right now" in page
+                assert f">{text}</textarea>" in page  # the text, back in the message box
+                fresh = re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+            else:
+                error = response.json()
+                assert error["error"]["kind"] == "session_store_unavailable"
+                assert "Your text is kept" in error["error"]["message"]
+                fresh = error["csrf_token"]
+            again = post(browser, mode, text, cid, fresh)
+            no_internals(again)
+            if mode == "form":
+                assert again.status_code == 303, again.text[:1000]
             elif mode == "json":
-                assert "error" in response.json() or response.json().get("reply")
+                assert again.status_code == 200 and again.json()["status"] == "ok", again.text
+            else:
+                assert parse_sse(again.text)[-1][0] == "done", again.text[-500:]
+            assert html.escape(text, quote=False) in browser.conversation(cid)
+        notice = browser.get(f"/c/{cid}").text
+        assert "Chats use this server's key meanwhile." in html.unescape(notice)
 
         # README: "If Redis is unreachable, pages still render".
         page = browser.get(f"/c/{cid}")
