@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from flask import Flask
 from flask_migrate import Migrate
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 
 import config as settings
 import nhtsa
@@ -33,7 +35,11 @@ def _engine_options(url: str, pool_size: int, max_overflow: int) -> dict[str, An
     if url.startswith("postgresql"):
         return {
             **hidden,
-            "pool_pre_ping": True,
+            # No ping on every checkout (a round trip each): _ping_when_idle pings only a
+            # connection that sat unused long enough to have been dropped.
+            "pool_pre_ping": False,
+            # Older connections are replaced (a proxy or firewall may drop idle ones).
+            "pool_recycle": 1800,
             # Room for every thread's short checkouts without opening and closing
             # overflow connections on each request.
             "pool_size": pool_size,
@@ -42,6 +48,36 @@ def _engine_options(url: str, pool_size: int, max_overflow: int) -> dict[str, An
             "connect_args": {"connect_timeout": 5},
         }
     return hidden
+
+
+# A pooled connection used within this many seconds is handed out without a ping.
+IDLE_PING_SECONDS = 10.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["last_used"] = time.monotonic()
+
+
+def _ping_when_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a pooled connection that sat idle; a dead one is replaced, not handed out.
+
+    A connection in steady use is not pinged: under load that saves a round trip on
+    every checkout. After a database restart, a connection used in the last few seconds
+    fails on its first statement instead; SQLAlchemy then drops the whole pool, so one
+    request per worker sees "the conversation store is not answering" (a 503 with the
+    text kept), and the next gets new connections (tests/faults measure the recovery).
+    """
+    if time.monotonic() - record.info.get("last_used", 0.0) < IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+    except Exception as exc:
+        # The pool discards this connection and checks out another (up to three times).
+        raise DisconnectionError(f"idle connection is gone: {type(exc).__name__}") from exc
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -89,6 +125,10 @@ def _init_database(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+        else:
+            # Pool events on the engine: they follow the pool it makes after a fork.
+            event.listen(db.engine, "checkout", _ping_when_idle)
+            event.listen(db.engine, "checkin", _note_checkin)
 
 
 def _init_provider(app: Flask) -> None:

@@ -785,13 +785,18 @@ class Message(db.Model):
         return found
 
     @classmethod
-    def latest_id_before(cls, conversation_id: str, before_id: int) -> int | None:
-        """Return the id of the newest message before ``before_id`` in a conversation."""
-        return db.session.scalar(
-            db.select(db.func.max(cls.id)).where(
+    def context_before(cls, conversation_id: str, before_id: int) -> tuple[int | None, int]:
+        """In one statement: the newest message's id before ``before_id`` and how many
+        messages (questions and answers) before it could serve as context."""
+        answered = db.case(
+            (db.and_(cls.role == Role.ASSISTANT, cls.status == MessageStatus.OK), 1), else_=0
+        )
+        row = db.session.execute(
+            db.select(db.func.max(cls.id), db.func.coalesce(db.func.sum(answered), 0)).where(
                 cls.conversation_id == conversation_id, cls.on_path, cls.id < before_id
             )
-        )
+        ).one()
+        return row[0], 2 * int(row[1] or 0)
 
     @classmethod
     def answered_turns_before(
@@ -824,22 +829,6 @@ class Message(db.Model):
         while turns and turns[0]["role"] != Role.USER:
             turns.pop(0)
         return turns
-
-    @classmethod
-    def count_answered_before(cls, conversation_id: str, before_id: int) -> int:
-        """Count the messages (questions and answers) that could serve as context."""
-        answers = db.session.scalar(
-            db.select(db.func.count())
-            .select_from(cls)
-            .where(
-                cls.conversation_id == conversation_id,
-                cls.on_path,
-                cls.id < before_id,
-                cls.role == Role.ASSISTANT,
-                cls.status == MessageStatus.OK,
-            )
-        )
-        return 2 * (answers or 0)
 
     # ------------------------------------------------------------ search
 

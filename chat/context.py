@@ -36,9 +36,11 @@ def system_for(vehicle: VehicleProfile | None, facts: list[grounding.Fact]) -> d
     return {**message, "content": "\n\n".join(parts)}
 
 
-def history_for(conversation_id: str, message_id: int) -> list[dict[str, Any]]:
-    """Return the turns before this message: the session's window, else the database's."""
-    last_id = Message.latest_id_before(conversation_id, message_id)
+def history_for(conversation_id: str, message_id: int, last_id: int | None) -> list[dict[str, Any]]:
+    """Return the turns before this message: the session's window, else the database's.
+
+    ``last_id`` is the newest message before it (the window is current only if it ends there).
+    """
     history = session_store.cached_history(conversation_id, last_id)
     if history is None:
         history = Message.answered_turns_before(
@@ -56,8 +58,8 @@ def prepare(saved: SavedMessage) -> PreparedTurn:
     if saved.first:  # a new conversation has no history to read
         window, available = [], 0
     else:
-        window = history_for(saved.conversation_id, saved.message_id)
-        available = Message.count_answered_before(saved.conversation_id, saved.message_id)
+        last_id, available = Message.context_before(saved.conversation_id, saved.message_id)
+        window = history_for(saved.conversation_id, saved.message_id, last_id)
     model, _why = model_catalog.resolve_model(session_store.chosen_model(), catalog)
     info = catalog.get(model)
     context_length = model_catalog.context_length_for(info, model, config["DEFAULT_CONTEXT_LENGTH"])
@@ -92,6 +94,7 @@ def prepare(saved: SavedMessage) -> PreparedTurn:
         tools=TOOL_SCHEMAS if calls_tools else None,
         reserve_tokens=TOOL_RESERVE_TOKENS,
         leased=saved.held,
+        alone=saved.alone,
     )
 
 

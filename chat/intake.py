@@ -212,7 +212,16 @@ def save_user_message(
     sent = kept or tuple(
         Picture(p.content_type, p.data, p.width, p.height, p.filename) for p in pictures
     )
-    return SavedMessage(conversation.id, message.id, text, conversation.title, first, facts, sent)
+    return SavedMessage(
+        conversation.id,
+        message.id,
+        text,
+        conversation.title,
+        first,
+        facts,
+        sent,
+        alone=edit_of is None and not sent,
+    )
 
 
 def picture_title(pictures: Sequence[ProcessedImage]) -> str:

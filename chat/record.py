@@ -25,6 +25,20 @@ from states import MessageStatus, Role
 log = logging.getLogger(__name__)
 
 
+# Columns a reply leaves empty, given as None: the stored object is then whole, and the
+# page fragment drawn from it after the commit reads nothing back.
+_UNSET_ON_A_REPLY: dict[str, Any] = {
+    "client_msg_id": None,
+    "facts": None,
+    "tool_calls": None,
+    "prompt_tokens": None,
+    "completion_tokens": None,
+    "cost": None,
+    "answering_until": None,
+    "answered_by": None,
+}
+
+
 def record(
     turn: PreparedTurn,
     content: str,
@@ -57,7 +71,7 @@ def record(
         context_dropped=turn.context_dropped or None,
         reasoning=reasoning or None,
         finish_reason=finish_reason[:32] if isinstance(finish_reason, str) else None,
-        **usage,
+        **{**_UNSET_ON_A_REPLY, **usage},
     )
     model_catalog.learn(turn.model, turn.learned)
     kind = error.kind if error else None
@@ -68,10 +82,12 @@ def record(
         if turn.regenerate:
             # The earlier answer becomes a version behind this one ("‹ 1 / 2 ›").
             Message.make_current(reply)
-        # A retry's outcome takes the place of the failures before it (one card on the page).
-        Message.supersede_failures(turn.message_id, reply.id)
+        if not turn.first_answer:
+            # A retry's outcome takes the place of the failures before it (one card on the
+            # page). A new question's first answer has none to replace.
+            Message.supersede_failures(turn.message_id, reply.id)
         Conversation.touch(turn.conversation_id)
-        db.session.commit()
+        _commit_keeping_loaded()
     except IntegrityError:
         # The visitor deleted the conversation while it was answering, and it is gone for
         # good: there is nothing left to attach the reply to. It is shown, not stored.
@@ -79,6 +95,17 @@ def record(
         log.info("reply not stored: its conversation was deleted while it was answering")
         reply.id = None
     return reply
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds: the page fragment of the reply
+    just stored is drawn from the object in hand (``TurnResult.message``), not read back."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def record_success(

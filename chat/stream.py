@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -112,6 +113,30 @@ class _Reader:
             out.put(ToolsUsed(entries))
 
 
+# At most this many text events a second go to the browser: a model sends a delta per
+# token or two, and one event per delta costs a JSON encoding and a socket write each.
+FRAME_SECONDS = 0.05
+
+
+def _gather(events: queue.Queue, due: float) -> tuple[str, Any]:
+    """Text that follows at once: what has already arrived, and what arrives until ``due``
+    (``time.monotonic()``); a reply's first words (``due`` already past) wait for nothing.
+
+    Returns the text and the first event that is not text (None if there was none), which
+    the caller handles next.
+    """
+    gathered = []
+    while True:
+        wait = due - time.monotonic()
+        try:
+            item = events.get(timeout=wait) if wait > 0 else events.get_nowait()
+        except queue.Empty:
+            return "".join(gathered), None
+        if not isinstance(item, Delta):
+            return "".join(gathered), item
+        gathered.append(item.text)
+
+
 def stream_text(stream: Any) -> str:
     """The text a stream delivered before it failed ("" when it never opened)."""
     return getattr(stream, "text", "") if stream is not None else ""
@@ -142,13 +167,18 @@ def _stream_answer(
     text = ""
     thinking = ""  # a reasoning model's thoughts: shown apart, never part of the reply
     pending_break = False  # a tool round ended after some text: the next words start a paragraph
+    held: Any = None  # an event read while gathering text, handled next
+    last_sent = float("-inf")
     try:
         while True:
-            try:
-                item = reader.events.get(timeout=keepalive)
-            except queue.Empty:
-                yield "heartbeat", None
-                continue
+            if held is not None:
+                item, held = held, None
+            else:
+                try:
+                    item = reader.events.get(timeout=keepalive)
+                except queue.Empty:
+                    yield "heartbeat", None
+                    continue
             if item is _END:
                 break
             if isinstance(item, OpenRouterError):
@@ -163,8 +193,11 @@ def _stream_answer(
                     piece, pending_break = "\n\n" + piece.lstrip(), False
                 elif pending_break:
                     continue  # whitespace between rounds is dropped, as the JSON reply drops it
+                more, held = _gather(reader.events, last_sent + FRAME_SECONDS)
+                piece += more
                 text += piece
                 lease.so_far = text  # what a killed worker leaves for the page
+                last_sent = time.monotonic()
                 yield "delta", piece
             elif isinstance(item, Reasoning):
                 thinking += item.text

@@ -31,6 +31,9 @@ class SavedMessage:
     facts: list[grounding.Fact]
     pictures: tuple[Picture, ...] = ()  # sent with it, as stored
     held: bool = True  # saved with this worker's lease on its turn (chat.lease.first_hold)
+    # A new question with no versions beside it and no pictures: its page fragment needs
+    # no query for either, and it has no earlier replies to replace.
+    alone: bool = False
 
 
 @dataclass
@@ -79,6 +82,12 @@ class PreparedTurn:
     # The question's row already holds this worker's lease (a new message); a Retry or a
     # Regenerate takes the turn when it starts (chat.lease).
     leased: bool = False
+    alone: bool = False  # SavedMessage.alone: a plain new question, asked for the first time
+
+    @property
+    def first_answer(self) -> bool:
+        """A new question's first answer (not a Retry, a Regenerate or an edit's)."""
+        return self.leased and self.alone and not self.regenerate
 
     def __post_init__(self) -> None:
         if not self.upstream:
@@ -141,6 +150,9 @@ class TurnResult:
     completion_tokens: int | None = None
     cost: float | None = None
     context_dropped: int = 0
+    # The stored reply itself, held so the page fragment is drawn from it without reading
+    # it back (the session keeps only weak references to what it loaded).
+    message: Message | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -166,4 +178,5 @@ class TurnResult:
             completion_tokens=reply.completion_tokens,
             cost=reply.cost,
             context_dropped=reply.context_dropped or 0,
+            message=reply,
         )

@@ -29,7 +29,7 @@ import vehicles
 from chat import ask, context, failures, intake, stream
 from chat.failures import TurnError
 from chat.turn import PENDING, PreparedTurn, TurnResult
-from models import Attachment, Conversation, Message, db
+from models import Attachment, Conversation, Message, clean_text, db
 from offload import run_off_loop
 from rendering import StreamPreview
 from security import chat_limits, rate_limited
@@ -513,17 +513,21 @@ def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def _conversation_event(conversation_id: str, message_id: int, title: str | None) -> str:
-    """The opening event: where the message is stored, and how it looks with its fact cards."""
+def _conversation_event(
+    conversation_id: str, message_id: int, title: str | None, *, alone: bool = False
+) -> str:
+    """The opening event: where the message is stored, and how it looks with its fact cards.
+
+    ``alone``: a new question with no versions and no pictures, neither is looked up.
+    """
     message = db.session.get(Message, message_id)
     html = item = actions = None
     if message is not None:
-        versions = Message.versions([message])
         html = render_template(
             "chat/_message.html",
             message=message,
-            versions=versions,
-            pictures=Attachment.of_messages([message.id]),
+            versions={} if alone else Message.versions([message]),
+            pictures={} if alone else Attachment.of_messages([message.id]),
         )
         if message.parent_id is None:
             # A conversation's first message: the sidebar gets its entry (menu and all) and
@@ -551,15 +555,20 @@ def _conversation_event(conversation_id: str, message_id: int, title: str | None
     )
 
 
-def _final_event(result: TurnResult) -> str:
-    """The closing event: the stored message, rendered by the server, with usage."""
+def _final_event(result: TurnResult, *, alone: bool = False) -> str:
+    """The closing event: the stored message, rendered by the server, with usage.
+
+    ``alone``: the first answer to a new question, which has no other versions.
+    """
     body = _result_body(result)
-    reply = db.session.get(Message, result.reply_id) if result.reply_id else None
+    reply = result.message
+    if reply is None or reply.id != result.reply_id or db.inspect(reply).expired_attributes:
+        reply = db.session.get(Message, result.reply_id) if result.reply_id else None
     if reply is not None:
         body["html"] = render_template(
             "chat/_message.html",
             message=reply,
-            versions=Message.versions([reply]),
+            versions={} if alone else Message.versions([reply]),
             show_retry=reply.may_retry,
             conversation_id=result.conversation_id,
         )
@@ -569,7 +578,9 @@ def _final_event(result: TurnResult) -> str:
 
 
 def _turn_events(turn: PreparedTurn) -> Iterator[str]:
-    yield _conversation_event(turn.conversation_id, turn.message_id, turn.title)
+    yield _conversation_event(
+        turn.conversation_id, turn.message_id, turn.title, alone=turn.first_answer
+    )
     events = stream.stream_answer(turn, _client(), current_app.config["STREAM_KEEPALIVE"])
     # Each delta carries its text; now and then also the Markdown so far, rendered and
     # sanitized as a stored message is, so the reply reads formatted while it arrives.
@@ -577,6 +588,9 @@ def _turn_events(turn: PreparedTurn) -> Iterator[str]:
     try:
         for kind, payload in events:
             if kind == "delta":
+                # What the database will keep (no NUL, no lone surrogate), and what the
+                # preview's Markdown can encode.
+                payload = clean_text(payload)
                 html = preview.add(payload)
                 yield _sse(
                     "delta", {"text": payload} if html is None else {"text": payload, "html": html}
@@ -588,7 +602,7 @@ def _turn_events(turn: PreparedTurn) -> Iterator[str]:
             elif kind == "heartbeat":
                 yield ": keepalive\n\n"
             else:
-                yield _final_event(payload)
+                yield _final_event(payload, alone=turn.first_answer)
     finally:
         # Runs when the visitor stops or leaves: the domain saves the partial reply.
         events.close()

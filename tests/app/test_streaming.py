@@ -27,7 +27,9 @@ def test_stream_headers_and_event_order(keyed_visitor, fake):
     names = [name for name, _ in events]
     assert names[0] == "conversation"
     assert names.count("comment") == 2  # upstream ": OPENROUTER PROCESSING" relayed as keepalives
-    assert [d["text"] for n, d in events if n == "delta"] == ["Low ", "coolant ", "can cause this."]
+    # Pieces that arrive together go out as one event (at most 20 a second).
+    assert "".join(d["text"] for n, d in events if n == "delta") == "Low coolant can cause this."
+    assert events[names.index("delta")][1]["html"]  # the first text comes formatted
     assert names[-1] == "done"
     first = events[0][1]
     assert re.fullmatch(r"[0-9a-f]{32}", first["conversation_id"])
@@ -73,7 +75,7 @@ def test_stream_keeps_the_history_window(keyed_visitor, fake, app):
 def test_mid_stream_error_keeps_the_partial_text(keyed_visitor, fake, migrated):
     fake.queue(Stream(["The knock ", "suggests rod ", "bearing wear"], error_after=2))
     _, events = stream_chat(keyed_visitor, "Deep knock under load")
-    assert [d["text"] for n, d in events if n == "delta"] == ["The knock ", "suggests rod "]
+    assert "".join(d["text"] for n, d in events if n == "delta") == "The knock suggests rod "
     name, data = events[-1]
     assert name == "error"
     assert data["error"]["kind"] == "provider_unavailable"
@@ -174,3 +176,23 @@ def test_a_turn_does_not_undo_settings_saved_meanwhile(keyed_visitor, fake, app,
     fake.state.on_chat = None
     page = keyed_visitor.get("/settings").get_data(as_text=True)
     assert '<code id="current-model">openai/gpt-4o-mini</code>' in page
+
+
+def test_many_small_pieces_go_out_as_few_events_with_every_word(keyed_visitor, fake):
+    words = [f"w{n} " for n in range(300)]  # a model sending a token at a time
+    fake.queue(Stream(words))
+    _, events = stream_chat(keyed_visitor, "Explain the whole cooling system")
+    deltas = [data["text"] for name, data in events if name == "delta"]
+    assert "".join(deltas) == "".join(words)
+    assert len(deltas) < len(words) / 5  # gathered into frames, not one event per token
+
+
+def test_pieces_that_come_slowly_are_not_held_back(keyed_visitor, fake):
+    fake.queue(Stream(["Check ", "the ", "thermostat."], delay=0.12))
+    _, events = stream_chat(keyed_visitor, "Gauge drops on the highway")
+    # More than a frame apart: each piece is its own event, sent as it arrives.
+    assert [data["text"] for name, data in events if name == "delta"] == [
+        "Check ",
+        "the ",
+        "thermostat.",
+    ]
