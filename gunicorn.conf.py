@@ -10,17 +10,24 @@ fast and fail-fast boots). Two consequences, both handled below:
 - HUP restarts the workers gracefully with the code loaded at start: to run new code,
   restart the service. Outside systemd, USR2 then QUIT of the old master also works;
   under systemd it does not, because the new master is not the unit's main process.
+
+Workers recycle after MAX_REQUESTS requests (plus up to MAX_REQUESTS_JITTER), one at a
+time, and each is replaced before it stops accepting (see ``PatchedGeventWorker``).
 """
 
 import atexit
+import contextlib
 import errno
+import fcntl
 import os
 import shutil
 import signal
 import socket
 import sys
 import tempfile
+import time
 import warnings
+from pathlib import Path
 
 from gunicorn.util import is_ipv6
 from gunicorn.workers.ggevent import GeventWorker
@@ -55,6 +62,86 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 bind = os.environ.get("BIND") or ("0.0.0.0:8000" if _production else "127.0.0.1:8000")
 workers = int(os.environ.get("WORKERS") or 2)  # an empty value means the default, as in config.py
+
+
+def _env_int(name: str, default: int) -> int:
+    """An integer setting; empty or unset means the default, and 0 stays 0 (off)."""
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+# ---------------------------------------------------------------- recycling handshake
+
+# A worker due to recycle waits this long for its replacement before it recycles anyway.
+_REPLACEMENT_WAIT = 10.0
+_recycle_path: Path | None = None
+
+
+def _recycle_dir() -> Path:
+    """The folder of the recycling handshake, made by the master before its first fork.
+
+    Workers inherit the path. A HUP runs this file again, so new workers get a new
+    folder: the old workers are all being replaced then, and the master's count of
+    workers is reset by the reload.
+    """
+    global _recycle_path
+    if _recycle_path is None:
+        _recycle_path = Path(tempfile.mkdtemp(prefix="automotive-chat-recycle-"))
+        atexit.register(_remove_metrics_tmp, str(_recycle_path), os.getpid())
+    return _recycle_path
+
+
+# A recycling worker's marker file goes through these states, each name plus "-<pid>":
+# "recycling": the worker holds the drain lock and has sent SIGTTIN to the master;
+# "replacing": the master has counted one worker more for it (``nworkers_changed``);
+# "replaced": a worker booted since (``post_worker_init``): the old one stops accepting.
+_RECYCLE_STATES = ("recycling", "replacing", "replaced")
+
+
+def _recycle_marker(state: str, pid: int) -> Path:
+    return _recycle_dir() / f"{state}-{pid}"
+
+
+def _advance_markers(old: str, new: str, oldest_only: bool) -> None:
+    # A marker may vanish meanwhile: another new worker moved it, or its worker exited.
+    markers: list[Path] = []
+    with contextlib.suppress(FileNotFoundError):
+        markers = sorted(_recycle_dir().glob(f"{old}-*"), key=lambda path: path.stat().st_mtime)
+    for marker in markers[:1] if oldest_only else markers:
+        with contextlib.suppress(FileNotFoundError):
+            marker.rename(marker.with_name(new + marker.name[len(old) :]))
+
+
+def _due_marker(age: int, pid: int) -> Path:
+    # Named by the worker's age (Gunicorn numbers workers as it forks them): in name
+    # order, the oldest comes first.
+    return _recycle_dir() / f"due-{age:09d}-{pid}"
+
+
+def _first_in_line(age: int, pid: int) -> bool:
+    """Mark this worker due; True when no older worker due is still alive."""
+    mine = _due_marker(age, pid)
+    mine.touch()
+    for marker in sorted(_recycle_dir().glob("due-*")):
+        if marker == mine:
+            return True
+        try:
+            os.kill(int(marker.name.rsplit("-", 1)[1]), 0)
+        except ProcessLookupError:
+            marker.unlink(missing_ok=True)  # its worker is gone
+            continue
+        except PermissionError:
+            pass  # alive, as another user
+        return False
+    return True
+
+
+def _own_rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 class PatchedGeventWorker(GeventWorker):
@@ -98,6 +185,95 @@ class PatchedGeventWorker(GeventWorker):
             warnings.filterwarnings("ignore", "Patching more than once", MonkeyPatchWarning)
             super().patch()
 
+    # ------------------------------------------------------------ recycling
+    #
+    # Gunicorn recycles a worker after ``max_requests`` (plus jitter) by stopping its
+    # accept loop, letting its replies finish, and only once it has exited does the
+    # master fork a replacement: for a whole drain (a reply takes seconds) the server has
+    # one worker fewer. Two evenly loaded workers reach their counts together, so both
+    # drained at once and for 5-6 s nothing accepted chats (bench/recycling.py, 1,000
+    # chats of 5 s: p99 3-6 s above no recycling). Here a worker due to recycle
+    #
+    # 1. waits for any older worker also due (so a replacement that fills up fast
+    #    does not overtake a worker waiting its turn), then takes the server's drain
+    #    lock, so at most one worker drains at a time (the kernel releases it when the
+    #    worker exits, whatever the way);
+    # 2. asks the master for one worker more (SIGTTIN) and keeps accepting;
+    # 3. stops accepting only once a new worker has booted, then drains as before.
+    #
+    # The master gives the extra worker back when the recycled one exits (``child_exit``).
+    # Files in ``_recycle_dir()`` carry the handshake (see ``_RECYCLE_STATES``).
+
+    #: False gives Gunicorn's own recycling (bench/recycling.py compares the two).
+    replace_before_drain = True
+
+    def init_process(self) -> None:
+        # Gunicorn's own check never fires: ``recycle_due()`` decides instead.
+        self.recycle_after = self.max_requests
+        self.recycle_asked_at: float | None = None
+        if self.replace_before_drain:
+            self.max_requests = sys.maxsize
+        super().init_process()
+
+    def handle_request(self, listener_name, req, sock, addr):
+        # Tried on the request that reaches the count; notify() retries once a second.
+        if self.recycle_due(self.nr + 1) and self.nr + 1 == self.recycle_after:
+            self.ask_for_replacement(self.nr + 1)
+        return super().handle_request(listener_name, req, sock, addr)
+
+    def notify(self) -> None:
+        super().notify()
+        if not self.replace_before_drain or not self.alive:
+            return
+        if self.recycle_asked_at is None:
+            if self.recycle_due(self.nr):
+                self.ask_for_replacement(self.nr)  # the drain lock may be free now
+        elif _recycle_marker("replaced", self.pid).exists():
+            self.log.info("Worker %s stops accepting: its replacement is serving", self.pid)
+            self.alive = False
+        elif time.monotonic() - self.recycle_asked_at > _REPLACEMENT_WAIT:
+            # The master never answered (a TTIN lost with another one): recycle the
+            # way Gunicorn does, the master replaces this worker once it has exited.
+            self.log.warning("No replacement for worker %s; recycling it anyway", self.pid)
+            self.alive = False
+
+    def recycle_due(self, requests: int) -> bool:
+        # By request count only: a worker's memory levels off (bench/recycling.py --growth:
+        # 102 MB idle, 109 MB after 300 requests, 112-115 MB from 900 to 2,400), so a
+        # memory limit would have nothing to catch that the count does not.
+        return self.replace_before_drain and requests >= self.recycle_after
+
+    def ask_for_replacement(self, requests: int) -> None:
+        """Take the drain lock, then ask the master for a replacement (not if busy)."""
+        try:
+            if not _first_in_line(self.age, self.pid):
+                return
+            lock = os.open(_recycle_dir() / "drain.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            # No handshake possible: recycle as Gunicorn would rather than never.
+            self.log.warning("Recycling worker %s without a replacement: %s", self.pid, exc)
+            self.alive = False
+            return
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock)  # another worker is draining: keep serving until it is done
+            return
+        self._drain_lock = lock  # held (open) until this process exits
+        _due_marker(self.age, self.pid).unlink(missing_ok=True)
+        _recycle_marker("recycling", self.pid).touch()
+        self.recycle_asked_at = time.monotonic()
+        if os.getppid() != self.ppid:
+            self.alive = False  # the master is gone; notify() exits too
+            return
+        self.log.info(
+            "Recycling worker %s after %s requests (%s MiB); asking for its replacement",
+            self.pid,
+            requests,
+            _own_rss_bytes() // 2**20,
+        )
+        os.kill(self.ppid, signal.SIGTTIN)
+
 
 worker_class = PatchedGeventWorker
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS") or 1000)
@@ -108,8 +284,10 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT") or GUNICORN_TIMEOUT)
 graceful_timeout = timeout
 keepalive = 5
 backlog = 2048
-max_requests = 1000
-max_requests_jitter = 50
+# Recycling bounds a worker's memory over weeks; see PatchedGeventWorker for how a
+# recycle keeps every worker slot accepting. 0 turns request-count recycling off.
+max_requests = _env_int("MAX_REQUESTS", 1000)
+max_requests_jitter = _env_int("MAX_REQUESTS_JITTER", 50)
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
@@ -286,13 +464,33 @@ def when_ready(server):
 
 
 def pre_fork(server, worker):
-    """Hold the worker's signals until its handlers exist (see _WORKER_SIGNALS)."""
+    """Hold the worker's signals until its handlers exist (see _WORKER_SIGNALS).
+
+    Also makes the recycling folder before the first fork, owned by the workers' user.
+    """
     signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
+    if _recycle_path is None:
+        os.chown(_recycle_dir(), server.cfg.uid, server.cfg.gid)
 
 
 def post_worker_init(worker):
-    """The worker's handlers are installed: let held signals in."""
+    """The worker's handlers are installed: let held signals in.
+
+    A worker waiting for its replacement learns here that one is about to accept.
+    """
     _unblock_worker_signals()
+    if _recycle_path is not None:
+        _advance_markers("replacing", "replaced", oldest_only=False)
+
+
+def nworkers_changed(server, new_value, old_value):
+    """A SIGTTIN from a recycling worker: note that its extra worker is counted.
+
+    An operator's TTIN at the same moment may be the one noted; the count still adds up,
+    as each recycled worker gives back one and the operator's stays.
+    """
+    if _recycle_path is not None and old_value is not None and new_value == old_value + 1:
+        _advance_markers("recycling", "replacing", oldest_only=True)
 
 
 def post_fork(server, worker):
@@ -319,7 +517,23 @@ def post_fork(server, worker):
 
 
 def child_exit(server, worker):
-    """Fold a finished worker's metrics into the archive and drop its live gauges."""
+    """Fold a finished worker's metrics into the archive and drop its live gauges.
+
+    A recycled worker gives back the extra worker it was counted (not after a HUP,
+    which reset the count: then its marker is in the previous folder).
+    """
     import observability
 
     observability.retire_worker(worker.pid)
+    if _recycle_path is None:
+        return
+    for due in _recycle_dir().glob(f"due-*-{worker.pid}"):
+        due.unlink(missing_ok=True)
+    counted = False
+    for state in _RECYCLE_STATES:
+        marker = _recycle_marker(state, worker.pid)
+        if marker.exists():
+            marker.unlink(missing_ok=True)
+            counted = state != "recycling"
+    if counted and server.num_workers > server.cfg.workers:
+        server.num_workers -= 1

@@ -114,6 +114,8 @@ def percentile(values: list[float], pct: float) -> float | None:
 class Chat:
     """One visitor: fetches the page (cookies + CSRF token), then sends when told."""
 
+    connection = http.client.HTTPConnection  # a subclass may time the reply's first byte
+
     def __init__(self, host: str, port: int, timeout: float) -> None:
         self.host, self.port, self.timeout = host, port, timeout
         self.cookies = ""
@@ -131,7 +133,7 @@ class Chat:
 
     def send(self, stream: bool) -> tuple[float, float | None]:
         """Return (total seconds, seconds to first text or None)."""
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn = self.connection(self.host, self.port, timeout=self.timeout)
         body = f"csrf_token={self.token}&message=Why+is+my+check+engine+light+on%3F"
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
@@ -183,7 +185,7 @@ class DirectChat(Chat):
         pass
 
     def send(self, stream: bool) -> tuple[float, float | None]:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn = self.connection(self.host, self.port, timeout=self.timeout)
         body = json.dumps(
             {"model": "m", "stream": stream, "messages": [{"role": "user", "content": "hi"}]}
         )
@@ -301,6 +303,49 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def app_env(fake_url: str) -> dict[str, str]:
+    """The app's environment for a bench run (a new instance folder, migrated)."""
+    workdir = tempfile.mkdtemp(prefix="autochat-bench-")
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": workdir,
+        "OPENROUTER_BASE_URL": fake_url,
+        "OPENROUTER_API_KEY": "sk-or-v1-bench-server-key",
+        "OPENROUTER_MAX_RETRIES": "0",
+        "SESSION_SECRET": "bench-" + "s" * 40,
+        # Every chat comes from 127.0.0.1: limits stay on (their cost is measured) but
+        # high enough that the per-IP limit does not turn the run into a 429 test.
+        "RATE_LIMIT_CHAT_IP": "100000 per minute",
+        "RATE_LIMIT_CHAT": "100000 per minute",
+    }
+    env.pop("FLASK_ENV", None)
+    if os.environ.get("BENCH_DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+    if os.environ.get("BENCH_REDIS_URL"):
+        env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
+        env["SESSION_KEY_PREFIX"] = f"autochat-bench-{os.getpid()}:session:"
+        env["CATALOG_CACHE_PREFIX"] = f"autochat-bench-{os.getpid()}:"
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "main", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return env
+
+
+def forget_keys(env: dict[str, str]) -> None:
+    """Delete the Redis keys this run made (its own prefix)."""
+    if "REDIS_URL" in env:
+        import redis
+
+        client = redis.Redis.from_url(env["REDIS_URL"])
+        for key in client.scan_iter(match=f"autochat-bench-{os.getpid()}:*"):
+            client.delete(key)
+        client.close()
 
 
 def cooperation_check(database_url: str, env: dict[str, str], chats: int = 20) -> str:
@@ -423,33 +468,7 @@ def main() -> None:
 
     fake, fake_url = start_fake(args.reply_seconds)
     fake_parts = urlsplit(fake_url)
-    workdir = tempfile.mkdtemp(prefix="autochat-bench-")
-    env = {
-        **os.environ,
-        "INSTANCE_PATH": workdir,
-        "OPENROUTER_BASE_URL": fake_url,
-        "OPENROUTER_API_KEY": "sk-or-v1-bench-server-key",
-        "OPENROUTER_MAX_RETRIES": "0",
-        "SESSION_SECRET": "bench-" + "s" * 40,
-        # Every chat comes from 127.0.0.1: limits stay on (their cost is measured) but
-        # high enough that the per-IP limit does not turn the run into a 429 test.
-        "RATE_LIMIT_CHAT_IP": "100000 per minute",
-        "RATE_LIMIT_CHAT": "100000 per minute",
-    }
-    env.pop("FLASK_ENV", None)
-    if os.environ.get("BENCH_DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-    if os.environ.get("BENCH_REDIS_URL"):
-        env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
-        env["SESSION_KEY_PREFIX"] = f"autochat-bench-{os.getpid()}:session:"
-        env["CATALOG_CACHE_PREFIX"] = f"autochat-bench-{os.getpid()}:"
-    subprocess.run(
-        [str(BIN / "flask"), "--app", "main", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    env = app_env(fake_url)
     configs = [
         ("ours: gunicorn.conf.py (gevent)", ["-c", "gunicorn.conf.py"]),
         (
@@ -507,13 +526,7 @@ def main() -> None:
         cooperation = cooperation_check(env["DATABASE_URL"], env) if "DATABASE_URL" in env else None
     finally:
         stop(fake)
-        if "REDIS_URL" in env:
-            import redis
-
-            client = redis.Redis.from_url(env["REDIS_URL"])
-            for key in client.scan_iter(match=f"autochat-bench-{os.getpid()}:*"):
-                client.delete(key)
-            client.close()
+        forget_keys(env)
     print()
     print_table(results)
     if cooperation:

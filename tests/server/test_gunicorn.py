@@ -404,3 +404,205 @@ def test_the_limit_is_shared_by_several_gunicorn_workers(tmp_path, fake, migrate
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# ---------------------------------------------------------------- recycling under load
+
+from tests.support.fake_openrouter import Stream  # noqa: E402
+from tests.support.live import run_together  # noqa: E402
+
+STOPS_ACCEPTING = re.compile(r"Worker (\d+) stops accepting")
+# Gunicorn's own line too, so the test tells what happens with its recycling as well.
+DRAINING = re.compile(r"\[(\d+)\] \[INFO\] Autorestarting worker|Worker (\d+) stops accepting")
+RECYCLING = re.compile(r"Recycling worker (\d+) after")
+BOOTING = re.compile(r"Booting worker with pid: (\d+)")
+EXITING = re.compile(r"Worker exiting \(pid: (\d+)\)")
+
+
+def test_recycling_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    for name in ("MAX_REQUESTS", "MAX_REQUESTS_JITTER"):
+        monkeypatch.setenv(name, "")
+    shipped = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (shipped["max_requests"], shipped["max_requests_jitter"]) == (1000, 50)
+    assert shipped["_recycle_path"] is None  # no folder until the master forks
+
+    monkeypatch.setenv("MAX_REQUESTS", "0")  # off, not the default
+    monkeypatch.setenv("MAX_REQUESTS_JITTER", "7")
+    configured = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (configured["max_requests"], configured["max_requests_jitter"]) == (0, 7)
+
+
+def drains(log: str) -> list[int]:
+    """The workers that stopped accepting to drain, in order."""
+    return [int(stock or ours) for stock, ours in DRAINING.findall(log)]
+
+
+def pinned_visitors(base: str, log_path: Path) -> dict[int, tuple[requests.Session, str]]:
+    """A visitor kept alive on each of the two workers: {pid: (session, form token)}.
+
+    A kept-alive connection stays with the worker that accepted it; the access log
+    (request id, pid) says which one that is.
+    """
+    found: dict[int, tuple[requests.Session, str]] = {}
+    for _ in range(10):
+        batch = [requests.Session() for _ in range(4)]
+        # Together: one after another, an idle server's connections often all go to
+        # the same worker.
+        pages = run_together(
+            *(lambda s=session: s.get(base + "/", timeout=15) for session in batch)
+        )
+        for session, page in zip(batch, pages, strict=True):
+            assert isinstance(page, requests.Response) and page.status_code == 200
+            pattern = re.compile(rf"request_id={page.headers['X-Request-ID']} pid=<(\d+)>")
+            wait_for(lambda p=pattern: p.search(log_path.read_text()), what="an access line")
+            pid = int(pattern.search(log_path.read_text()).group(1))
+            if pid in found:
+                session.close()
+            else:
+                found[pid] = (session, CSRF_RE.search(page.text).group(1))
+        if len(found) == 2:
+            return found
+    raise AssertionError(f"only workers {sorted(found)} answered")
+
+
+def test_a_recycling_worker_is_replaced_before_it_drains_and_never_with_another(
+    make_app, fake, tmp_path
+):
+    """Both workers reach max_requests under load, each holding a slow streamed reply.
+
+    Gunicorn alone stops both from accepting until their replies end, and forks their
+    replacements only then: every request meanwhile waits for a slow reply. Here the
+    first worker due is replaced before it stops accepting, the second keeps serving
+    until the first has exited, and requests sent during either drain are answered
+    while the draining worker's reply is still held open (the fake holds it at a gate).
+    """
+    env = server_env(
+        make_app,
+        tmp_path,
+        fake.url,
+        WORKERS="2",
+        MAX_REQUESTS="30",
+        MAX_REQUESTS_JITTER="0",
+        OPENROUTER_READ_TIMEOUT="60",  # the replies wait at their gates as long as needed
+    )
+    with gunicorn(env, tmp_path) as (server, base, log_path):
+        first_workers = workers(server)
+        visitors = pinned_visitors(base, log_path)
+        assert set(visitors) == first_workers
+
+        # One slow streamed reply on each worker, held after its first piece.
+        gates = {pid: threading.Event() for pid in visitors}
+        bodies: dict[int, str] = {}
+        streamers: dict[int, threading.Thread] = {}
+
+        def read_stream(pid: int) -> None:
+            session, token = visitors[pid]
+            with session.post(
+                base + "/chat",
+                data={"csrf_token": token, "message": "Why does my brake pedal pulse?"},
+                headers={"Accept": "text/event-stream"},
+                stream=True,
+                timeout=90,
+            ) as response:
+                bodies[pid] = "".join(response.iter_content(chunk_size=None, decode_unicode=True))
+
+        for pid in sorted(visitors):
+            sent = len(fake.chat_requests)
+            fake.queue(Stream(["Brake ", "rotors ", "warped."], gate=gates[pid]))
+            streamers[pid] = threading.Thread(target=read_stream, args=(pid,))
+            streamers[pid].start()
+            wait_for(lambda n=sent: len(fake.chat_requests) > n, what="the slow reply upstream")
+
+        stopping = threading.Event()
+        outcomes: list[object] = []
+
+        def load() -> None:
+            while not stopping.is_set():
+                try:
+                    outcomes.append(closing_get(base + "/health").status_code)
+                except requests.RequestException as exc:
+                    outcomes.append(repr(exc))
+
+        loaders = [threading.Thread(target=load) for _ in range(4)]
+        for thread in loaders:
+            thread.start()
+        try:
+            for turn in (1, 2):
+                wait_for(
+                    lambda t=turn: len(drains(log_path.read_text())) >= t,
+                    timeout=60,
+                    what=f"drain number {turn}",
+                )
+                draining = drains(log_path.read_text())[turn - 1]
+                other = next(iter(set(visitors) - {draining}))
+                assert draining in visitors and not gates[draining].is_set()
+                if turn == 1:
+                    # The other worker is due too (it answered past its count) yet is
+                    # not draining: one drain at a time.
+                    wait_for(
+                        lambda o=other: log_path.read_text().count(f"pid=<{o}>") > 30,
+                        what="the other worker past its count",
+                    )
+                    log = log_path.read_text()
+                    assert drains(log) == [draining]
+                    assert f"Recycling worker {other} " not in log
+
+                # Answered while the draining worker's reply is still held upstream.
+                assert closing_get(base + "/health").status_code == 200
+                assert streamers[draining].is_alive() and not gates[draining].is_set()
+
+                gates[draining].set()
+                streamers[draining].join(timeout=60)
+                wait_for(
+                    lambda d=draining: f"Worker exiting (pid: {d})" in log_path.read_text(),
+                    timeout=60,
+                    what=f"worker {draining} to exit",
+                )
+            wait_for(
+                lambda: len(workers(server)) == 2 and not workers(server) & first_workers,
+                timeout=30,
+                what="two new workers",
+            )
+        finally:
+            for gate in gates.values():
+                gate.set()
+            stopping.set()
+            for thread in loaders:
+                thread.join()
+            for thread in streamers.values():
+                thread.join(timeout=60)
+
+        assert [outcome for outcome in outcomes if outcome != 200] == []
+        assert len(outcomes) > 60
+        for pid in visitors:
+            assert "event: done" in bodies[pid]
+            assert "warped." in bodies[pid]
+
+        # In the log: each replacement boots before its worker stops accepting, and a
+        # drain ends (the worker exits) before the next one starts.
+        events = []
+        for line in log_path.read_text().splitlines():
+            for kind, pattern in (
+                ("recycling", RECYCLING),
+                ("boot", BOOTING),
+                ("stops", STOPS_ACCEPTING),
+                ("exit", EXITING),
+            ):
+                match = pattern.search(line)
+                if match:
+                    events.append((kind, int(match.group(1))))
+        order = [(kind, pid) for kind, pid in events if pid in visitors or kind == "boot"]
+        for pid in visitors:
+            asked = order.index(("recycling", pid))
+            stopped = order.index(("stops", pid))
+            assert any(kind == "boot" for kind, _ in order[asked:stopped])
+        first, second = (pid for kind, pid in order if kind == "stops")
+        assert order.index(("exit", first)) < order.index(("recycling", second))
+
+        # The master gave back each extra worker (four recycles or more by now): two
+        # workers once the last drain is over.
+        assert len(STOPS_ACCEPTING.findall(log_path.read_text())) >= 2
+        wait_for(lambda: len(workers(server)) == 2, timeout=30, what="the last drain")
+        assert health_checks(base, 10) == [200] * 10
+        assert "Traceback" not in log_path.read_text()
