@@ -28,10 +28,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -258,7 +260,7 @@ def drive(chats: list[Chat], stream: bool, server_pid: int | None, ramp: float) 
 # ---------------------------------------------------------------- servers
 
 
-def start_fake(reply_seconds: float) -> tuple[subprocess.Popen, str]:
+def start_fake(reply_seconds: float, pieces: int = 10) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -266,6 +268,8 @@ def start_fake(reply_seconds: float) -> tuple[subprocess.Popen, str]:
             "tests.support.fake_openrouter",
             "--reply-seconds",
             str(reply_seconds),
+            "--pieces",
+            str(pieces),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -275,11 +279,24 @@ def start_fake(reply_seconds: float) -> tuple[subprocess.Popen, str]:
     return process, url
 
 
-def start_app(name: str, args: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
+def baseline_tree(ref: str, into: Path) -> Path:
+    """The project's files at a git commit, unpacked into a folder (git state untouched)."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def start_app(
+    name: str, args: list[str], env: dict[str, str], port: int, cwd: Path = ROOT
+) -> subprocess.Popen:
+    """Gunicorn serving the code in ``cwd`` (this checkout, or a baseline's tree)."""
     log = open(Path(env["INSTANCE_PATH"]) / f"gunicorn-{name}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), *args, "--bind", f"127.0.0.1:{port}", "main:app"],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -463,30 +480,43 @@ def main() -> None:
     )
     parser.add_argument("--skip-guide", action="store_true", help="skip the 4 sync workers run")
     parser.add_argument("--skip-threads", action="store_true", help="skip the threaded alternative")
+    parser.add_argument(
+        "--pieces", type=int, default=10, help="pieces of a streamed reply (a model: 30-80/s)"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also serve a git commit's code (git archive), side by side: before and after",
+    )
     args = parser.parse_args()
     ramp = args.reply_seconds if args.ramp is None else args.ramp
 
-    fake, fake_url = start_fake(args.reply_seconds)
+    fake, fake_url = start_fake(args.reply_seconds, args.pieces)
     fake_parts = urlsplit(fake_url)
     env = app_env(fake_url)
-    configs = [
-        ("ours: gunicorn.conf.py (gevent)", ["-c", "gunicorn.conf.py"]),
+    configs: list[tuple[str, list[str], Path]] = [
+        ("ours: gunicorn.conf.py (gevent)", ["-c", "gunicorn.conf.py"], ROOT),
         (
             "alternative: 2 x 256 threads",
             ["-c", "gunicorn.conf.py", "--worker-class", "gthread", "--threads", "256"],
+            ROOT,
         ),
     ]
     if args.skip_threads:
         configs = configs[:1]
+    if args.baseline:
+        tree = baseline_tree(args.baseline, Path(tempfile.mkdtemp(prefix="autochat-baseline-")))
+        configs.insert(0, (f"before: {args.baseline} (gevent)", ["-c", "gunicorn.conf.py"], tree))
     for extra in os.environ.get("BENCH_EXTRA_CONFIGS", "").split(","):
         if extra:
-            configs.append((f"extra: {extra}", ["-c", extra]))
+            configs.append((f"extra: {extra}", ["-c", extra], ROOT))
     if not args.skip_guide:
         configs.insert(0, ("guide: 4 sync workers", ["--workers", "4", "--worker-class", "sync",
-                                                     "--timeout", "120"]))  # fmt: skip
+                                                     "--timeout", "120"], ROOT))  # fmt: skip
 
     print(
-        f"{args.chats} concurrent chats, upstream reply {args.reply_seconds:g} s, "
+        f"{args.chats} concurrent chats, upstream reply {args.reply_seconds:g} s "
+        f"({args.pieces} pieces when streamed), "
         f"started over {ramp:g} s, client timeout {args.client_timeout:g} s, "
         f"{os.cpu_count()} cores, "
         f"database {'PostgreSQL' if 'DATABASE_URL' in env else 'SQLite'}, "
@@ -507,9 +537,9 @@ def main() -> None:
             ]
             base = drive(direct, stream, None, ramp)
             results.append(row(f"upstream alone ({mode})", base, base, args.chats))
-            for name, gunicorn_args in configs:
+            for name, gunicorn_args, tree in configs:
                 port = free_port()
-                server = start_app(name.split(":")[0], gunicorn_args, env, port)
+                server = start_app(name.split(":")[0], gunicorn_args, env, port, tree)
                 try:
                     chats = [
                         Chat("127.0.0.1", port, args.client_timeout) for _ in range(args.chats)

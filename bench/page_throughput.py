@@ -35,17 +35,15 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.concurrency import BIN, free_port, start_fake, stop  # noqa: E402
+from bench.concurrency import BIN, baseline_tree, free_port, start_fake, stop  # noqa: E402
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -207,16 +205,6 @@ def seed(env: dict[str, str], owner_cookie: str, sizes: list[int]) -> dict[int, 
         db.session.commit()
         db.engine.dispose()
     return made
-
-
-def baseline_tree(ref: str, into: Path) -> Path:
-    """The project's files at a git commit, unpacked into a folder (git state untouched)."""
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True
-    ).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def start_server(name: str, tree: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int]:

@@ -351,4 +351,5 @@ def settings_read_by_the_code() -> set[str]:
     text = "\n".join((ROOT / name).read_text() for name in SETTING_SOURCES)
     found = set(re.findall(r'(?:env|environ)\.get\(\s*"([A-Z][A-Z0-9_]+)"', text))
     found |= set(re.findall(r'_(?:int|float)\(env, "([A-Z][A-Z0-9_]+)"', text))
+    found |= set(re.findall(r'_env_int\(\s*"([A-Z][A-Z0-9_]+)"', text))  # gunicorn.conf.py
     return found

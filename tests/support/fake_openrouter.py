@@ -872,8 +872,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--reply-seconds", type=float, default=5.0)
+    parser.add_argument("--pieces", type=int, default=10, help="pieces of a streamed reply")
     args = parser.parse_args()
-    fake = FakeOpenRouter(args.port, default=lambda: Timed(args.reply_seconds))
+    fake = FakeOpenRouter(args.port, default=lambda: Timed(args.reply_seconds, args.pieces))
     print(fake.url, flush=True)
     try:
         fake.thread.join()
