@@ -636,6 +636,39 @@ class Message(db.Model):
         return reply
 
     @classmethod
+    def release_turn(cls, question_id: int, holder: str) -> bool:
+        """End ``holder``'s hold on a question's turn (one UPDATE); False when it no longer
+        held it: its lease lapsed and the answer was recorded as interrupted, or a Retry on
+        another worker took the turn over."""
+        result = db.session.execute(
+            db.update(cls)
+            .where(
+                cls.id == question_id,
+                cls.answered_by == holder,
+                cls.answering_until.is_not(None),
+            )
+            .values(answering_until=None, answer_so_far=None)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    @classmethod
+    def has_answer_shown(cls, question_id: int) -> bool:
+        """Whether a question already has an answer on screen that is not a failure."""
+        return bool(
+            db.session.scalar(
+                db.select(
+                    db.exists().where(
+                        cls.reply_to_id == question_id,
+                        cls.role == Role.ASSISTANT,
+                        cls.on_path,
+                        cls.status != MessageStatus.ERROR,
+                    )
+                )
+            )
+        )
+
+    @classmethod
     def renew_lease_statement(cls, message_id: int, until: datetime, so_far: str) -> Any:
         """The UPDATE that keeps a question's turn held until ``until``, with the text so far."""
         return (

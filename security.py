@@ -9,6 +9,7 @@ import ipaddress
 import logging
 import math
 import os
+import re
 import secrets
 import time
 from typing import Any
@@ -215,13 +216,24 @@ def _allow_uploads() -> None:
         )
 
 
+# A label of a host name once in ASCII (RFC 1123 2.1; "_" as internal names use it).
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+
+
+def _valid_port(port: str) -> bool:
+    return port.isascii() and port.isdigit() and 0 < int(port) < 65536
+
+
 def valid_host(host: str) -> bool:
     """Whether a ``Host`` header (name or address, with an optional port) names a host.
 
     Refused: an empty or over-63-character label ("a" * 64 + ".example"), an empty one
-    ("a..b"), a name over 253 characters, a punycode label that does not decode back
-    ("xn--nicode-2ya2b"), a port that is not a number: the IDNA codec that URLs are built
-    with fails on each (RFC 1035 2.3.4, RFC 5891).
+    ("a..b"), a label starting or ending with "-", a name over 253 characters, anything
+    but letters, digits, "-", "_" and "." once in ASCII (a space, "/", "@", "#"), a
+    punycode label that does not decode back ("xn--nicode-2ya2b"), an IPv6 address
+    without brackets, and a port that is not a number from 1 to 65535 (RFC 1035 2.3.4,
+    RFC 1123 2.1, RFC 3986 3.2.2, RFC 5891). The IDNA codec URLs are built with fails on
+    several of these; the rest name no host.
     """
     if host.startswith("["):  # an IPv6 address: [::1]:8000
         end = host.find("]")
@@ -232,17 +244,19 @@ def valid_host(host: str) -> bool:
         except ValueError:
             return False
         rest = host[end + 1 :]
-        return rest == "" or (rest[:1] == ":" and rest[1:].isdigit())
+        return rest == "" or (rest[:1] == ":" and _valid_port(rest[1:]))
     name, colon, port = host.rpartition(":") if ":" in host else (host, "", "")
-    if colon and not port.isdigit():
+    if colon and not _valid_port(port):
         return False
     if not name or len(name) > 253:
         return False
     try:
-        name.encode("idna").decode("idna")
+        ascii_name = name.encode("idna").decode("ascii")
+        ascii_name.encode("ascii").decode("idna")
     except UnicodeError:
         return False
-    return True
+    labels = ascii_name.removesuffix(".").split(".")
+    return all(_LABEL.fullmatch(label) for label in labels)
 
 
 class HostCheck:

@@ -139,8 +139,8 @@ FAILURES: dict[FailureKind, Failure] = {
     FailureKind.INTERRUPTED: Failure(
         503,
         "The answer was interrupted: the server working on it stopped before it finished "
-        "(a restart, or it lost its database). Your message is saved and the text that "
-        "arrived is kept. Press Retry for a whole answer.",
+        "(a restart, or it lost its database). Your message is saved, with any text that "
+        "had arrived. Press Retry for a whole answer.",
         RETRY,
     ),
     FailureKind.EMPTY_REPLY: Failure(

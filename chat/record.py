@@ -17,7 +17,7 @@ from automotive import facts as grounding
 from chat.failures import TurnError, error_of
 from chat.tool_rounds import ToolRounds
 from chat.turn import PreparedTurn
-from models import Conversation, Message, db, with_picture_note
+from models import Conversation, Message, db, with_picture_note, worker_id
 from observability import record_reply
 from openrouter import ChatResult, OpenRouterError
 from states import MessageStatus, Role
@@ -76,15 +76,23 @@ def record(
     model_catalog.learn(turn.model, turn.learned)
     kind = error.kind if error else None
     record_reply(status, kind, usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    held = Message.release_turn(turn.message_id, worker_id())
+    # This worker stalled past its lease and another answered meanwhile (a Retry): this
+    # answer is kept as a version behind the one shown, never a second one beside it.
+    late = not held and Message.has_answer_shown(turn.message_id)
+    if late:
+        reply.chosen = False
+        reply.on_path = False
     db.session.add(reply)
     try:
         db.session.flush()
-        if turn.regenerate:
+        if turn.regenerate and not late:
             # The earlier answer becomes a version behind this one ("‹ 1 / 2 ›").
             Message.make_current(reply)
-        if not turn.first_answer:
+        if not late and (not turn.first_answer or not held):
             # A retry's outcome takes the place of the failures before it (one card on the
-            # page). A new question's first answer has none to replace.
+            # page), as does a stalled worker's answer the "interrupted" card. A new
+            # question's first answer, still held, has none to replace.
             Message.supersede_failures(turn.message_id, reply.id)
         Conversation.touch(turn.conversation_id)
         _commit_keeping_loaded()
@@ -185,7 +193,9 @@ def record_offline(turn: PreparedTurn) -> Message:
 
 
 def remember(turn: PreparedTurn, reply: Message) -> None:
-    """Update the session's history window after a turn."""
+    """Update the session's history window after a turn (not for a reply kept off screen)."""
+    if reply.on_path is False:
+        return
     window = turn.window
     if reply.status == MessageStatus.OK:
         window = [

@@ -142,14 +142,14 @@ def database_error(exc: SQLAlchemyError):
     with contextlib.suppress(SQLAlchemyError):
         db.session.rollback()
     draft = request.form.get("message", "") if request.endpoint == "chat.send" else ""
-    return _respond(
-        503,
-        "database_unavailable",
-        "Temporarily unavailable",
-        "The conversation store is not answering. Your message may not have been saved: "
-        "it is below, so you can send it again once the store is back.",
-        draft=draft,
-    )
+    if request.endpoint == "chat.send":
+        message = (
+            "The conversation store is not answering. Your message may not have been saved: "
+            "it is below, so you can send it again once the store is back."
+        )
+    else:
+        message = "The conversation store is not answering right now. Try again in a moment."
+    return _respond(503, "database_unavailable", "Temporarily unavailable", message, draft=draft)
 
 
 @bp.app_errorhandler(InternalServerError)

@@ -80,6 +80,9 @@ def test_pages_answer_503_not_500_when_the_database_is_gone(make_app):
     assert page.status_code == 503
     assert "s3cretpass" not in page.get_data(as_text=True)
     assert "Traceback" not in page.get_data(as_text=True)
+    # Nothing was sent from a page view: no talk of a message below.
+    assert "not answering right now" in page.get_data(as_text=True)
+    assert "may not have been saved" not in page.get_data(as_text=True)
 
 
 def test_a_message_sent_while_the_database_is_gone_is_handed_back(make_app):

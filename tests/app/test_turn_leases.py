@@ -83,3 +83,51 @@ def test_a_slow_worker_that_answers_after_all_replaces_the_interrupted_card(app,
         db.session.commit()
     page = visitor.get(f"/c/{cid}").get_data(as_text=True)
     assert "Late but whole." in page and INTERRUPTED not in page
+
+
+def test_a_worker_that_stalled_past_its_lease_does_not_add_a_second_answer(
+    app, keyed_visitor, fake
+):
+    """A worker paused longer than its lease (a VM stall, a frozen process) finishes after
+    a Retry elsewhere answered: its answer is kept as a version, not shown beside it."""
+    import threading
+
+    gate = threading.Event()
+    fake.state.on_chat = lambda _record: gate.wait(10)
+    fake.queue(Reply("The stalled worker's answer."))
+    outcome = {}
+    sender = threading.Thread(
+        target=lambda: outcome.setdefault("r", keyed_visitor.send_json("Hesitation at 2,000 rpm"))
+    )
+    sender.start()
+    with app.app_context():
+        wait_until = utcnow() + timedelta(seconds=10)
+        question = None
+        while question is None and utcnow() < wait_until:
+            db.session.remove()
+            question = db.session.scalar(
+                db.select(Message).where(Message.content == "Hesitation at 2,000 rpm")
+            )
+        # Meanwhile another worker took the turn (a Retry) and answered it.
+        question.answered_by = "another-machine:7"
+        db.session.add(
+            Message(conversation_id=question.conversation_id, role="assistant",
+                    content="The Retry's answer.", reply_to_id=question.id,
+                    parent_id=question.id)
+        )  # fmt: skip
+        db.session.commit()
+        cid = question.conversation_id
+    fake.state.on_chat = None
+    gate.set()
+    sender.join(30)
+    page = keyed_visitor.get(f"/c/{cid}").get_data(as_text=True)
+    assert "The Retry&#39;s answer." in page or "The Retry's answer." in page
+    assert "The stalled worker" not in page  # one version on screen...
+    assert "1 / 2" in page or "2 / 2" in page  # ...the other one click away
+    with app.app_context():
+        shown = db.session.scalars(
+            db.select(Message.content).where(
+                Message.conversation_id == cid, Message.role == "assistant", Message.on_path
+            )
+        ).all()
+    assert shown == ["The Retry's answer."]

@@ -14,9 +14,10 @@ from tests.support.fake_openrouter import Reply
 from tests.support.streaming import SSE_HEADERS
 
 # What a turn reads and writes: the conversation (ownership), the question (UPDATE of the
-# conversation, INSERT), the context (one aggregate), the vehicle, the reply (INSERT and
-# the conversation's time); a stream adds the question's fragment and the running totals.
-EXPECTED = {"json": 7, "stream": 9}
+# conversation, INSERT), the context (one aggregate), the vehicle, the reply (the turn's
+# lease released, INSERT, the conversation's time); a stream adds the question's fragment
+# and the running totals.
+EXPECTED = {"json": 8, "stream": 10}
 
 
 @contextmanager

@@ -18,6 +18,13 @@ BAD_HOSTS = [
     "x" * 300,  # a name over 253 characters
     "xn--nicode-2ya2b.de",  # punycode that does not decode back
     "example.com:http",  # a port that is not a number
+    "example.com:80:80",
+    "127.0.0.1:65536",  # a port out of range
+    "[::1]:99999",
+    "user@host",  # characters no host name has
+    "host/path",
+    "-bad-.com",  # a label may not start or end with "-"
+    "::1",  # an IPv6 address without its brackets
 ]
 
 
@@ -43,8 +50,7 @@ def raw_get(base: str, path: str, host: str) -> tuple[int, str]:
     return int(head.split()[1]), body.decode("utf-8", errors="replace")
 
 
-@pytest.mark.parametrize("host", BAD_HOSTS, ids=["long-label", "empty-label", "long-name",
-                                                 "bad-punycode", "bad-port"])  # fmt: skip
+@pytest.mark.parametrize("host", BAD_HOSTS)
 def test_a_host_that_is_no_host_name_gets_400_on_every_route(live: LiveServer, host):
     for path in ("/", "/health", "/settings", "/c/nothing", "/static/css/app.css"):
         status, body = raw_get(live.base, path, host)
