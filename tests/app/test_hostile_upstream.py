@@ -161,7 +161,7 @@ def test_a_moderation_refusal_is_still_moderation(keyed_visitor, fake):
 @pytest.mark.parametrize(
     ("behaviour", "kind", "words"),
     [
-        (Reset(after_bytes=40), "connection_lost", "reached, but the connection broke"),
+        (Reset(midway=True), "connection_lost", "reached, but the connection broke"),
         (Reset(), "connection_lost", "broke (before it answered)"),
     ],
     ids=["reset-mid-body", "reset-before-answer"],
@@ -180,7 +180,7 @@ def test_a_broken_connection_is_told_in_words(
 
 
 def test_a_stream_cut_mid_body_keeps_its_text_and_says_why(keyed_visitor, fake, migrated):
-    fake.queue(Reset(after_bytes=150, streamed=True))
+    fake.queue(Reset(midway=True))
     error, _page = turn(keyed_visitor, "stream", "Grinding in second gear")
     assert error["kind"] == "connection_lost"
     assert "reached, but the connection broke" in error["message"]

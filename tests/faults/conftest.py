@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import empty_tables
+from tests.support.fake_openrouter import FakeOpenRouter
 from tests.support.private_services import (
     FIGURES,
     FaultRig,
-    FaultyOpenRouter,
     PrivatePostgres,
     PrivateRedis,
     migrate_database,
@@ -46,8 +46,8 @@ def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateR
 
 
 @pytest.fixture(scope="session")
-def faulty_upstream() -> Iterator[FaultyOpenRouter]:
-    server = FaultyOpenRouter()
+def faulty_upstream() -> Iterator[FakeOpenRouter]:
+    server = FakeOpenRouter()
     yield server
     server.close()
 
@@ -63,7 +63,7 @@ def rig(faulty_upstream, private_postgres, private_redis, tmp_path_factory) -> I
 
 
 @pytest.fixture
-def upstream(rig: FaultRig) -> FaultyOpenRouter:
+def upstream(rig: FaultRig) -> FakeOpenRouter:
     rig.ensure_services()
     rig.upstream.reset()
     rig.upstream.default = None

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from tests.support import free_port
-from tests.support.fake_openrouter import TOOLS_REFUSED, Error, Raw, Reply, Stream, ToolCalls
+from tests.support.fake_openrouter import TOOLS_REFUSED, Error, Raw, Reply, Reset, Stream, ToolCalls
 from tests.support.live import LiveServer
-from tests.support.private_services import FaultRig, Reset, ResetMidBody
+from tests.support.private_services import FaultRig
 from tests.support.streaming import parse_sse
 
 pytestmark = pytest.mark.slow
@@ -180,7 +180,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "reset-mid-body": Fault(
         "connection_lost", 502, ["OpenRouter was reached, but the connection broke"],
-        [ResetMidBody()],
+        [Reset(midway=True, chunks=["Check the ", "spark plug "])],
         partial="Check the spark plug",
     ),
     "connect-refused": Fault(

@@ -299,13 +299,15 @@ class Trickle:
 
 @dataclass
 class Reset:
-    """The connection is reset (TCP RST): at once, or after ``after_bytes`` of a 200 body.
+    """The connection is reset (TCP RST): before any answer, or ``midway`` through one.
 
-    ``streamed``: the body is an SSE stream (the first ``after_bytes`` of it), else JSON.
+    ``midway``: a 200 starts first: to a streaming request the SSE events of ``chunks``
+    (chunked, no end), to a whole one half of its JSON body (the Content-Length promising
+    all of it); then the reset.
     """
 
-    after_bytes: int | None = None
-    streamed: bool = False
+    midway: bool = False
+    chunks: list[str] = field(default_factory=lambda: ["Half an ", "answer"])
 
 
 @dataclass
@@ -738,21 +740,26 @@ class FakeOpenRouter:
 
     def _reset(self, handler: BaseHTTPRequestHandler, record: Recorded, spec: Reset) -> None:
         try:
-            if spec.after_bytes is not None:
-                if spec.streamed:
-                    delta = {"choices": [{"index": 0, "delta": {"content": "Half an answer"}}]}
-                    payload = f"data: {json.dumps(delta)}\n\n".encode() * 4
-                    content_type = "text/event-stream"
-                else:
-                    payload = self._whole_body(record, "An answer that never fully arrives.")
-                    content_type = "application/json"
+            if spec.midway and (record.body or {}).get("stream"):
                 handler.send_response(200)
-                handler.send_header("Content-Type", content_type)
-                handler.send_header("Content-Length", str(len(payload) * 2))
+                handler.send_header("Content-Type", "text/event-stream")
+                handler.send_header("Transfer-Encoding", "chunked")
                 handler.end_headers()
-                handler.wfile.write(payload[: spec.after_bytes])
+                for text in spec.chunks:
+                    delta = {"choices": [{"index": 0, "delta": {"content": text}}]}
+                    event = f"data: {json.dumps(delta)}\n\n".encode()
+                    handler.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+                    handler.wfile.flush()
+                    time.sleep(0.05)  # the client reads each piece before the reset
+            elif spec.midway:
+                payload = self._whole_body(record, "".join(spec.chunks))
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Content-Length", str(len(payload)))
+                handler.end_headers()
+                handler.wfile.write(payload[: len(payload) // 2])
                 handler.wfile.flush()
-                time.sleep(0.05)  # let the client start reading the body
+                time.sleep(0.05)
             # SO_LINGER with a zero timeout: close() sends RST, not FIN.
             handler.connection.setsockopt(
                 socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)

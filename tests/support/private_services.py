@@ -16,17 +16,14 @@ Missing binaries skip the test locally and fail it under CI (``require_tool``).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import pwd
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -223,74 +220,6 @@ class PrivatePostgres:
 # ---------------------------------------------------------------- an upstream that breaks sockets
 
 
-@dataclass
-class Reset:
-    """Read the request, then reset the connection before any byte of the answer."""
-
-
-@dataclass
-class ResetMidBody:
-    """Start a 200 answer, then reset the connection part-way through its body.
-
-    To a streaming request: the SSE headers and ``chunks`` of text, then the reset; to a
-    whole one: the JSON headers (with the full ``Content-Length``) and half of the body.
-    """
-
-    chunks: list[str] = field(default_factory=lambda: ["Check the ", "spark plug "])
-
-
-class FaultyOpenRouter(FakeOpenRouter):
-    """The fake OpenRouter plus the faults only a socket shows: ``Reset``, ``ResetMidBody``.
-
-    Everything else (errors, raw bodies, streams, delays, tool calls) is the fake's own.
-    """
-
-    def _answer_chat(self, handler, record, behaviour) -> None:
-        if isinstance(behaviour, Reset):
-            return self._reset(handler)
-        if isinstance(behaviour, ResetMidBody):
-            return self._reset_mid_body(handler, record, behaviour)
-        return super()._answer_chat(handler, record, behaviour)
-
-    @staticmethod
-    def _reset(handler) -> None:
-        # Linger 0: closing sends RST instead of FIN. The raise ends the handler; the
-        # server's handle_error stays quiet for ConnectionError and closes the socket.
-        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        handler.close_connection = True
-        raise ConnectionResetError("fault: connection reset by the fake upstream")
-
-    def _reset_mid_body(self, handler, record, spec: ResetMidBody) -> None:
-        if (record.body or {}).get("stream"):
-            handler.send_response(200)
-            handler.send_header("Content-Type", "text/event-stream")
-            handler.send_header("Transfer-Encoding", "chunked")
-            handler.end_headers()
-            for text in spec.chunks:
-                delta = {"role": "assistant", "content": text}
-                choice = {"index": 0, "delta": delta, "finish_reason": None}
-                event = {"id": "gen-reset", "object": "chat.completion.chunk", "choices": [choice]}
-                payload = f"data: {json.dumps(event)}\n\n".encode()
-                handler.wfile.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
-                handler.wfile.flush()
-                time.sleep(0.05)
-        else:
-            body = json.dumps(
-                {"id": "gen-reset", "object": "chat.completion",
-                 "choices": [{"index": 0, "finish_reason": "stop",
-                              "message": {"role": "assistant", "content": "".join(spec.chunks)}}],
-                 "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
-            ).encode()  # fmt: skip
-            handler.send_response(200)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body[: len(body) // 2])
-            handler.wfile.flush()
-            time.sleep(0.05)
-        self._reset(handler)
-
-
 # ---------------------------------------------------------------- the rig
 
 
@@ -319,7 +248,7 @@ def migrate_database(url: str, instance_path: str) -> None:
 
 class FaultRig:
     """Real Gunicorn (gunicorn.conf.py, gevent, 2 workers) on this run's private PostgreSQL
-    and Redis, talking to a ``FaultyOpenRouter``; and what a test reads back.
+    and Redis, talking to a ``FakeOpenRouter``; and what a test reads back.
 
     Upstream timeouts are short (read 2 s, connect 1 s) so a silent upstream costs a test
     two seconds; every setting can be overridden per server by name.
@@ -346,7 +275,7 @@ class FaultRig:
 
     def __init__(
         self,
-        upstream: FaultyOpenRouter,
+        upstream: FakeOpenRouter,
         postgres: PrivatePostgres,
         redis_server: PrivateRedis,
         tmp: Path,
