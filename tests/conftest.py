@@ -310,7 +310,11 @@ def live_server(app, gunicorn_servers, fake, migrated):
     """The shipped server (Gunicorn, gunicorn.conf.py, gevent) for browser tests; no server
     key, as on a fresh install. ``app`` is the same configuration in process, for reading
     the database; its teardown empties the tables after each test."""
-    server = gunicorn_servers.start("browser", WORKERS="2", OPENROUTER_API_KEY=None)
+    # A turn's whole time (OPENROUTER_READ_TIMEOUT) covers a browser's pace too: a test
+    # that holds a stream open while it clicks must not meet the deadline meanwhile.
+    server = gunicorn_servers.start(
+        "browser", WORKERS="2", OPENROUTER_API_KEY=None, OPENROUTER_READ_TIMEOUT="30"
+    )
     server.mark()
     yield server.base
     assert server.trouble() == [], server.log()[-3000:]

@@ -40,7 +40,10 @@ TABLE = (
 
 @pytest.fixture
 def live(gunicorn_servers, fake, migrated):
-    server = gunicorn_servers.start("page", WORKERS="2", STREAM_KEEPALIVE="0.2")
+    # A turn may last 30 s here: the streams below are held open while the browser looks.
+    server = gunicorn_servers.start(
+        "page", WORKERS="2", STREAM_KEEPALIVE="0.2", OPENROUTER_READ_TIMEOUT="30"
+    )
     server.mark()
     yield server
     empty_tables(migrated)
