@@ -92,6 +92,10 @@ class ResilientRedisSessionInterface(GuardedWrites, RedisSessionInterface):
         """True while a recent failure says the store is not answering."""
         return time.monotonic() < self._down_until
 
+    def note_down(self, exc: Exception) -> None:
+        """Someone else found the store not answering (a health ping): stop asking it too."""
+        self._failed(exc, "ping")
+
     def _failed(self, exc: Exception, doing: str) -> None:
         if not self.down:
             log.warning("session store unavailable on %s: %s", doing, type(exc).__name__)
@@ -118,6 +122,10 @@ class ResilientRedisSessionInterface(GuardedWrites, RedisSessionInterface):
     def open_session(self, app: Flask, request):
         cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         try:
+            if not cookie:
+                # Nothing to read, so nothing would say whether the store answers: a new
+                # visitor (or, while it is down, everyone: no cookie is ever set) asks it.
+                self._call("ping", self.client.ping)
             session = super().open_session(app, request)
         except SessionsUnavailable:
             # The same id as the browser's cookie, empty, and never saved.

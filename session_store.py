@@ -70,10 +70,18 @@ def _seed_degraded_csrf() -> None:
     secret): pages drawn now carry tokens that the next request, also without a session,
     can check. Another site can neither read the owner cookie nor compute the value.
     """
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if (
+        not unavailable()
+        and request.method not in ("GET", "HEAD", "OPTIONS")
+        and field not in session
+    ):
+        # A form sent without a session to check it against: a new visitor, or one whose
+        # store stopped answering a while ago (nothing says so until it is asked). One
+        # ping tells, and a token made in the degraded mode is then checked as such.
+        store_reachable()
     if unavailable():
-        session[current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")] = _degraded_csrf_seed(
-            owner_id()
-        )
+        session[field] = _degraded_csrf_seed(owner_id())
 
 
 # ---------------------------------------------------------------- owner
@@ -312,5 +320,14 @@ def store_reachable() -> bool:
         return False
     try:
         return bool(client.ping())
-    except redis.RedisError:
+    except redis.RedisError as exc:
+        # Found down only now (this request's session was never read): from here on it
+        # runs as the degraded mode does, so a token made for the answer works next time.
+        interface = current_app.session_interface
+        if hasattr(interface, "note_down"):
+            interface.note_down(exc)
+        session.unavailable = True
+        session[current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")] = _degraded_csrf_seed(
+            owner_id()
+        )
         return False

@@ -37,11 +37,33 @@ def down_without_server_key(make_app):
     return Visitor(make_app(REDIS_URL=closed_redis()).test_client())
 
 
+def page_from_before(make_app, visitor: Visitor) -> str:
+    """A page loaded while Redis still answered (another app on the same secret, cookies
+    carried over): its form token was made for a session the store can no longer show."""
+    before = Visitor(make_app().test_client())
+    page = before.get("/").get_data(as_text=True)
+    for name in ("session", "owner"):
+        cookie = before.client.get_cookie(name)
+        if cookie is not None:
+            visitor.client.set_cookie(name, cookie.value)
+    return page
+
+
+def test_a_page_drawn_while_sessions_are_down_sends_at_once(down_with_server_key, fake):
+    visitor = down_with_server_key
+    page = visitor.get("/").get_data(as_text=True)
+    assert DOWN in page  # a new visitor's first page already knows
+    fake.queue(Reply("Check the brake fluid level."))
+    sent = post_form(visitor, page, "Soft brake pedal")
+    assert sent.status_code == 303
+    assert "brake fluid" in visitor.get(sent.headers["Location"]).get_data(as_text=True)
+
+
 def test_a_form_sent_while_sessions_are_down_keeps_its_text_then_goes_through(
-    down_with_server_key, fake, migrated
+    make_app, down_with_server_key, fake, migrated
 ):
     visitor = down_with_server_key
-    first = visitor.get("/").get_data(as_text=True)  # its form token needed a session
+    first = page_from_before(make_app, visitor)
     text = "Clicking noise when turning at full lock"
     refused = post_form(visitor, first, text)
     assert refused.status_code == 503
@@ -61,10 +83,9 @@ def test_a_form_sent_while_sessions_are_down_keeps_its_text_then_goes_through(
     assert answered.count("Clicking noise when turning") >= 2  # sidebar and message
 
 
-def test_a_script_gets_a_token_that_works_without_sessions(down_with_server_key, fake):
+def test_a_script_gets_a_token_that_works_without_sessions(make_app, down_with_server_key, fake):
     visitor = down_with_server_key
-    # The first page's token was made before the app knew the store was down.
-    stale = token_of(visitor.get("/").get_data(as_text=True))
+    stale = token_of(page_from_before(make_app, visitor))
     first = visitor.client.post(
         "/chat",
         json={"message": "Brake squeal in the rain"},
@@ -88,10 +109,7 @@ def test_without_a_server_key_sending_waits_and_the_text_is_kept(
     down_without_server_key, fake, migrated
 ):
     visitor = down_without_server_key
-    page = post_form(visitor, visitor.get("/").get_data(as_text=True), "Oil light").get_data(
-        as_text=True
-    )
-    refused = post_form(visitor, page, "Oil light at idle")
+    refused = post_form(visitor, visitor.get("/").get_data(as_text=True), "Oil light at idle")
     assert refused.status_code == 503
     again = refused.get_data(as_text=True)
     assert "saved API keys can&#39;t be read" in again and "Oil light at idle" in again
@@ -129,3 +147,17 @@ def test_the_stored_session_survives_an_outage_untouched(make_app, fake):
     assert outage.client.get_cookie("session").value == cookie
     # Redis is back: the same browser's key is there, as it was.
     assert "Using your API key" in visitor.get("/").get_data(as_text=True)
+
+
+def test_a_send_long_after_the_store_went_down_still_goes_through(make_app, fake):
+    """The store is asked again only every few seconds; a visitor who takes longer than
+    that to send from the page that refused them is still let through."""
+    app = make_app(REDIS_URL=closed_redis(), OPENROUTER_API_KEY=SERVER_KEY)
+    app.session_interface.retry_seconds = 0  # every request finds out for itself
+    visitor = Visitor(app.test_client())
+    refused = post_form(visitor, page_from_before(make_app, visitor), "Wipers stop mid-sweep")
+    assert refused.status_code == 503
+    fake.queue(Reply("Check the wiper motor's park switch."))
+    sent = post_form(visitor, refused.get_data(as_text=True), "Wipers stop mid-sweep")
+    assert sent.status_code == 303
+    assert "park switch" in visitor.get(sent.headers["Location"]).get_data(as_text=True)

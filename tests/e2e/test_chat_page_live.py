@@ -65,9 +65,11 @@ def test_a_streaming_reply_reads_as_formatted_text(open_page, live, fake, viewpo
     gate = threading.Event()
     fake.queue(
         Stream(
+            # The tail lasts 4 s: the table is looked for while the reply still streams
+            # (previews come at most every 0.25 s, text events at most 20 a second).
             ["**P0420** means", " a tired converter.", TABLE, *[" More."] * 40],
             gate=gate,
-            delay=0.03,
+            delay=0.1,
         )
     )
     page = keyed_page(open_page, live, viewport, scheme)
