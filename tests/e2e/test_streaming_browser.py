@@ -47,7 +47,7 @@ def test_text_streams_in_then_stop_keeps_the_partial(js_page, live_server, fake)
     stored = page.locator(".msg-assistant.status-stopped")
     stored.wait_for()
     assert "The first part arrives" in stored.inner_text()
-    assert page.locator("form.retry button").is_visible()
+    page.locator("form.retry button").wait_for()  # visible: the stopped answer can be retried
 
 
 def test_finished_stream_is_swapped_for_server_rendered_markdown(js_page, live_server, fake):
