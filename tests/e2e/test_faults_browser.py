@@ -59,7 +59,7 @@ def test_sessions_down_says_so_and_a_message_still_goes_through(
     # The first page's token was made before the server knew; the page renews it and
     # sends again by itself.
     send(page, "Car cranks slowly on cold mornings")
-    assert page.get_by_text("Check the battery terminals").is_visible()
+    page.locator(".msg-assistant.status-ok", has_text="Check the battery terminals").wait_for()
     notice = page.locator(".flash-error", has_text="Sessions are unavailable right now")
     page.reload()
     assert notice.is_visible()
