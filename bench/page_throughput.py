@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.concurrency import BIN, baseline_tree, free_port, start_fake, stop  # noqa: E402
+from bench.concurrency import BIN, baseline_tree, free_port, start_app, start_fake, stop  # noqa: E402
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -207,28 +207,6 @@ def seed(env: dict[str, str], owner_cookie: str, sizes: list[int]) -> dict[int, 
     return made
 
 
-def start_server(name: str, tree: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    # Not concurrency.start_app: a baseline runs from its own tree.
-    port = free_port()
-    log = open(Path(env["INSTANCE_PATH"]) / f"gunicorn-{name}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [BIN / "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "main:app"],
-        cwd=tree,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if get(port, "/health")[0] == 200:
-                return process, port
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{name}: the app did not start; see {env['INSTANCE_PATH']}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -301,7 +279,8 @@ def main() -> None:
             old = baseline_tree(args.baseline, workdir / "baseline")
             trees.insert(0, (f"baseline {args.baseline}", old))
         for label, tree in trees:
-            process, port = start_server(label.split()[0], tree, env)
+            port = free_port()
+            process = start_app(label.split()[0], ["-c", "gunicorn.conf.py"], env, port, cwd=tree)
             servers.append((label, process, port))
 
         # The visitor: the cookies the first page gives (owner, session), as a browser keeps.

@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.browser import (
     DESKTOP,
+    LAYOUTS,
     NARROW,
     PHONE,
     blocking_violations,
@@ -26,12 +27,6 @@ from tests.support.fake_openrouter import Error, Reply, Stream
 
 pytestmark = pytest.mark.browser
 
-LAYOUTS = [
-    pytest.param(PHONE, "light", id="phone-light"),
-    pytest.param(PHONE, "dark", id="phone-dark"),
-    pytest.param(DESKTOP, "light", id="desktop-light"),
-    pytest.param(DESKTOP, "dark", id="desktop-dark"),
-]
 
 CODE_LINE = (
     "print('the downstream oxygen sensor should stay steady while the upstream one switches')"

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from tests.support import empty_tables
 from tests.support.browser import (
     DESKTOP,
+    LAYOUTS,
     PHONE,
     blocking_violations,
     box,
@@ -25,12 +26,6 @@ from tests.support.live import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-LAYOUTS = [
-    pytest.param(PHONE, "light", id="phone-light"),
-    pytest.param(PHONE, "dark", id="phone-dark"),
-    pytest.param(DESKTOP, "light", id="desktop-light"),
-    pytest.param(DESKTOP, "dark", id="desktop-dark"),
-]
 
 TABLE = (
     "\n\n| Reading | Healthy converter | Worn converter |\n|---|---|---|\n"

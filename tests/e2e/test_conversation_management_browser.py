@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from tests.support.browser import (
     DESKTOP,
+    LAYOUTS,
     PHONE,
     blocking_violations,
     horizontal_overflow,
@@ -25,12 +26,6 @@ from tests.support.fake_openrouter import Reply
 
 pytestmark = pytest.mark.browser
 
-LAYOUTS = [
-    pytest.param(PHONE, "light", id="phone-light"),
-    pytest.param(PHONE, "dark", id="phone-dark"),
-    pytest.param(DESKTOP, "light", id="desktop-light"),
-    pytest.param(DESKTOP, "dark", id="desktop-dark"),
-]
 SHOTS = os.environ.get("SHOTS_DIR")  # set it to keep screenshots for a look
 
 

@@ -15,7 +15,7 @@ from models import utcnow
 from tests.support import free_port
 from tests.support.browser import (
     DESKTOP,
-    PHONE,
+    LAYOUTS,
     blocking_violations,
     horizontal_overflow,
     save_key,
@@ -25,12 +25,6 @@ from tests.support.fake_openrouter import Reply
 
 pytestmark = pytest.mark.browser
 
-LAYOUTS = [
-    pytest.param(PHONE, "light", id="phone-light"),
-    pytest.param(PHONE, "dark", id="phone-dark"),
-    pytest.param(DESKTOP, "light", id="desktop-light"),
-    pytest.param(DESKTOP, "dark", id="desktop-dark"),
-]
 # Screenshots for a person to look at (kept out of the checkout).
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/automotive-chat-screenshots"))
 

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.support.browser import (
     DESKTOP,
+    LAYOUTS,
     PHONE,
     blocking_violations,
     box,
@@ -24,12 +25,6 @@ from tests.support.fake_openrouter import DEFAULT_MODELS, Reply, Stream
 
 pytestmark = pytest.mark.browser
 
-LAYOUTS = [
-    pytest.param(PHONE, "light", id="phone-light"),
-    pytest.param(PHONE, "dark", id="phone-dark"),
-    pytest.param(DESKTOP, "light", id="desktop-light"),
-    pytest.param(DESKTOP, "dark", id="desktop-dark"),
-]
 DEFAULT = "deepseek/deepseek-chat-v3-0324:free"
 SHOWN = "#model-menu-list [role=option]:not([hidden])"
 

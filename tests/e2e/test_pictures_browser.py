@@ -14,17 +14,18 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.support.browser import DESKTOP, PHONE, blocking_violations, horizontal_overflow, save_key
+from tests.support.browser import (
+    DESKTOP,
+    LAYOUTS,
+    PHONE,
+    blocking_violations,
+    horizontal_overflow,
+    save_key,
+)
 from tests.support.fake_openrouter import Reply, picture_parts
 
 pytestmark = pytest.mark.browser
 
-LAYOUTS = [
-    pytest.param(PHONE, "light", id="phone-light"),
-    pytest.param(PHONE, "dark", id="phone-dark"),
-    pytest.param(DESKTOP, "light", id="desktop-light"),
-    pytest.param(DESKTOP, "dark", id="desktop-dark"),
-]
 VISION = "openai/gpt-4o-mini"
 SHOTS = os.environ.get("SHOTS_DIR")
 

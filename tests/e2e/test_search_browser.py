@@ -12,17 +12,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import DESKTOP, PHONE, blocking_violations, horizontal_overflow
+from tests.support.browser import LAYOUTS, PHONE, blocking_violations, horizontal_overflow
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots_search")
-LAYOUTS = [
-    pytest.param(PHONE, "light", id="phone-light"),
-    pytest.param(PHONE, "dark", id="phone-dark"),
-    pytest.param(DESKTOP, "light", id="desktop-light"),
-    pytest.param(DESKTOP, "dark", id="desktop-dark"),
-]
 
 
 def become_owner(page, base: str, app) -> str:

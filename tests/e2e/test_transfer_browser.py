@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import DESKTOP, PHONE, blocking_violations, horizontal_overflow
+from tests.support.browser import LAYOUTS, PHONE, blocking_violations, horizontal_overflow
 
 pytestmark = pytest.mark.browser
 
@@ -88,14 +88,6 @@ def test_a_bad_file_shows_the_reason_beside_the_field_and_keeps_the_page(
     expect(page.locator("h1")).to_have_text("Settings")
     expect(page.locator("#api_key")).to_be_visible()
     # (axe needs scripts; the layouts test below runs it on this same state.)
-
-
-LAYOUTS = [
-    pytest.param(PHONE, "light", id="phone-light"),
-    pytest.param(PHONE, "dark", id="phone-dark"),
-    pytest.param(DESKTOP, "light", id="desktop-light"),
-    pytest.param(DESKTOP, "dark", id="desktop-dark"),
-]
 
 
 @pytest.mark.parametrize(("viewport", "scheme"), LAYOUTS)

@@ -16,6 +16,13 @@ BLOCKING_IMPACTS = ("critical", "serious")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 NARROW = {"width": 320, "height": 640}
+# Every page is looked at on a phone and a desktop, light and dark.
+LAYOUTS = [
+    pytest.param(PHONE, "light", id="phone-light"),
+    pytest.param(PHONE, "dark", id="phone-dark"),
+    pytest.param(DESKTOP, "light", id="desktop-light"),
+    pytest.param(DESKTOP, "dark", id="desktop-dark"),
+]
 
 
 def save_key(page, base: str) -> None:
