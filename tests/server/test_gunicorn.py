@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import (
     CANARY_KEY,
@@ -34,7 +33,8 @@ from tests.support import (
 )
 from tests.support.deploy import self_signed_certificate
 from tests.support.fake_openrouter import FakeOpenRouter, Reply, Timed
-from tests.support.live import gunicorn, wait_for, workers
+from tests.support.live import gunicorn, value, wait_for, workers
+from tests.support.live import scrape as live_scrape
 from tests.support.live import server_env as live_env
 
 pytestmark = pytest.mark.slow
@@ -60,20 +60,7 @@ def server_env(make_app, tmp_path: Path, upstream_url: str, **extra: str) -> dic
 
 
 def scrape(base: str) -> dict[tuple[str, tuple], float]:
-    response = requests.get(
-        base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
-    )
-    assert response.status_code == 200
-    assert CANARY_KEY[-12:] not in response.text
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
-def value(samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+    return live_scrape(base, METRICS_TOKEN)
 
 
 def closing_get(url: str) -> requests.Response:

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 import sqlalchemy as sa
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import CANARY_KEY, TEST_DATABASE_URL, TEST_REDIS_URL, empty_tables
 from tests.support.cluster import Cluster, Instance
 from tests.support.deploy import require_tool
 from tests.support.fake_openrouter import FakeOpenRouter, Reply, Stream
-from tests.support.live import Browser, events_until_end, server_env, wait_for
+from tests.support.live import Browser, events_until_end, server_env, value, wait_for
+from tests.support.live import scrape as live_scrape
 
 pytestmark = pytest.mark.slow
 
@@ -139,21 +139,7 @@ def last_user_text(request) -> str:
 
 
 def scrape(instance: Instance) -> dict[tuple[str, tuple], float]:
-    response = requests.get(
-        instance.base + "/metrics",
-        headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text[:300]
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
-def value(samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+    return live_scrape(instance.base, METRICS_TOKEN)
 
 
 # ---------------------------------------------------------------- round-robin

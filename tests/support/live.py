@@ -359,3 +359,27 @@ def run_together(*calls) -> list[Any]:
     for thread in threads:
         thread.join()
     return results
+
+
+def scrape(base: str, token: str) -> dict[tuple[str, tuple], float]:
+    """One server's /metrics (read with its METRICS_TOKEN): {(sample name, labels): value}.
+
+    The canary key never appears there.
+    """
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = requests.get(
+        base + "/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert response.status_code == 200, response.text[:300]
+    assert CANARY_KEY[-12:] not in response.text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: dict[tuple[str, tuple], float], name: str, **labels: str) -> float:
+    """A sample of ``scrape``'s result (0 when it was never counted)."""
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
