@@ -298,6 +298,8 @@ def _message_limits(env: Mapping[str, str]) -> dict[str, Any]:
         "IMAGE_MAX_PIXELS": _int(env, "IMAGE_MAX_PIXELS", 25_000_000),
         "DELETE_UNDO_SECONDS": _int(env, "DELETE_UNDO_SECONDS", 10),
         "DELETE_PURGE_INTERVAL": _int(env, "DELETE_PURGE_INTERVAL", 5),
+        # Each worker keeps the HTML of messages it has shown (views/fragments.py); 0: none.
+        "PAGE_CACHE_MB": _int(env, "PAGE_CACHE_MB", 16, minimum=0),
     }
 
 

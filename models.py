@@ -22,6 +22,7 @@ from flask_sqlalchemy import SQLAlchemy
 from markupsafe import Markup
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -33,8 +34,10 @@ from sqlalchemy import (
     TypeDecorator,
     Update,
     or_,
+    text,
     true,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -146,6 +149,18 @@ def worker_alive(holder: str | None) -> bool:
     return True
 
 
+def lease_lapsed(
+    answering_until: datetime | None, answered_by: str | None, now: datetime | None = None
+) -> bool:
+    """Whether a turn's lease (``Message.answering_until``, ``answered_by``) is held by a
+    worker that is gone: it ran out, or its process on this host no longer exists."""
+    if answering_until is None:
+        return False
+    if as_utc(answering_until) < (now or utcnow()):
+        return True
+    return not worker_alive(answered_by)
+
+
 def as_utc(moment: datetime) -> datetime:
     """Return a stored time as aware UTC (SQLite hands back naive UTC)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
@@ -158,6 +173,17 @@ def new_public_id() -> str:
 
 def _one_of(column: str, values: type) -> str:
     return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    """What ``Conversation.page`` read: the page rows (oldest first), how many messages
+    came before them, the totals (``{"tokens", "cost"}``) and Retry's message (or None)."""
+
+    rows: list[Row]
+    earlier: int
+    totals: dict[str, Any]
+    retry_target: Message | None
 
 
 class Conversation(db.Model):
@@ -283,47 +309,58 @@ class Conversation(db.Model):
         )
         return result.rowcount or 0
 
-    def totals(self) -> dict[str, Any]:
-        """Add up the tokens and cost of this conversation's replies."""
-        return Message.totals(self.id)
+    def page(self, limit: int, pending_seconds: float) -> ConversationPage:
+        """What the conversation page shows of its messages, in one statement as a rule.
 
-    def recent_messages(self, limit: int) -> tuple[list[Message], int]:
-        """Return the newest ``limit`` messages, oldest first, and how many came before.
-
-        A long conversation's page renders only these; the rest are a "show earlier"
-        link away (``limit`` rows are read, never the whole conversation). One statement
-        whatever the length: the count rides along (an index-only count), so a page view
-        issues the same statements for 5 messages as for 5,000.
+        The newest ``limit`` messages as page rows (``Message.page_columns``), oldest
+        first, with how many came before, the conversation's token and cost totals and the
+        message Retry would answer again (``retryable_message``). The count and totals
+        ride along (index-only subqueries), so a view issues the same statements for 5
+        messages as for 5,000; rows are read, never the whole conversation. A turn whose
+        worker is gone is recorded as interrupted first, and the rows read again.
         """
-        counted = db.aliased(Message)  # its own FROM: not correlated with the rows read
-        total = (
-            db.select(db.func.count())
-            .select_from(counted)
-            .where(counted.conversation_id == self.id, counted.on_path)
-            .scalar_subquery()
-        )
+        rows, earlier, totals = self._recent_rows(limit)
+        retry = self.retryable_message(pending_seconds, last=rows[-1] if rows else None)
+        if rows and rows[-1].answering_until is not None and retry is not None:
+            rows, earlier, totals = self._recent_rows(limit)  # with the interrupted reply
+        return ConversationPage(rows, earlier, totals, retry)
+
+    def _recent_rows(self, limit: int) -> tuple[list[Row], int, dict[str, Any]]:
+        def over_conversation(*columns, where=()):
+            return (
+                db.select(*columns)
+                .where(Message.conversation_id == self.id, *where)
+                .correlate(None)  # its own FROM: not correlated with the rows read
+                .scalar_subquery()
+            )
+
+        replies = (Message.role == Role.ASSISTANT,)
+        tokens, cost = Message.totals_columns()
         rows = db.session.execute(
-            db.select(Message, total)
-            .options(db.undefer_group("html"))
+            db.select(
+                *Message.page_columns(),
+                over_conversation(db.func.count(), where=(Message.on_path,)).label("total"),
+                over_conversation(tokens, where=replies).label("tokens"),
+                over_conversation(cost, where=replies).label("cost"),
+            )
             .where(Message.conversation_id == self.id, Message.on_path)
             .order_by(Message.id.desc())
             .limit(limit)
         ).all()
-        newest = [message for message, _total in reversed(rows)]
-        return newest, (rows[0][1] - len(rows)) if rows else 0
+        if not rows:
+            return [], 0, {"tokens": 0, "cost": 0.0}
+        totals = {"tokens": int(rows[0].tokens), "cost": float(rows[0].cost)}
+        return rows[::-1], rows[0].total - len(rows), totals
 
-    def messages_before(self, before_id: int, limit: int) -> tuple[list[Message], int]:
-        """Return the ``limit`` messages before ``before_id``, oldest first, and how many remain."""
-        older = list(
-            db.session.scalars(
-                db.select(Message)
-                .options(db.undefer_group("html"))
-                .where(Message.conversation_id == self.id, Message.on_path, Message.id < before_id)
-                .order_by(Message.id.desc())
-                .limit(limit)
-            )
-        )
-        older.reverse()
+    def rows_before(self, before_id: int, limit: int) -> tuple[list[Row], int]:
+        """The ``limit`` messages before ``before_id`` as page rows, oldest first, and how
+        many remain before them."""
+        older = db.session.execute(
+            db.select(*Message.page_columns())
+            .where(Message.conversation_id == self.id, Message.on_path, Message.id < before_id)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        ).all()[::-1]
         if not older:
             return older, 0
         return older, Message.count_before(self.id, older[0].id)
@@ -348,25 +385,33 @@ class Conversation(db.Model):
             .limit(1)
         )
 
-    def retryable_message(self, pending_seconds: float) -> Message | None:
+    def retryable_message(
+        self, pending_seconds: float, last: Message | Row | None = None
+    ) -> Message | None:
         """Return the last user message if its turn ended without a delivered reply.
 
         A user message with no reply at all may still be in flight; it only counts as
         abandoned once ``pending_seconds`` (the longest possible upstream call) are over.
+        ``last``: the newest message on the branch, or its page row, when already read.
         """
-        last = self.last_message()
         if last is None:
-            return None
+            last = self.last_message()
+            if last is None:
+                return None
         if last.role == Role.USER:
             if last.answering_until is not None:
                 # A turn in flight, held by its worker: retryable once that worker is gone.
-                if not last.lease_lapsed():
+                if not lease_lapsed(last.answering_until, last.answered_by):
                     return None
-                Message.settle_interrupted(last)
-                return last
+                question = last if isinstance(last, Message) else db.session.get(Message, last.id)
+                Message.settle_interrupted(question)
+                return question
             age = (utcnow() - as_utc(last.created_at)).total_seconds()
-            return last if age > pending_seconds else None
-        if (MessageStatus(last.status).retryable or last.cut_off) and last.reply_to_id:
+            if age <= pending_seconds:
+                return None
+            return last if isinstance(last, Message) else db.session.get(Message, last.id)
+        retryable = MessageStatus(last.status).retryable or last.finish_reason == "length"
+        if retryable and last.reply_to_id:
             return db.session.get(Message, last.reply_to_id)
         return None
 
@@ -432,6 +477,10 @@ class Message(db.Model):
     content_html: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group="html")
     reasoning_html: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group="html")
     html_version: Mapped[int | None] = mapped_column(deferred=True, deferred_group="html")
+    # Changes whenever the message changes as the page shows it; set by the database on
+    # every INSERT and UPDATE but those of the stored HTML and the lease (migration 0014),
+    # so no writer can forget it. The page keeps each message's HTML under it.
+    revision: Mapped[int] = mapped_column(BigInteger, server_default=text("0"), deferred=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     attachments: Mapped[list[Attachment]] = relationship(
@@ -471,6 +520,43 @@ class Message(db.Model):
         # The object says what the row holds: a reply shown from memory matches the page.
         return clean_text(value) if isinstance(value, str) else value
 
+    @classmethod
+    def page_columns(cls) -> tuple[Any, ...]:
+        """What a page reads of each message before knowing which it must render: ``id``,
+        ``conversation_id``, ``parent_id``, ``role``, ``status``, ``has_content`` (the
+        text is not empty), ``revision`` and what Retry needs of the newest (its time,
+        finish reason, question and lease). The rest comes from ``for_page``, only for
+        messages whose kept HTML is missing or out of date (views/fragments.py)."""
+        return (
+            cls.id,
+            cls.conversation_id,
+            cls.parent_id,
+            cls.role,
+            cls.status,
+            (cls.content != "").label("has_content"),
+            cls.revision,
+            # For Retry (``Conversation.retryable_message``): the newest row's turn.
+            cls.created_at,
+            cls.finish_reason,
+            cls.reply_to_id,
+            cls.answering_until,
+            cls.answered_by,
+        )
+
+    @classmethod
+    def for_page(cls, ids: Sequence[int]) -> list[Message]:
+        """The messages with these ids, whole and with their stored HTML, oldest first."""
+        if not ids:
+            return []
+        return list(
+            db.session.scalars(
+                db.select(cls)
+                .options(db.undefer_group("html"))
+                .where(cls.id.in_(list(ids)))
+                .order_by(cls.id)
+            )
+        )
+
     # ---------------------------------------------------------------- stored HTML
 
     def _html_is_current(self) -> bool:
@@ -501,7 +587,7 @@ class Message(db.Model):
         The objects get the new HTML at once (not marked changed, so no flush writes
         it); the return value is what ``store_html`` writes: ``[{"id", "content_html",
         "reasoning_html", "html_version"}]``. The messages must have been read with the
-        "html" group loaded (``recent_messages``, ``messages_before``).
+        "html" group loaded (``for_page``).
         """
         stale = []
         for message in messages:
@@ -573,16 +659,24 @@ class Message(db.Model):
         )
 
     @classmethod
+    def totals_columns(cls) -> tuple[Any, Any]:
+        """Tokens (prompt + completion) and cost summed over replies, as two SQL columns
+        (to select where ``role`` is assistant)."""
+        return (
+            db.func.coalesce(db.func.sum(cls.prompt_tokens), 0)
+            + db.func.coalesce(db.func.sum(cls.completion_tokens), 0),
+            db.func.coalesce(db.func.sum(cls.cost), 0.0),
+        )
+
+    @classmethod
     def totals(cls, conversation_id: str) -> dict[str, Any]:
-        """Add up the tokens and cost of a conversation's replies."""
-        row = db.session.execute(
-            db.select(
-                db.func.coalesce(db.func.sum(cls.prompt_tokens), 0),
-                db.func.coalesce(db.func.sum(cls.completion_tokens), 0),
-                db.func.coalesce(db.func.sum(cls.cost), 0.0),
-            ).where(cls.conversation_id == conversation_id, cls.role == Role.ASSISTANT)
+        """Add up the tokens and cost of a conversation's replies: ``{"tokens", "cost"}``."""
+        tokens, cost = db.session.execute(
+            db.select(*cls.totals_columns()).where(
+                cls.conversation_id == conversation_id, cls.role == Role.ASSISTANT
+            )
         ).one()
-        return {"tokens": int(row[0]) + int(row[1]), "cost": float(row[2])}
+        return {"tokens": int(tokens), "cost": float(cost)}
 
     @classmethod
     def count_before(cls, conversation_id: str, before_id: int) -> int:
@@ -605,11 +699,7 @@ class Message(db.Model):
         dropped), or it ran on this host and its process no longer exists (known at once,
         without waiting for the lease).
         """
-        if self.answering_until is None:
-            return False
-        if as_utc(self.answering_until) < (now or utcnow()):
-            return True
-        return not worker_alive(self.answered_by)
+        return lease_lapsed(self.answering_until, self.answered_by, now)
 
     @classmethod
     def settle_interrupted(cls, question: Message) -> Message:
@@ -781,9 +871,9 @@ class Message(db.Model):
 
     @classmethod
     def versions(
-        cls, messages: Sequence[Message]
+        cls, messages: Sequence[Message | Row]
     ) -> dict[int, tuple[int, int, int | None, int | None]]:
-        """The versions of the given messages of one conversation, in one query.
+        """The versions of the given messages (or page rows) of one conversation, in one query.
 
         Returns ``{message id: (position from 1, count, previous id, next id)}`` for each
         message that has other versions (siblings under the same parent); the first has

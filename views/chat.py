@@ -34,7 +34,7 @@ from offload import run_off_loop
 from rendering import StreamPreview
 from security import chat_limits, rate_limited
 from states import FailureKind, MessageStatus, Role
-from views import FieldRejected, conversations, error_body, wants_json, wants_stream
+from views import FieldRejected, conversations, error_body, fragments, wants_json, wants_stream
 
 bp = Blueprint("chat", __name__)
 
@@ -63,27 +63,6 @@ def shown_count() -> int:
     return max(PAGE_MESSAGES, min(asked, MOST_SHOWN))
 
 
-def with_stored_html(messages: list[Message]) -> list[Message]:
-    """The messages, each reply's HTML current: rendered now where missing or stale.
-
-    A GET (the page, "Show earlier") writes what it rendered back in one statement, so
-    only the first view of a reply pays for its Markdown; other requests that show the
-    page (a refused form) render without writing, as their session may hold work that
-    is not to be committed.
-    """
-    stale = Message.render_html(messages)
-    if stale and request.method == "GET":
-        try:
-            Message.store_html(stale)
-            db.session.commit()
-        except SQLAlchemyError:
-            # The page is still right, only slower (the rows are read and rendered again);
-            # the next view retries the write.
-            db.session.rollback()
-            current_app.logger.warning("page: could not store the HTML of %d replies", len(stale))
-    return messages
-
-
 def render_chat(
     conversation: Conversation | None,
     *,
@@ -103,22 +82,23 @@ def render_chat(
     )
     owner = session_store.owner_id()
     draft = draft or session_store.take_draft()
-    pending = context.pending_seconds()
-    retry_target = conversation.retryable_message(pending) if conversation else None
-    messages, earlier = conversation.recent_messages(shown_count()) if conversation else ([], 0)
-    messages = with_stored_html(messages)
+    page = conversation.page(shown_count(), context.pending_seconds()) if conversation else None
+    rows = page.rows if page else []
     body = render_template(
         "chat/index.html",
         conversation=conversation,
-        messages=messages,
-        versions=Message.versions(messages),
-        pictures=Attachment.of_messages([m.id for m in messages]),
-        editing=editing,
+        messages=rows,
+        message_items=fragments.message_items(
+            rows,
+            Message.versions(rows),
+            Attachment.of_messages([row.id for row in rows]),
+            editing=editing,
+        ),
         switch_models=switch_models,
         max_images=current_app.config["MAX_IMAGES"],
         max_image_bytes=current_app.config["MAX_IMAGE_BYTES"],
         image_types=images.ACCEPTED_TYPES,
-        earlier=earlier,
+        earlier=page.earlier if page else 0,
         page_size=PAGE_MESSAGES,
         side=conversations.sidebar(conversation),
         undo=conversations.undoable(request.args.get("deleted")) if conversation is None else None,
@@ -126,12 +106,12 @@ def render_chat(
         undo_left=conversations.undo_left,
         draft=draft,
         error=error,
-        retry_target=retry_target,
+        retry_target=page.retry_target if page else None,
         client_msg_id=uuid.uuid4().hex,
         max_length=current_app.config["MAX_MESSAGE_LENGTH"],
         model=model,
         model_notice=model_notice,
-        totals=conversation.totals() if conversation else None,
+        totals=page.totals if page else None,
         key_source=session_store.resolve_api_key()[1],
         vehicle=vehicles.profile_for(owner),
     )
@@ -186,20 +166,20 @@ def earlier(conversation_id: str):
     # Ids are database integers (at most 2**63 - 1); a larger number is no message id.
     if before is None or not 1 <= before <= MAX_ID:
         return jsonify(error_body("bad_request", "before must be a message id.")), 400
-    messages, remaining = conversation.messages_before(before, PAGE_MESSAGES)
-    messages = with_stored_html(messages)
+    rows, remaining = conversation.rows_before(before, PAGE_MESSAGES)
     html = render_template(
         "chat/_earlier.html",
         conversation=conversation,
-        messages=messages,
-        versions=Message.versions(messages),
-        pictures=Attachment.of_messages([m.id for m in messages]),
+        messages=rows,
+        message_items=fragments.message_items(
+            rows, Message.versions(rows), Attachment.of_messages([row.id for row in rows])
+        ),
         earlier=remaining,
         # For the link's plain href: everything from the oldest of these to the newest.
         shown=conversation.message_count() - remaining,
         page_size=PAGE_MESSAGES,
     )
-    return jsonify({"html": html, "count": len(messages), "remaining": remaining})
+    return jsonify({"html": html, "count": len(rows), "remaining": remaining})
 
 
 FIELDS = ("message", "conversation_id", "client_msg_id")
@@ -457,8 +437,8 @@ def turn_failure(message: Message) -> TurnError | None:
 @bp.record_once
 def _template_globals(state) -> None:
     # Globals, not context: macros imported from _macros.html do not see the context.
+    fragments.init_app(state.app)
     state.app.jinja_env.globals.update(
-        new_client_msg_id=lambda: uuid.uuid4().hex,
         MessageStatus=MessageStatus,
         Role=Role,
         offline_notice=lambda: failures.offline_notice(_client().name),

@@ -1,0 +1,153 @@
+"""Each message's HTML on the conversation page, kept between views.
+
+A page view reads only ``Message.page_columns`` of its messages (no text), and looks up
+each one's HTML under ``(conversation, id, revision, versions, pictures, script root)``.
+The database changes ``revision`` whenever a message changes as the page shows it
+(migration 0014), so a kept copy is never out of date; only the messages without one are
+read whole and rendered (one more statement, whatever their number).
+
+What differs per visitor and per view is not kept: the CSRF token and the edit forms'
+``client_msg_id`` are rendered as placeholders (random per process, so no message text
+can spell one) and filled in for each view.
+
+The copies live in each worker's memory (``PAGE_CACHE_MB``, least recently used out
+first; 0 keeps none). A template or renderer change comes with a restart, which empties it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import uuid
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from cachetools import LRUCache
+from flask import Flask, current_app, g, get_template_attribute, request
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import SQLAlchemyError
+
+from models import Attachment, Message, db
+
+_CSRF = f"csrf-{secrets.token_hex(16)}"
+_CLIENT_MSG_ID = f"cmid-{secrets.token_hex(16)}"
+_CLIENT_MSG_IDS = re.compile(re.escape(_CLIENT_MSG_ID))
+
+
+class FragmentCache:
+    """A bounded map of key -> HTML (size counted in characters), safe across threads."""
+
+    def __init__(self, max_chars: int) -> None:
+        self._items: LRUCache[Hashable, str] | None = (
+            LRUCache(maxsize=max_chars, getsizeof=len) if max_chars > 0 else None
+        )
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> str | None:
+        if self._items is None:
+            return None
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: Hashable, html: str) -> None:
+        if self._items is None or len(html) > self._items.maxsize:
+            return
+        with self._lock:
+            self._items[key] = html
+
+    def __len__(self) -> int:
+        return 0 if self._items is None else len(self._items)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its cache and the template globals that know about placeholders."""
+    app.extensions["fragments"] = FragmentCache(app.config["PAGE_CACHE_MB"] * 1024 * 1024)
+    # Globals, not context: macros imported from _macros.html do not see the context.
+    app.jinja_env.globals.update(csrf_token=_csrf_token, new_client_msg_id=_client_msg_id)
+
+
+def _csrf_token() -> str:
+    return _CSRF if g.get("_keeping") else generate_csrf()
+
+
+def _client_msg_id() -> str:
+    return _CLIENT_MSG_ID if g.get("_keeping") else uuid.uuid4().hex
+
+
+def with_stored_html(messages: list[Message]) -> list[Message]:
+    """The messages, each reply's stored HTML current: rendered now where missing or stale.
+
+    A GET writes what it rendered back in one statement, so only the first view of a
+    reply pays for its Markdown; other requests that show the page (a refused form)
+    render without writing, as their session may hold work that is not to be committed.
+    """
+    stale = Message.render_html(messages)
+    if stale and request.method == "GET":
+        try:
+            Message.store_html(stale)
+            db.session.commit()
+        except SQLAlchemyError:
+            # The page is still right, only slower (the rows are read and rendered again);
+            # the next view retries the write.
+            db.session.rollback()
+            current_app.logger.warning("page: could not store the HTML of %d replies", len(stale))
+    return messages
+
+
+def _pictures_key(shown: Sequence[Attachment] | None) -> tuple[Any, ...]:
+    return tuple((p.public_id, p.filename, p.width, p.height) for p in shown or ())
+
+
+def message_items(
+    rows: Sequence[Row],
+    versions: dict[int, Any],
+    pictures: dict[int, list[Attachment]],
+    *,
+    editing: tuple[int, str] | None = None,
+) -> Markup:
+    """The ``<li>`` of each page row (``Conversation.recent_rows``), in order, as one Markup.
+
+    ``editing`` is ``(message id, text)``: a refused edit, shown open with its text kept
+    (that message is rendered for this view only).
+    """
+    cache: FragmentCache = current_app.extensions["fragments"]
+    keys = [
+        (
+            row.conversation_id,
+            row.id,
+            row.revision,
+            versions.get(row.id),
+            _pictures_key(pictures.get(row.id)),
+            request.script_root,
+        )
+        for row in rows
+    ]
+    edited = editing[0] if editing else None
+    parts: list[str | None] = [
+        None if row.id == edited else cache.get(key) for row, key in zip(rows, keys, strict=True)
+    ]
+    missing = [row.id for row, part in zip(rows, parts, strict=True) if part is None]
+    if missing:
+        fresh = {m.id: m for m in with_stored_html(Message.for_page(missing))}
+        item = get_template_attribute("_macros.html", "message_item")
+        g._keeping = True
+        try:
+            for at, (row, key) in enumerate(zip(rows, keys, strict=True)):
+                message = fresh.get(row.id)
+                if parts[at] is not None or message is None:
+                    continue  # kept, or gone since the rows were read
+                html = str(item(message, versions, editing=editing, pictures=pictures))
+                parts[at] = html
+                if row.id != edited:
+                    cache.put(key, html)
+        finally:
+            g._keeping = False
+    page = "".join(part for part in parts if part)
+    if _CSRF in page:
+        page = page.replace(_CSRF, generate_csrf())
+    if _CLIENT_MSG_ID in page:
+        page = _CLIENT_MSG_IDS.sub(lambda _match: uuid.uuid4().hex, page)
+    return Markup(page)  # noqa: S704 - our own templates' output, escaped as it was rendered
