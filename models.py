@@ -250,16 +250,26 @@ class Conversation(db.Model):
         the same however many conversations come before it.
         """
         visible = db.select(cls).where(cls.owner_id == owner_id, cls.deleted_at.is_(None))
+        query = visible.where(cls.pinned_at.is_(None))
         pinned: list[Conversation] = []
         if after is None:
-            pinned = list(
+            # One statement as a rule: the pinned first, then enough unpinned for a page
+            # and its cursor. Only an owner with more than ``limit`` pinned needs a second.
+            first = list(
                 db.session.scalars(
-                    visible.where(cls.pinned_at.is_not(None))
-                    .order_by(cls.pinned_at.desc())
-                    .limit(limit)
+                    visible.order_by(
+                        cls.pinned_at.is_(None),
+                        cls.pinned_at.desc(),
+                        cls.updated_at.desc(),
+                        cls.id.desc(),
+                    ).limit(2 * limit + 1)
                 )
             )
-        query = visible.where(cls.pinned_at.is_(None))
+            pinned = [row for row in first if row.pinned_at is not None]
+            if len(pinned) <= limit:
+                rows, cursor = cls._next_page(first[len(pinned) :], limit)
+                return pinned + rows, cursor
+            pinned = pinned[:limit]
         if after is not None:
             moment, last_id = after
             query = query.where(
@@ -273,11 +283,19 @@ class Conversation(db.Model):
                 query.order_by(cls.updated_at.desc(), cls.id.desc()).limit(limit + 1)
             )
         )
-        cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            cursor = (rows[-1].updated_at, rows[-1].id)
+        rows, cursor = cls._next_page(rows, limit)
         return pinned + rows, cursor
+
+    @staticmethod
+    def _next_page(
+        unpinned: list[Conversation], limit: int
+    ) -> tuple[list[Conversation], tuple[datetime, str] | None]:
+        """Up to ``limit`` of the unpinned rows read (newest first), and the cursor after
+        them when more were read."""
+        if len(unpinned) <= limit:
+            return unpinned, None
+        unpinned = unpinned[:limit]
+        return unpinned, (unpinned[-1].updated_at, unpinned[-1].id)
 
     @classmethod
     def touch(cls, conversation_id: str) -> None:
@@ -525,8 +543,12 @@ class Message(db.Model):
         """What a page reads of each message before knowing which it must render: ``id``,
         ``conversation_id``, ``parent_id``, ``role``, ``status``, ``has_content`` (the
         text is not empty), ``revision`` and what Retry needs of the newest (its time,
-        finish reason, question and lease). The rest comes from ``for_page``, only for
-        messages whose kept HTML is missing or out of date (views/fragments.py)."""
+        finish reason, question and lease). ``has_versions`` and ``has_pictures`` say
+        whether ``versions`` and ``Attachment.of_messages`` have anything to find for it,
+        so a conversation without edits or pictures skips those statements. The rest
+        comes from ``for_page``, only for messages whose kept HTML is missing or out of
+        date (views/fragments.py)."""
+        other = db.aliased(cls)
         return (
             cls.id,
             cls.conversation_id,
@@ -541,6 +563,20 @@ class Message(db.Model):
             cls.reply_to_id,
             cls.answering_until,
             cls.answered_by,
+            db.case(
+                # Versions are siblings: the other messages under the same parent (for the
+                # first question, the conversation's other first questions).
+                (
+                    cls.parent_id.is_(None),
+                    db.exists().where(
+                        other.conversation_id == cls.conversation_id,
+                        other.parent_id.is_(None),
+                        other.id != cls.id,
+                    ),
+                ),
+                else_=db.exists().where(other.parent_id == cls.parent_id, other.id != cls.id),
+            ).label("has_versions"),
+            db.exists().where(Attachment.message_id == cls.id).label("has_pictures"),
         )
 
     @classmethod

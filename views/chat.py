@@ -88,12 +88,7 @@ def render_chat(
         "chat/index.html",
         conversation=conversation,
         messages=rows,
-        message_items=fragments.message_items(
-            rows,
-            Message.versions(rows),
-            Attachment.of_messages([row.id for row in rows]),
-            editing=editing,
-        ),
+        message_items=fragments.message_items(rows, editing=editing),
         switch_models=switch_models,
         max_images=current_app.config["MAX_IMAGES"],
         max_image_bytes=current_app.config["MAX_IMAGE_BYTES"],
@@ -171,9 +166,7 @@ def earlier(conversation_id: str):
         "chat/_earlier.html",
         conversation=conversation,
         messages=rows,
-        message_items=fragments.message_items(
-            rows, Message.versions(rows), Attachment.of_messages([row.id for row in rows])
-        ),
+        message_items=fragments.message_items(rows),
         earlier=remaining,
         # For the link's plain href: everything from the oldest of these to the newest.
         shown=conversation.message_count() - remaining,

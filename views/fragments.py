@@ -101,19 +101,19 @@ def _pictures_key(shown: Sequence[Attachment] | None) -> tuple[Any, ...]:
     return tuple((p.public_id, p.filename, p.width, p.height) for p in shown or ())
 
 
-def message_items(
-    rows: Sequence[Row],
-    versions: dict[int, Any],
-    pictures: dict[int, list[Attachment]],
-    *,
-    editing: tuple[int, str] | None = None,
-) -> Markup:
-    """The ``<li>`` of each page row (``Conversation.recent_rows``), in order, as one Markup.
+def message_items(rows: Sequence[Row], *, editing: tuple[int, str] | None = None) -> Markup:
+    """The ``<li>`` of each page row (``Message.page_columns``), in order, as one Markup.
+
+    Versions and pictures are read (one statement each) only when a row has some.
 
     ``editing`` is ``(message id, text)``: a refused edit, shown open with its text kept
     (that message is rendered for this view only).
     """
     cache: FragmentCache = current_app.extensions["fragments"]
+    versioned = [row for row in rows if row.has_versions]
+    versions = Message.versions(versioned) if versioned else {}
+    pictured = [row.id for row in rows if row.has_pictures]
+    pictures = Attachment.of_messages(pictured) if pictured else {}
     keys = [
         (
             row.conversation_id,

@@ -299,3 +299,39 @@ def test_private_pages_are_not_kept_by_any_cache(owner, fake):
     cid = start(owner, fake, "Coolant leak")
     for path in ("/", f"/c/{cid}", "/settings", "/search?q=coolant", "/conversations"):
         assert owner.get(path).headers["Cache-Control"] == "no-store", path
+
+
+@pytest.mark.parametrize(
+    ("pinned", "unpinned"), [(0, 0), (3, 0), (0, 51), (3, 120), (50, 50), (51, 2), (120, 130)]
+)
+def test_a_sidebar_page_is_the_pinned_then_the_newest_whatever_the_mix(
+    each_db_app, pinned, unpinned
+):
+    """The first page: every pinned conversation (at most a page of them, newest pin
+    first), then a page of the others newest first, and a cursor when more remain; the
+    next page continues exactly after it."""
+    from models import Conversation, db
+
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    with each_db_app.app_context():
+        for n in range(pinned + unpinned):
+            db.session.add(
+                Conversation(
+                    owner_id="mix-owner",
+                    title=f"c{n}",
+                    updated_at=start + timedelta(minutes=n),
+                    pinned_at=start + timedelta(hours=n) if n < pinned else None,
+                )
+            )
+        db.session.add(Conversation(owner_id="someone-else", title="not theirs"))
+        db.session.commit()
+
+        page, cursor = Conversation.page_for_owner("mix-owner", 50)
+        titles = [c.title for c in page]
+        newest_pins = [f"c{n}" for n in reversed(range(pinned))][:50]
+        others = [f"c{n}" for n in reversed(range(pinned, pinned + unpinned))]
+        assert titles == newest_pins + others[:50]
+        assert (cursor is not None) == (unpinned > 50)
+        if cursor:
+            more, _ = Conversation.page_for_owner("mix-owner", 50, cursor)
+            assert [c.title for c in more] == others[50:100]

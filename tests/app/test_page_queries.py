@@ -359,3 +359,25 @@ def test_the_html_columns_come_and_go_without_touching_the_rows(empty_database, 
     # SQLite drops the columns in place: no table copy to lose links or search triggers.
     assert links == {name: reply_to for _id, _role, name, _status, reply_to in OLD_ROWS}
     assert after == before
+
+
+def test_a_page_without_edits_or_pictures_reads_neither(each_db_app, visitor):
+    """Versions and pictures are read only for a page that has some: two statements fewer
+    than the same page with an edited question and a picture."""
+    from models import Attachment, Message, db
+
+    owner = owner_of(visitor, each_db_app)
+    cid = build(each_db_app, owner, 40)
+    with each_db_app.app_context():
+        db.session.execute(db.delete(Attachment))
+        db.session.execute(db.delete(Message).where(Message.on_path.is_(False)))
+        db.session.commit()
+    view(visitor, each_db_app, f"/c/{cid}")
+    _page, plain = view(visitor, each_db_app, f"/c/{cid}")
+
+    full = build(each_db_app, owner, 40)
+    view(visitor, each_db_app, f"/c/{full}")
+    page, rich = view(visitor, each_db_app, f"/c/{full}")
+    assert 'class="version-count"' in page and 'class="msg-pictures"' in page
+    assert len(plain) == len(rich) - 2
+    assert not any("FROM attachment" in s and "EXISTS" not in s for s in plain)
