@@ -6,6 +6,7 @@ answered in one place.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -28,6 +29,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    Select,
     MetaData,
     String,
     Text,
@@ -344,26 +346,8 @@ class Conversation(db.Model):
         return ConversationPage(rows, earlier, totals, retry)
 
     def _recent_rows(self, limit: int) -> tuple[list[Row], int, dict[str, Any]]:
-        def over_conversation(*columns, where=()):
-            return (
-                db.select(*columns)
-                .where(Message.conversation_id == self.id, *where)
-                .correlate(None)  # its own FROM: not correlated with the rows read
-                .scalar_subquery()
-            )
-
-        replies = (Message.role == Role.ASSISTANT,)
-        tokens, cost = Message.totals_columns()
         rows = db.session.execute(
-            db.select(
-                *Message.page_columns(),
-                over_conversation(db.func.count(), where=(Message.on_path,)).label("total"),
-                over_conversation(tokens, where=replies).label("tokens"),
-                over_conversation(cost, where=replies).label("cost"),
-            )
-            .where(Message.conversation_id == self.id, Message.on_path)
-            .order_by(Message.id.desc())
-            .limit(limit)
+            _recent_rows_statement(), {"conversation_id": self.id, "limit": limit}
         ).all()
         if not rows:
             return [], 0, {"tokens": 0, "cost": 0.0}
@@ -374,10 +358,8 @@ class Conversation(db.Model):
         """The ``limit`` messages before ``before_id`` as page rows, oldest first, and how
         many remain before them."""
         older = db.session.execute(
-            db.select(*Message.page_columns())
-            .where(Message.conversation_id == self.id, Message.on_path, Message.id < before_id)
-            .order_by(Message.id.desc())
-            .limit(limit)
+            _rows_before_statement(),
+            {"conversation_id": self.id, "before_id": before_id, "limit": limit},
         ).all()[::-1]
         if not older:
             return older, 0
@@ -1124,6 +1106,54 @@ class Picture:
     width: int
     height: int
     filename: str
+
+
+# A page view's statements are built once per process and run with new parameters: their
+# construction (columns, subqueries, an alias) costs more than running them.
+
+
+@functools.cache
+def _recent_rows_statement() -> Select:
+    """The newest ``:limit`` page rows of ``:conversation_id`` (newest first), each with
+    the branch's message count (``total``) and the replies' ``tokens`` and ``cost``."""
+    conversation_id = db.bindparam("conversation_id")
+
+    def over_conversation(column, *where):
+        return (
+            db.select(column)
+            .where(Message.conversation_id == conversation_id, *where)
+            .correlate(None)  # its own FROM: not correlated with the rows read
+            .scalar_subquery()
+        )
+
+    tokens, cost = Message.totals_columns()
+    replies = Message.role == Role.ASSISTANT
+    return (
+        db.select(
+            *Message.page_columns(),
+            over_conversation(db.func.count(), Message.on_path).label("total"),
+            over_conversation(tokens, replies).label("tokens"),
+            over_conversation(cost, replies).label("cost"),
+        )
+        .where(Message.conversation_id == conversation_id, Message.on_path)
+        .order_by(Message.id.desc())
+        .limit(db.bindparam("limit"))
+    )
+
+
+@functools.cache
+def _rows_before_statement() -> Select:
+    """The ``:limit`` page rows of ``:conversation_id`` before ``:before_id``, newest first."""
+    return (
+        db.select(*Message.page_columns())
+        .where(
+            Message.conversation_id == db.bindparam("conversation_id"),
+            Message.on_path,
+            Message.id < db.bindparam("before_id"),
+        )
+        .order_by(Message.id.desc())
+        .limit(db.bindparam("limit"))
+    )
 
 
 class Vehicle(db.Model):
