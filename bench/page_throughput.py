@@ -8,8 +8,9 @@ code: headings, lists, a table, code blocks, a note), then drives each address w
 the median of the rounds:
 
 - requests/s of ``/health`` (a database query and a Redis ping through the same stack)
-- requests/s of ``/c/<id>`` for each conversation, and its ratio to /health's rate
-  measured in the same round
+- requests/s of ``/`` (a new conversation: sidebar, session and composer, no messages:
+  the floor a conversation page stands on) and of ``/c/<id>`` for each conversation,
+  each with its ratio to /health's rate measured in the same round
 - the page's size, and the time of the very first view (before anything is stored)
 
 ``--baseline REF`` also serves the code of a git commit (``git archive``, read-only) on
@@ -288,7 +289,12 @@ def main() -> None:
         jar = dict(c.split(";", 1)[0].split("=", 1) for c in set_cookies)
         cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
         conversations = seed(env, jar["owner"], sizes)
-        paths = ["/health"] + [f"/c/{conversations[size]}" for size in sizes]
+        # "/" (a new conversation: the same sidebar, session and composer, no messages)
+        # is the floor a conversation page stands on.
+        paths = ["/health", "/"] + [f"/c/{conversations[size]}" for size in sizes]
+        names = dict(
+            zip(paths, ["/health", "/ (none)"] + [f"{n} msgs" for n in sizes], strict=True)
+        )
 
         first_view: dict[tuple[str, str], float] = {}
         page_size: dict[tuple[str, str], int] = {}
@@ -318,12 +324,12 @@ def main() -> None:
                     results[label, path].errors += bad
                 health = results[label, "/health"].rates[-1]
                 cells = [f"/health {health:7.1f}/s"] + [
-                    f"{size} msgs {results[label, path].rates[-1]:6.1f}/s "
+                    f"{names[path]} {results[label, path].rates[-1]:6.1f}/s "
                     f"({results[label, path].rates[-1] / health:4.0%})"
-                    for size, path in zip(sizes, paths[1:], strict=True)
+                    for path in paths[1:]
                 ]
                 print(f"round {n + 1} {label:>18}: " + "  ".join(cells), flush=True)
-        report(servers, paths, sizes, results, page_size, first_view)
+        report(servers, paths, names, results, page_size, first_view)
     finally:
         for _label, process, _port in servers:
             stop(process)
@@ -340,14 +346,14 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def report(servers, paths, sizes, results, page_size, first_view) -> None:
+def report(servers, paths, names, results, page_size, first_view) -> None:
     """One line per server and address: median rate, ratio to /health, size, first view."""
     print()
     print(f"{'server':22}{'address':14}{'req/s (median)':>16}{'x /health':>11}"
           f"{'page size':>11}{'first view':>12}{'errors':>8}")  # fmt: skip
     for label, _process, _port in servers:
         health = results[label, "/health"]
-        for size, path in zip(["health", *sizes], paths, strict=True):
+        for path in paths:
             served = results[label, path]
             rate = statistics.median(served.rates)
             if path == "/health":
@@ -357,8 +363,7 @@ def report(servers, paths, sizes, results, page_size, first_view) -> None:
                 ratio = f"{statistics.median(ratios):.0%}"
                 size_kb = f"{page_size[label, path] / 1024:.0f} KB"
                 first = f"{first_view[label, path] * 1000:.0f} ms"
-            where = "/health" if path == "/health" else f"{size} msgs"
-            print(f"{label:22}{where:14}{rate:>16.1f}{ratio:>11}{size_kb:>11}{first:>12}"
+            print(f"{label:22}{names[path]:14}{rate:>16.1f}{ratio:>11}{size_kb:>11}{first:>12}"
                   f"{served.errors:>8}")  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 import threading
 import uuid
 from collections.abc import Hashable, Sequence
@@ -38,11 +39,13 @@ _CLIENT_MSG_IDS = re.compile(re.escape(_CLIENT_MSG_ID))
 
 
 class FragmentCache:
-    """A bounded map of key -> HTML (size counted in characters), safe across threads."""
+    """A map of key -> HTML holding at most ``max_bytes`` of strings (their memory, so
+    text outside ASCII counts for what it takes), least recently used out first; safe
+    across threads. 0 keeps nothing."""
 
-    def __init__(self, max_chars: int) -> None:
+    def __init__(self, max_bytes: int) -> None:
         self._items: LRUCache[Hashable, str] | None = (
-            LRUCache(maxsize=max_chars, getsizeof=len) if max_chars > 0 else None
+            LRUCache(maxsize=max_bytes, getsizeof=sys.getsizeof) if max_bytes > 0 else None
         )
         self._lock = threading.Lock()
 
@@ -53,7 +56,7 @@ class FragmentCache:
             return self._items.get(key)
 
     def put(self, key: Hashable, html: str) -> None:
-        if self._items is None or len(html) > self._items.maxsize:
+        if self._items is None or sys.getsizeof(html) > self._items.maxsize:
             return
         with self._lock:
             self._items[key] = html

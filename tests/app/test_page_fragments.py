@@ -238,13 +238,19 @@ def test_without_a_cache_the_page_is_the_same(make_app):
 
 
 def test_the_cache_holds_at_most_its_size_and_drops_the_least_recently_shown():
+    import sys
+
     from views.fragments import FragmentCache
 
-    cache = FragmentCache(100)
-    cache.put("a", "x" * 40)
-    cache.put("b", "y" * 40)
-    assert cache.get("a") == "x" * 40  # "a" is now the most recently shown
-    cache.put("c", "z" * 40)
+    ascii_html, wide_html = "<p>" + "x" * 1000 + "</p>", "<p>" + "輪" * 1100 + "</p>"
+    cache = FragmentCache(2 * sys.getsizeof(ascii_html) + 10)
+    cache.put("a", ascii_html)
+    cache.put("b", ascii_html)
+    assert cache.get("a") == ascii_html  # "a" is now the most recently shown
+    cache.put("c", ascii_html)
     assert cache.get("b") is None and cache.get("a") and cache.get("c")
-    cache.put("huge", "w" * 101)
-    assert cache.get("huge") is None and len(cache) == 2
+    # Sizes are memory, not characters: fewer characters than the limit, but CJK text
+    # takes two bytes each, more than the whole cache holds.
+    assert len(wide_html) < 2 * len(ascii_html) < sys.getsizeof(wide_html)
+    cache.put("wide", wide_html)
+    assert cache.get("wide") is None and len(cache) == 2
