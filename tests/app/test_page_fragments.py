@@ -9,7 +9,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.support import CANARY_KEY, CSRF_RE, Visitor, conversation_id_from
+from tests.support import CANARY_KEY, CSRF_RE, Visitor, conversation_id_from, tiny_picture
 from tests.support.fake_openrouter import Reply
 
 # Columns whose change does not change the page: the stored HTML (the page's own copy of
@@ -151,25 +151,13 @@ def test_a_new_version_and_a_switch_back_show_on_the_kept_page(app, keyed_visito
 
 
 def test_a_picture_added_later_shows(each_db_app, keyed):
-    from models import Attachment, db
+    from models import db
 
     cid = conversation(keyed, "What is this light?")
     question, _reply = message_ids(each_db_app, cid)
     assert "msg-pictures" not in page(keyed, cid)
     with each_db_app.app_context():
-        db.session.add(
-            Attachment(
-                message_id=question,
-                filename="dash.jpg",
-                content_type="image/jpeg",
-                width=40,
-                height=30,
-                byte_size=4,
-                data=b"jpeg",
-                thumbnail_type="image/jpeg",
-                thumbnail=b"jpeg",
-            )
-        )
+        db.session.add(tiny_picture(question, "dash.jpg"))
         db.session.commit()
     assert 'alt="dash.jpg"' in page(keyed, cid)
 

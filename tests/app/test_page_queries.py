@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeSerializer
 
-from tests.support import Visitor
+from tests.support import Visitor, tiny_picture
 
 REPLY = """### P0420 on bank 1
 
@@ -63,7 +63,7 @@ def build(app, owner: str, count: int) -> str:
     and a picture on questions, a second version of every fifth question, reasoning and
     tool calls on replies."""
     from automotive.facts import facts_for
-    from models import Attachment, Conversation, Message, db
+    from models import Conversation, Message, db
 
     facts = [fact.to_dict() for fact in facts_for(QUESTION)]
     with app.app_context():
@@ -94,19 +94,7 @@ def build(app, owner: str, count: int) -> str:
             db.session.add(question)
             db.session.flush()
             if n % 3 == 0:
-                db.session.add(
-                    Attachment(
-                        message_id=question.id,
-                        filename=f"dash-{n}.jpg",
-                        content_type="image/jpeg",
-                        width=40,
-                        height=30,
-                        byte_size=4,
-                        data=b"jpeg",
-                        thumbnail_type="image/jpeg",
-                        thumbnail=b"jpeg",
-                    )
-                )
+                db.session.add(tiny_picture(question.id, f"dash-{n}.jpg"))
             answer = Message(
                 conversation_id=conversation.id,
                 role="assistant",

@@ -326,6 +326,24 @@ class Visitor:
         return self.post("/settings", data, source="/settings")
 
 
+def tiny_picture(message_id: int, filename: str):
+    """An Attachment row for a test page: a 40×30 "JPEG" of four bytes (the page shows its
+    facts, never decodes it)."""
+    from models import Attachment
+
+    return Attachment(
+        message_id=message_id,
+        filename=filename,
+        content_type="image/jpeg",
+        width=40,
+        height=30,
+        byte_size=4,
+        data=b"jpeg",
+        thumbnail_type="image/jpeg",
+        thumbnail=b"jpeg",
+    )
+
+
 def conversation_id_from(response) -> str:
     """Read the conversation id from a 303 to /c/<id>."""
     location = response.headers["Location"]
