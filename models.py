@@ -376,6 +376,22 @@ class Conversation(db.Model):
             or 0
         )
 
+    def count_from(self, message_id: int) -> int:
+        """Count the branch's messages from ``message_id`` on, itself included: how many of
+        the newest a page must show for that message to be on it."""
+        return (
+            db.session.scalar(
+                db.select(db.func.count())
+                .select_from(Message)
+                .where(
+                    Message.conversation_id == self.id,
+                    Message.on_path,
+                    Message.id >= message_id,
+                )
+            )
+            or 0
+        )
+
     def last_message(self) -> Message | None:
         """Return the conversation's newest message, if any."""
         return db.session.scalar(

@@ -7,6 +7,20 @@ from urllib.parse import urlsplit
 from flask import request, url_for
 from werkzeug.exceptions import BadRequest
 
+from models import Conversation
+
+# A long conversation opens at its newest messages; older ones come a page at a time
+# ("Show earlier", with or without JavaScript), so the page stays as quick as a short one.
+PAGE_MESSAGES = 40
+MOST_SHOWN = 5000
+
+
+def shown_to_hold(conversation: Conversation, message_id: int) -> int | None:
+    """``?show=`` for a page that holds ``message_id`` (None: the newest page already does),
+    so an address ending in ``#m<id>`` lands on the message without JavaScript."""
+    count = conversation.count_from(message_id)
+    return min(count, MOST_SHOWN) if count > PAGE_MESSAGES else None
+
 
 class FieldRejected(BadRequest):
     """A JSON body or field has the wrong shape or cannot be stored."""

@@ -34,7 +34,17 @@ from offload import run_off_loop
 from rendering import StreamPreview
 from security import chat_limits, rate_limited
 from states import FailureKind, MessageStatus, Role
-from views import FieldRejected, conversations, error_body, fragments, wants_json, wants_stream
+from views import (
+    MOST_SHOWN,
+    PAGE_MESSAGES,
+    FieldRejected,
+    conversations,
+    error_body,
+    fragments,
+    shown_to_hold,
+    wants_json,
+    wants_stream,
+)
 
 bp = Blueprint("chat", __name__)
 
@@ -50,10 +60,6 @@ def _client():
     return current_app.extensions["openrouter"]
 
 
-# A long conversation opens at its newest messages; older ones come a page at a time
-# ("Show earlier", with or without JavaScript), so the page stays as quick as a short one.
-PAGE_MESSAGES = 40
-MOST_SHOWN = 5000
 MAX_ID = 2**63 - 1
 
 
@@ -69,12 +75,14 @@ def render_chat(
     draft: str = "",
     error: str | None = None,
     status: int = 200,
-    editing: tuple[int, str] | None = None,
+    editing: tuple[int, str, str] | None = None,
     switch_models: list[str] | None = None,
 ):
     """Render the chat page, optionally keeping a draft and showing an error.
 
-    ``editing`` is ``(message id, text)``: a refused edit, shown open with its text kept.
+    ``editing`` is ``(message id, text, error)``: a refused edit, shown open with its text
+    kept and the error beside it, and focused (the page reaches back far enough to hold
+    that question); the message box then shows no error of its own.
     """
     # The catalog before any query: a refresh may call OpenRouter.
     model, model_notice = model_catalog.resolve_model(
@@ -82,13 +90,17 @@ def render_chat(
     )
     owner = session_store.owner_id()
     draft = draft or session_store.take_draft()
-    page = conversation.page(shown_count(), context.pending_seconds()) if conversation else None
+    shown = shown_count()
+    if conversation and editing:
+        shown = max(shown, shown_to_hold(conversation, editing[0]) or 0)
+    page = conversation.page(shown, context.pending_seconds()) if conversation else None
     rows = page.rows if page else []
     body = render_template(
         "chat/index.html",
         conversation=conversation,
         messages=rows,
         message_items=fragments.message_items(rows, editing=editing),
+        editing=editing,
         switch_models=switch_models,
         max_images=current_app.config["MAX_IMAGES"],
         max_image_bytes=current_app.config["MAX_IMAGE_BYTES"],
@@ -271,7 +283,7 @@ def _rejected(
         draft="" if editing else draft,
         error=rejected.message,
         status=rejected.status,
-        editing=(editing, draft) if editing else None,
+        editing=(editing, draft, rejected.message) if editing else None,
         switch_models=models,
     )
 

@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import session_store
 from models import Conversation, Message, as_utc, clean_title, db, utcnow
-from views import error_body, local_path, wants_json
+from views import error_body, local_path, shown_to_hold, wants_json
 
 bp = Blueprint("conversations", __name__)
 
@@ -259,8 +259,16 @@ def version(conversation_id: str):
     db.session.commit()
     if wants_json():
         return jsonify({"conversation_id": conversation.id, "message_id": message.id})
+    # The version shown may be older than the newest page: ask for enough to hold it.
+    shown = shown_to_hold(conversation, message.id)
     return redirect(
-        url_for("chat.conversation", conversation_id=conversation.id) + f"#m{message.id}", 303
+        url_for(
+            "chat.conversation",
+            conversation_id=conversation.id,
+            show=shown,
+            _anchor=f"m{message.id}",
+        ),
+        303,
     )
 
 

@@ -104,13 +104,13 @@ def _pictures_key(shown: Sequence[Attachment] | None) -> tuple[Any, ...]:
     return tuple((p.public_id, p.filename, p.width, p.height) for p in shown or ())
 
 
-def message_items(rows: Sequence[Row], *, editing: tuple[int, str] | None = None) -> Markup:
+def message_items(rows: Sequence[Row], *, editing: tuple[int, str, str] | None = None) -> Markup:
     """The ``<li>`` of each page row (``Message.page_columns``), in order, as one Markup.
 
     Versions and pictures are read (one statement each) only when a row has some.
 
-    ``editing`` is ``(message id, text)``: a refused edit, shown open with its text kept
-    (that message is rendered for this view only).
+    ``editing`` is ``(message id, text, error)``: a refused edit, shown open with its text
+    kept (that message is rendered for this view only).
     """
     cache: FragmentCache = current_app.extensions["fragments"]
     versioned = [row for row in rows if row.has_versions]

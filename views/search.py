@@ -10,8 +10,7 @@ import search
 import session_store
 from models import Message, as_utc
 from security import rate_limited, search_limits
-from views import error_body, wants_json
-from views.chat import PAGE_MESSAGES
+from views import PAGE_MESSAGES, error_body, wants_json
 
 bp = Blueprint("search", __name__)
 

@@ -188,3 +188,49 @@ def test_a_stopped_partial_is_kept_when_its_retry_answers(app, keyed_visitor, fa
     page = keyed_visitor.get(f"/c/{cid}").get_data(as_text=True)
     assert "Partial text" in page and "A full answer." not in page
     assert '<span class="version-count">1 / 2</span>' in page
+
+
+def test_a_refused_edit_of_an_early_question_is_shown_open_with_its_text(
+    app, keyed_visitor, long_conversation
+):
+    """An edit of a question outside the newest page, refused: the page reaches back to
+    that question, shows its edit form open with the text and the reason, and focuses
+    it; the message box stays as it was."""
+    cid, ids = long_conversation
+    question = ids[2]  # "Message 1", 118 messages from the end
+    too_long = "x" * (app.config["MAX_MESSAGE_LENGTH"] + 1)
+    response = keyed_visitor.post(
+        f"/c/{cid}/m/{question}/edit", {"message": too_long}, source=f"/c/{cid}"
+    )
+    assert response.status_code >= 400
+    page = response.get_data(as_text=True)
+    assert question in message_ids(page)
+    edit = re.search(rf'<textarea id="edit-{question}"[^>]*>([^<]*)</textarea>', page)
+    assert edit and edit.group(1) == too_long and "autofocus" in edit.group(0)
+    assert f'aria-describedby="edit-error-{question}"' in edit.group(0)
+    assert re.search(rf'<p class="form-error" role="alert" id="edit-error-{question}">\S', page)
+    composer = re.search(r'<textarea id="message"[^>]*>', page)
+    assert composer and "aria-invalid" not in composer.group(0)
+    assert "autofocus" not in composer.group(0) and 'id="message-error"' not in page
+
+
+def test_switching_back_to_a_long_branch_opens_at_the_version_chosen(
+    keyed_visitor, fake, long_conversation
+):
+    """‹ on an early question's new version brings back the long branch: the address asks
+    for enough messages that the version chosen is on the page it opens."""
+    cid, ids = long_conversation
+    question = ids[2]
+    fake.queue(Reply("A new answer."))
+    edited = keyed_visitor.post(
+        f"/c/{cid}/m/{question}/edit", {"message": "Message 1, reworded"}, source=f"/c/{cid}"
+    )
+    assert edited.status_code == 303
+    back = keyed_visitor.post(
+        f"/c/{cid}/versions", {"message_id": str(question)}, source=f"/c/{cid}"
+    )
+    assert back.status_code == 303
+    address, _, anchor = back.headers["Location"].partition("#")
+    assert anchor == f"m{question}" and "show=" in address
+    page = keyed_visitor.get(address).get_data(as_text=True)
+    assert question in message_ids(page) and "Answer 60" in page
