@@ -363,34 +363,27 @@ class Conversation(db.Model):
         ).all()[::-1]
         if not older:
             return older, 0
-        return older, Message.count_before(self.id, older[0].id)
+        return older, self._count_on_branch(Message.id < older[0].id)
 
-    def message_count(self) -> int:
-        """Count the conversation's messages (questions and replies)."""
+    def _count_on_branch(self, *where: Any) -> int:
+        """Count the messages of the branch shown that meet ``where`` (an index-only count)."""
         return (
             db.session.scalar(
                 db.select(db.func.count())
                 .select_from(Message)
-                .where(Message.conversation_id == self.id, Message.on_path)
+                .where(Message.conversation_id == self.id, Message.on_path, *where)
             )
             or 0
         )
+
+    def message_count(self) -> int:
+        """Count the conversation's messages (questions and replies)."""
+        return self._count_on_branch()
 
     def count_from(self, message_id: int) -> int:
         """Count the branch's messages from ``message_id`` on, itself included: how many of
         the newest a page must show for that message to be on it."""
-        return (
-            db.session.scalar(
-                db.select(db.func.count())
-                .select_from(Message)
-                .where(
-                    Message.conversation_id == self.id,
-                    Message.on_path,
-                    Message.id >= message_id,
-                )
-            )
-            or 0
-        )
+        return self._count_on_branch(Message.id >= message_id)
 
     def last_message(self) -> Message | None:
         """Return the conversation's newest message, if any."""
@@ -711,18 +704,6 @@ class Message(db.Model):
             )
         ).one()
         return {"tokens": int(tokens), "cost": float(cost)}
-
-    @classmethod
-    def count_before(cls, conversation_id: str, before_id: int) -> int:
-        """Count a conversation's messages older than ``before_id``."""
-        return (
-            db.session.scalar(
-                db.select(db.func.count())
-                .select_from(cls)
-                .where(cls.conversation_id == conversation_id, cls.on_path, cls.id < before_id)
-            )
-            or 0
-        )
 
     # ------------------------------------------------------------ turns in flight
 

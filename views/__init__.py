@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import request, url_for
 from werkzeug.exceptions import BadRequest
 
-from models import Conversation
+if TYPE_CHECKING:
+    from models import Conversation
 
 # A long conversation opens at its newest messages; older ones come a page at a time
 # ("Show earlier", with or without JavaScript), so the page stays as quick as a short one.
