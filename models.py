@@ -346,9 +346,7 @@ class Conversation(db.Model):
         return ConversationPage(rows, earlier, totals, retry)
 
     def _recent_rows(self, limit: int) -> tuple[list[Row], int, dict[str, Any]]:
-        rows = db.session.execute(
-            _recent_rows_statement(), {"conversation_id": self.id, "limit": limit}
-        ).all()
+        rows = column_rows(_recent_rows_statement(), conversation_id=self.id, limit=limit)
         if not rows:
             return [], 0, {"tokens": 0, "cost": 0.0}
         totals = {"tokens": int(rows[0].tokens), "cost": float(rows[0].cost)}
@@ -357,10 +355,9 @@ class Conversation(db.Model):
     def rows_before(self, before_id: int, limit: int) -> tuple[list[Row], int]:
         """The ``limit`` messages before ``before_id`` as page rows, oldest first, and how
         many remain before them."""
-        older = db.session.execute(
-            _rows_before_statement(),
-            {"conversation_id": self.id, "before_id": before_id, "limit": limit},
-        ).all()[::-1]
+        older = column_rows(
+            _rows_before_statement(), conversation_id=self.id, before_id=before_id, limit=limit
+        )[::-1]
         if not older:
             return older, 0
         return older, self._count_on_branch(Message.id < older[0].id)
@@ -1107,6 +1104,17 @@ class Picture:
 
 # A page view's statements are built once per process and run with new parameters: their
 # construction (columns, subqueries, an alias) costs more than running them.
+
+
+def column_rows(statement: Select, **params: Any) -> list[Row]:
+    """Run a select of columns (no mapped classes) in the session's transaction; its rows.
+
+    Through the connection, not the ORM: for a select that loads no objects the ORM's
+    per-statement setup costs as much as running it. Pending changes are flushed first,
+    as the ORM's autoflush would.
+    """
+    db.session.flush()
+    return list(db.session.connection().execute(statement, params))
 
 
 @functools.cache

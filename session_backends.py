@@ -52,13 +52,14 @@ class GuardedWrites:
 
     def _upsert_session(self, session_lifetime, session, store_id) -> None:
         if getattr(session, "loaded", False):
+            if not session.modified:
+                # Nothing changed here: extend its life (one call that also says whether
+                # it still exists), but never write back an old copy over what another
+                # request saved meanwhile.
+                session.vanished = not self._touch(store_id, session_lifetime)
+                return
             if not self._exists(store_id):
                 session.vanished = True
-                return
-            if not session.modified:
-                # Nothing changed here: extend its life, but never write back an old
-                # copy over what another request saved meanwhile.
-                self._touch(store_id, session_lifetime)
                 return
         super()._upsert_session(session_lifetime, session, store_id)
 
@@ -157,8 +158,11 @@ class ResilientRedisSessionInterface(GuardedWrites, RedisSessionInterface):
     def _exists(self, store_id: str) -> bool:
         return bool(self._call("read", self.client.exists, store_id))
 
-    def _touch(self, store_id: str, lifetime: timedelta) -> None:
-        self._call("write", self.client.expire, store_id, int(lifetime.total_seconds()))
+    def _touch(self, store_id: str, lifetime: timedelta) -> bool:
+        # EXPIRE answers 0 for a key that is gone.
+        return bool(
+            self._call("write", self.client.expire, store_id, int(lifetime.total_seconds()))
+        )
 
     # -- values kept beside it
 
@@ -190,12 +194,14 @@ class FileSessionInterface(GuardedWrites, CacheLibSessionInterface):
     def _exists(self, store_id: str) -> bool:
         return self.cache.has(store_id)
 
-    def _touch(self, store_id: str, lifetime: timedelta) -> None:
+    def _touch(self, store_id: str, lifetime: timedelta) -> bool:
         # A file's expiry can only be moved by rewriting it: rewrite what is stored
         # now (another request's change included), not this request's older copy.
         stored = self.cache.get(store_id)
-        if stored is not None:
-            self.cache.set(store_id, stored, timeout=int(lifetime.total_seconds()))
+        if stored is None:
+            return False
+        self.cache.set(store_id, stored, timeout=int(lifetime.total_seconds()))
+        return True
 
     def read_extra(self, key: str) -> Any:
         """Read a value kept beside the session."""

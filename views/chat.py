@@ -95,11 +95,12 @@ def render_chat(
         shown = max(shown, shown_to_hold(conversation, editing[0]) or 0)
     page = conversation.page(shown, context.pending_seconds()) if conversation else None
     rows = page.rows if page else []
-    body = render_template(
+    items = fragments.message_items(rows, editing=editing)
+    page = render_template(
         "chat/index.html",
         conversation=conversation,
         messages=rows,
-        message_items=fragments.message_items(rows, editing=editing),
+        message_items=fragments.SLOT,
         editing=editing,
         switch_models=switch_models,
         max_images=current_app.config["MAX_IMAGES"],
@@ -122,7 +123,7 @@ def render_chat(
         key_source=session_store.resolve_api_key()[1],
         vehicle=vehicles.profile_for(owner),
     )
-    return body, status
+    return fragments.splice(page, items), status
 
 
 def render_draft(error: str, status: int = 400):
@@ -174,16 +175,18 @@ def earlier(conversation_id: str):
     if before is None or not 1 <= before <= MAX_ID:
         return jsonify(error_body("bad_request", "before must be a message id.")), 400
     rows, remaining = conversation.rows_before(before, PAGE_MESSAGES)
-    html = render_template(
+    items = fragments.message_items(rows)
+    page = render_template(
         "chat/_earlier.html",
         conversation=conversation,
         messages=rows,
-        message_items=fragments.message_items(rows),
+        message_items=fragments.SLOT,
         earlier=remaining,
         # For the link's plain href: everything from the oldest of these to the newest.
         shown=conversation.message_count() - remaining,
         page_size=PAGE_MESSAGES,
     )
+    html = fragments.splice(page, items).decode()
     return jsonify({"html": html, "count": len(rows), "remaining": remaining})
 
 

@@ -230,15 +230,20 @@ def test_the_cache_holds_at_most_its_size_and_drops_the_least_recently_shown():
 
     from views.fragments import FragmentCache
 
-    ascii_html, wide_html = "<p>" + "x" * 1000 + "</p>", "<p>" + "輪" * 1100 + "</p>"
-    cache = FragmentCache(2 * sys.getsizeof(ascii_html) + 10)
+    # Kept as UTF-8, as message_items cuts them.
+    ascii_html, wide_html = (
+        (b"<p>" + b"x" * 1000 + b"</p>",),
+        (("<p>" + "輪" * 800 + "</p>").encode(),),
+    )
+    cache = FragmentCache(2 * sys.getsizeof(ascii_html[0]) + 10)
     cache.put("a", ascii_html)
     cache.put("b", ascii_html)
     assert cache.get("a") == ascii_html  # "a" is now the most recently shown
     cache.put("c", ascii_html)
     assert cache.get("b") is None and cache.get("a") and cache.get("c")
-    # Sizes are memory, not characters: fewer characters than the limit, but CJK text
-    # takes two bytes each, more than the whole cache holds.
-    assert len(wide_html) < 2 * len(ascii_html) < sys.getsizeof(wide_html)
+    # Sizes are bytes, not characters: fewer characters than one ASCII item, but CJK
+    # text takes three bytes each in UTF-8, more than the whole cache holds.
+    assert len(wide_html[0].decode()) < len(ascii_html[0].decode())
+    assert 2 * len(ascii_html[0]) < sys.getsizeof(wide_html[0])
     cache.put("wide", wide_html)
     assert cache.get("wide") is None and len(cache) == 2
