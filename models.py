@@ -230,7 +230,10 @@ class Conversation(db.Model):
         """Return the owner's conversation even inside its Undo window (never another's)."""
         if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
             return None
-        conversation = db.session.get(cls, conversation_id)
+        if (cls, (conversation_id,), None) in db.session.identity_map:
+            conversation = db.session.get(cls, conversation_id)  # already here: no query
+        else:
+            conversation = db.session.scalar(_conversation_statement(), {"id": conversation_id})
         if conversation is None or conversation.owner_id != owner_id:
             return None
         return conversation
@@ -251,20 +254,13 @@ class Conversation(db.Model):
         unpinned ones after the cursor ``(updated_at, id)``. Keyset paging: a page costs
         the same however many conversations come before it.
         """
-        visible = db.select(cls).where(cls.owner_id == owner_id, cls.deleted_at.is_(None))
-        query = visible.where(cls.pinned_at.is_(None))
         pinned: list[Conversation] = []
         if after is None:
             # One statement as a rule: the pinned first, then enough unpinned for a page
             # and its cursor. Only an owner with more than ``limit`` pinned needs a second.
             first = list(
                 db.session.scalars(
-                    visible.order_by(
-                        cls.pinned_at.is_(None),
-                        cls.pinned_at.desc(),
-                        cls.updated_at.desc(),
-                        cls.id.desc(),
-                    ).limit(2 * limit + 1)
+                    _sidebar_statement(), {"owner_id": owner_id, "limit": 2 * limit + 1}
                 )
             )
             pinned = [row for row in first if row.pinned_at is not None]
@@ -272,6 +268,7 @@ class Conversation(db.Model):
                 rows, cursor = cls._next_page(first[len(pinned) :], limit)
                 return pinned + rows, cursor
             pinned = pinned[:limit]
+        query = cls._visible(owner_id).where(cls.pinned_at.is_(None))
         if after is not None:
             moment, last_id = after
             query = query.where(
@@ -287,6 +284,11 @@ class Conversation(db.Model):
         )
         rows, cursor = cls._next_page(rows, limit)
         return pinned + rows, cursor
+
+    @classmethod
+    def _visible(cls, owner_id: Any) -> Select:
+        """The owner's conversations outside their Undo window."""
+        return db.select(cls).where(cls.owner_id == owner_id, cls.deleted_at.is_(None))
 
     @staticmethod
     def _next_page(
@@ -1147,6 +1149,34 @@ def _recent_rows_statement() -> Select:
 
 
 @functools.cache
+def _conversation_statement() -> Select:
+    """The conversation ``:id`` (``Session.get`` builds its statement on every call)."""
+    return db.select(Conversation).where(Conversation.id == db.bindparam("id"))
+
+
+@functools.cache
+def _sidebar_statement() -> Select:
+    """The first ``:limit`` of ``:owner_id``'s sidebar: pinned first, newest pinned
+    first, then the unpinned newest first."""
+    return (
+        Conversation._visible(db.bindparam("owner_id"))
+        .order_by(
+            Conversation.pinned_at.is_(None),
+            Conversation.pinned_at.desc(),
+            Conversation.updated_at.desc(),
+            Conversation.id.desc(),
+        )
+        .limit(db.bindparam("limit"))
+    )
+
+
+@functools.cache
+def _vehicle_statement() -> Select:
+    """``:owner_id``'s vehicle."""
+    return db.select(Vehicle).where(Vehicle.owner_id == db.bindparam("owner_id"))
+
+
+@functools.cache
 def _rows_before_statement() -> Select:
     """The ``:limit`` page rows of ``:conversation_id`` before ``:before_id``, newest first."""
     return (
@@ -1182,7 +1212,7 @@ class Vehicle(db.Model):
     @classmethod
     def of_owner(cls, owner_id: str) -> Vehicle | None:
         """Return the owner's saved vehicle row, if any."""
-        return db.session.scalar(db.select(cls).where(cls.owner_id == owner_id))
+        return db.session.scalar(_vehicle_statement(), {"owner_id": owner_id})
 
 
 # ---------------------------------------------------------------- sharing helper: share links,
