@@ -239,30 +239,22 @@ class Conversation(db.Model):
         return conversation
 
     @classmethod
-    def for_owner(cls, owner_id: str, limit: int = 100) -> Sequence[Conversation]:
-        """List an owner's conversations, pinned first, then most recently active first."""
-        return cls.page_for_owner(owner_id, limit)[0]
-
-    @classmethod
     def page_for_owner(
         cls, owner_id: str, limit: int, after: tuple[datetime, str] | None = None
-    ) -> tuple[list[Conversation], tuple[datetime, str] | None]:
-        """One page of the owner's sidebar: ``(conversations, cursor of the next page)``.
+    ) -> tuple[list[Row], tuple[datetime, str] | None]:
+        """One page of the owner's sidebar: ``(rows, cursor of the next page)``, each row
+        the ``sidebar_columns`` of a conversation.
 
         The first page (``after`` None) starts with every pinned conversation (at most
         ``limit`` of them), then the unpinned ones newest first; later pages continue the
         unpinned ones after the cursor ``(updated_at, id)``. Keyset paging: a page costs
         the same however many conversations come before it.
         """
-        pinned: list[Conversation] = []
+        pinned: list[Row] = []
         if after is None:
             # One statement as a rule: the pinned first, then enough unpinned for a page
             # and its cursor. Only an owner with more than ``limit`` pinned needs a second.
-            first = list(
-                db.session.scalars(
-                    _sidebar_statement(), {"owner_id": owner_id, "limit": 2 * limit + 1}
-                )
-            )
+            first = column_rows(_sidebar_statement(), owner_id=owner_id, limit=2 * limit + 1)
             pinned = [row for row in first if row.pinned_at is not None]
             if len(pinned) <= limit:
                 rows, cursor = cls._next_page(first[len(pinned) :], limit)
@@ -277,23 +269,28 @@ class Conversation(db.Model):
                     db.and_(cls.updated_at == moment, cls.id < last_id),
                 )
             )
-        rows = list(
-            db.session.scalars(
-                query.order_by(cls.updated_at.desc(), cls.id.desc()).limit(limit + 1)
-            )
+        rows, cursor = cls._next_page(
+            column_rows(query.order_by(cls.updated_at.desc(), cls.id.desc()).limit(limit + 1)),
+            limit,
         )
-        rows, cursor = cls._next_page(rows, limit)
         return pinned + rows, cursor
 
     @classmethod
+    def sidebar_columns(cls) -> tuple[Any, ...]:
+        """What a sidebar entry shows of a conversation (read without loading objects)."""
+        return (cls.id, cls.title, cls.pinned_at, cls.updated_at)
+
+    @classmethod
     def _visible(cls, owner_id: Any) -> Select:
-        """The owner's conversations outside their Undo window."""
-        return db.select(cls).where(cls.owner_id == owner_id, cls.deleted_at.is_(None))
+        """The owner's conversations outside their Undo window, as sidebar rows."""
+        return db.select(*cls.sidebar_columns()).where(
+            cls.owner_id == owner_id, cls.deleted_at.is_(None)
+        )
 
     @staticmethod
     def _next_page(
-        unpinned: list[Conversation], limit: int
-    ) -> tuple[list[Conversation], tuple[datetime, str] | None]:
+        unpinned: list[Row], limit: int
+    ) -> tuple[list[Row], tuple[datetime, str] | None]:
         """Up to ``limit`` of the unpinned rows read (newest first), and the cursor after
         them when more were read."""
         if len(unpinned) <= limit:

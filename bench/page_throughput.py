@@ -3,7 +3,8 @@
 Starts the fake OpenRouter and real Gunicorn with the shipped ``gunicorn.conf.py`` (2 gevent
 workers) on PostgreSQL and Redis, seeds one visitor's conversations of 40 and 300 messages
 (questions with fact cards, replies in the Markdown the assistant writes about a P0420
-code: headings, lists, a table, code blocks, a note), then drives each address with wrk
+code: headings, lists, a table, code blocks, a note) and 48 short ones (``--others``: a
+full first page of the sidebar, as a regular user has), then drives each address with wrk
 (``/usr/bin/wrk``, 32 connections, the visitor's cookies) and prints, per round and as
 the median of the rounds:
 
@@ -160,8 +161,11 @@ def get(port: int, path: str, cookie: str = "") -> tuple[int, bytes, list[str], 
     return response.status, body, cookies, elapsed
 
 
-def seed(env: dict[str, str], owner_cookie: str, sizes: list[int]) -> dict[int, str]:
-    """Make one conversation of each size for the visitor; return {size: conversation id}."""
+def seed(
+    env: dict[str, str], owner_cookie: str, sizes: list[int], others: int = 0
+) -> dict[int, str]:
+    """Make one conversation of each size for the visitor, and ``others`` short ones (a
+    question and its reply) for their sidebar; return {size: conversation id}."""
     from itsdangerous import URLSafeSerializer
 
     from app import create_app
@@ -173,6 +177,22 @@ def seed(env: dict[str, str], owner_cookie: str, sizes: list[int]) -> dict[int, 
     facts = [fact.to_dict() for fact in facts_for(QUESTION)]
     made = {}
     with app.app_context():
+        for n in range(others):
+            conversation = Conversation(owner_id=owner, title=f"Earlier question {n + 1}")
+            db.session.add(conversation)
+            db.session.flush()
+            question = Message(conversation_id=conversation.id, role="user", content=QUESTION)
+            db.session.add(question)
+            db.session.flush()
+            db.session.add(
+                Message(
+                    conversation_id=conversation.id,
+                    role="assistant",
+                    content="Check the fuel trims first.",
+                    reply_to_id=question.id,
+                    parent_id=question.id,
+                )
+            )
         for size in sizes:
             conversation = Conversation(owner_id=owner, title=f"P0420, {size} messages")
             db.session.add(conversation)
@@ -221,6 +241,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sizes", default="40,300", help="message counts")
+    parser.add_argument(
+        "--others",
+        type=int,
+        default=48,
+        help="more conversations of the visitor, in the sidebar (48: its first page of 50)",
+    )
     parser.add_argument("--baseline", metavar="REF", help="also serve this git commit's code")
     parser.add_argument(
         "--pool",
@@ -288,7 +314,7 @@ def main() -> None:
         _, _, set_cookies, _ = get(servers[-1][2], "/")
         jar = dict(c.split(";", 1)[0].split("=", 1) for c in set_cookies)
         cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-        conversations = seed(env, jar["owner"], sizes)
+        conversations = seed(env, jar["owner"], sizes, args.others)
         # "/" (a new conversation: the same sidebar, session and composer, no messages)
         # is the floor a conversation page stands on.
         paths = ["/health", "/"] + [f"/c/{conversations[size]}" for size in sizes]

@@ -24,6 +24,7 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import SQLAlchemyError
 
 import session_store
@@ -287,14 +288,15 @@ def visitor_zone() -> tzinfo:
 
 
 def group_by_day(
-    conversations: list[Conversation], now: datetime, zone: tzinfo
-) -> list[tuple[str, list[Conversation]]]:
-    """Group the sidebar: Pinned, Today, Yesterday, Last 7 days, Older (local days).
+    conversations: list[Row], now: datetime, zone: tzinfo
+) -> list[tuple[str, list[Row]]]:
+    """Group the sidebar's rows (``Conversation.sidebar_columns``): Pinned, Today,
+    Yesterday, Last 7 days, Older (local days).
 
     Returns ``[(label, conversations)]`` in that order, empty groups left out.
     """
     today = now.astimezone(zone).date()
-    groups: dict[str, list[Conversation]] = {}
+    groups: dict[str, list[Row]] = {}
     for conversation in conversations:
         if conversation.pinned_at is not None:
             label = "Pinned"

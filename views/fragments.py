@@ -1,4 +1,4 @@
-"""Each message's HTML on the conversation page, kept between views.
+"""Each message's HTML on the conversation page, and each sidebar entry's, kept between views.
 
 A page view reads only ``Message.page_columns`` of its messages (no text), and looks up
 each one's HTML under ``(conversation, id, revision, versions, pictures, script root)``.
@@ -14,22 +14,26 @@ The items are kept and joined as UTF-8: the page is rendered with ``SLOT`` where
 and spliced around them (``splice``), so 200 KB of messages are never escaped, copied or
 encoded again on a view.
 
+A sidebar entry is kept under ``(id, title, pinned, last active, current, script root)``,
+everything it shows: fifty of them cost a page more than its forty messages did.
+
 The copies live in each worker's memory (``PAGE_CACHE_MB``, least recently used out
 first; 0 keeps none). A template or renderer change comes with a restart, which empties it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import sys
 import threading
 import uuid
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
 from cachetools import LRUCache
-from flask import Flask, current_app, g, get_template_attribute, request
+from flask import Flask, current_app, g, get_template_attribute, render_template, request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.engine import Row
@@ -100,7 +104,9 @@ def init_app(app: Flask) -> None:
     """Give the app its cache and the template globals that know about placeholders."""
     app.extensions["fragments"] = FragmentCache(app.config["PAGE_CACHE_MB"] * 1024 * 1024)
     # Globals, not context: macros imported from _macros.html do not see the context.
-    app.jinja_env.globals.update(csrf_token=_csrf_token, new_client_msg_id=_client_msg_id)
+    app.jinja_env.globals.update(
+        csrf_token=_csrf_token, new_client_msg_id=_client_msg_id, sidebar_item=sidebar_item
+    )
 
 
 def _csrf_token() -> str:
@@ -109,6 +115,58 @@ def _csrf_token() -> str:
 
 def _client_msg_id() -> str:
     return _CLIENT_MSG_ID if g.get("_keeping") else uuid.uuid4().hex
+
+
+def sidebar_item(item: Any, current: Any = None) -> Markup:
+    """A conversation's sidebar entry (``chat/_conversation_item.html``), kept between
+    views under everything it shows."""
+    key = (
+        "sidebar",
+        item.id,
+        item.title,
+        item.pinned_at,
+        item.updated_at,
+        current is not None and current.id == item.id,
+        request.script_root,
+    )
+    cache: FragmentCache = current_app.extensions["fragments"]
+    fragment = cache.get(key)
+    if fragment is None:
+        with _keeping():
+            html = render_template("chat/_conversation_item.html", item=item, current=current)
+        fragment = _cut(html)
+        cache.put(key, fragment)
+    html = fragment[0] if len(fragment) == 1 else b"".join(_filled([fragment]))
+    # Our own template's output, escaped as it was rendered; the placeholders are ours.
+    return Markup(html.decode())  # noqa: S704  # nosec B704
+
+
+@contextlib.contextmanager
+def _keeping() -> Iterator[None]:
+    """Render what differs per view as placeholders (for a copy that is kept)."""
+    before = g.get("_keeping", False)
+    g._keeping = True
+    try:
+        yield
+    finally:
+        g._keeping = before
+
+
+def _filled(fragments: Iterable[Fragment | None]) -> list[bytes]:
+    """The fragments' pieces, in order, with this view's CSRF token and a new
+    ``client_msg_id`` for each edit form (idempotent resends) in place of the placeholders."""
+    csrf = g.get("_csrf_utf8")
+    if csrf is None:
+        csrf = g._csrf_utf8 = generate_csrf().encode()
+    pieces: list[bytes] = []
+    for fragment in fragments:
+        if fragment is None:
+            continue
+        pieces.append(fragment[0])  # type: ignore[arg-type]  # even places are UTF-8
+        for at in range(1, len(fragment), 2):
+            pieces.append(csrf if fragment[at] == _CSRF else uuid.uuid4().hex.encode())
+            pieces.append(fragment[at + 1])  # type: ignore[arg-type]
+    return pieces
 
 
 def with_stored_html(messages: list[Message]) -> list[Message]:
@@ -170,8 +228,7 @@ def message_items(
     if missing:
         fresh = {m.id: m for m in with_stored_html(Message.for_page(missing))}
         item = get_template_attribute("_macros.html", "message_item")
-        g._keeping = True
-        try:
+        with _keeping():
             for at, (row, key) in enumerate(zip(rows, keys, strict=True)):
                 message = fresh.get(row.id)
                 if parts[at] is not None or message is None:
@@ -179,16 +236,4 @@ def message_items(
                 parts[at] = _cut(str(item(message, versions, editing=editing, pictures=pictures)))
                 if row.id != edited:
                     cache.put(key, parts[at])
-        finally:
-            g._keeping = False
-    csrf = generate_csrf().encode()
-    pieces: list[bytes] = []
-    for part in parts:
-        if part is None:
-            continue
-        pieces.append(part[0])  # type: ignore[arg-type]  # even places are UTF-8
-        for at in range(1, len(part), 2):
-            # Each edit form's client_msg_id is new on every view (idempotent resends).
-            pieces.append(csrf if part[at] == _CSRF else uuid.uuid4().hex.encode())
-            pieces.append(part[at + 1])  # type: ignore[arg-type]
-    return pieces
+    return _filled(parts)

@@ -225,6 +225,45 @@ def test_without_a_cache_the_page_is_the_same(make_app):
     assert "My 2014 Civic shows P0420" in messages(first)
 
 
+def sidebar_entry(html: str, cid: str) -> str:
+    entry = re.search(rf'<li class="conv-item" id="conv-{cid}".*?</li>', html, re.S)
+    assert entry, cid
+    return entry.group(0)
+
+
+def test_a_sidebar_entry_shows_every_change_by_any_writer(each_db_app, keyed):
+    """Sidebar entries are kept too: a rename, a pin and new activity, through the app or
+    by plain SQL (another worker), show on the next view; so does which one is open."""
+    first = conversation(keyed, "Coolant light on")
+    second = conversation(keyed, "Brake pedal feels soft")
+    entry = sidebar_entry(page(keyed, second), first)
+    assert "aria-current" not in entry and "Pin to the top" in entry
+
+    assert keyed.post(f"/c/{first}/rename", {"title": "Coolant <b>leak</b>"}).status_code == 303
+    html = page(keyed, second)
+    assert "Coolant &lt;b&gt;leak&lt;/b&gt;" in sidebar_entry(html, first)
+    assert keyed.post(f"/c/{first}/pin", {"pinned": "1"}).status_code == 303
+    assert "Unpin" in sidebar_entry(page(keyed, second), first)
+
+    execute(
+        each_db_app, "UPDATE conversation SET title = 'Renamed elsewhere' WHERE id = :id", id=first
+    )
+    execute(
+        each_db_app,
+        "UPDATE conversation SET updated_at = :when WHERE id = :id",
+        when="2026-01-02 03:04:05+00:00",
+        id=first,
+    )
+    entry = sidebar_entry(page(keyed, second), first)
+    assert "Renamed elsewhere" in entry and "2026-01-02 03:04 UTC" in entry
+
+    # The open conversation is marked, in its own entry only.
+    html = page(keyed, first)
+    assert "aria-current" in sidebar_entry(html, first)
+    assert "aria-current" not in sidebar_entry(html, second)
+    assert "aria-current" not in sidebar_entry(page(keyed, second), first)
+
+
 def test_the_cache_holds_at_most_its_size_and_drops_the_least_recently_shown():
     import sys
 
