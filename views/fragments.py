@@ -49,9 +49,9 @@ SLOT = Markup(f"<!--items-{secrets.token_hex(16)}-->")  # noqa: S704  # nosec B7
 
 
 class FragmentCache:
-    """A map of key -> HTML pieces holding at most ``max_bytes`` of strings (their
-    memory, so text outside ASCII counts for what it takes), least recently used out
-    first; safe across threads. 0 keeps nothing."""
+    """A map of key -> ``Fragment`` holding at most ``max_bytes`` of pieces (their
+    memory: UTF-8, so text outside ASCII counts for what it takes), least recently used
+    out first; safe across threads. 0 keeps nothing."""
 
     def __init__(self, max_bytes: int) -> None:
         self._items: LRUCache[Hashable, Fragment] | None = (

@@ -126,6 +126,14 @@
       items = items.filter(function (item) {
         return !document.getElementById(item.id);
       });
+      // The list is the same for every page it is fetched from: the open conversation,
+      // when it is among these, is marked here.
+      var header = document.querySelector(".chat-header[data-conversation]");
+      var openId = header ? "conv-" + header.getAttribute("data-conversation") : null;
+      items.forEach(function (item) {
+        var openLink = item.id === openId && item.querySelector("a.conv-link");
+        if (openLink) openLink.setAttribute("aria-current", "page");
+      });
       regroup(groupsHolder, items);
       if (shared.localizeTimes) shared.localizeTimes(groupsHolder);
       if (body.next_url) {

@@ -264,14 +264,21 @@ def test_the_sidebar_groups_by_local_day_and_loads_older_ones(open_page, live_se
                 )
             )
         db.session.commit()
-    page.goto(live_server + "/")
+        oldest = db.session.scalar(
+            db.select(Conversation.id).where(Conversation.title == "Older chat 69")
+        )
+    # Open one that is not on the sidebar's first page: once loaded, it is marked as open.
+    page.goto(f"{live_server}/c/{oldest}")
     labels = [
         label.strip().lower() for label in page.locator(".conv-group-label").all_inner_texts()
     ]
     assert labels == ["today", "yesterday", "last 7 days", "older"]
     expect(page.locator(".conv-item")).to_have_count(50)
+    expect(page.locator(".conv-link[aria-current=page]")).to_have_count(0)
     page.click("#more-conversations a")
     expect(page.locator(".conv-item")).to_have_count(71)
+    expect(page.locator(".conv-link[aria-current=page]")).to_have_count(1)
+    expect(page.locator(f"#conv-{oldest} .conv-link")).to_have_attribute("aria-current", "page")
     expect(page.locator("#more-conversations")).to_have_count(0)
     assert page.locator(".conv-group[data-group=Older] .conv-item").count() == 71 - 7
     assert blocking_violations(page, "a long sidebar") == []
