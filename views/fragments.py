@@ -65,6 +65,12 @@ class FragmentCache:
         with self._lock:
             return self._items.get(key)
 
+    def get_many(self, keys: Sequence[Hashable]) -> list[Fragment | None]:
+        if self._items is None:
+            return [None] * len(keys)
+        with self._lock:
+            return [self._items.get(key) for key in keys]
+
     def put(self, key: Hashable, fragment: Fragment) -> None:
         if self._items is None or _fragment_size(fragment) > self._items.maxsize:
             return
@@ -105,7 +111,7 @@ def init_app(app: Flask) -> None:
     app.extensions["fragments"] = FragmentCache(app.config["PAGE_CACHE_MB"] * 1024 * 1024)
     # Globals, not context: macros imported from _macros.html do not see the context.
     app.jinja_env.globals.update(
-        csrf_token=_csrf_token, new_client_msg_id=_client_msg_id, sidebar_item=sidebar_item
+        csrf_token=_csrf_token, new_client_msg_id=_client_msg_id, sidebar_entries=sidebar_entries
     )
 
 
@@ -117,28 +123,38 @@ def _client_msg_id() -> str:
     return _CLIENT_MSG_ID if g.get("_keeping") else uuid.uuid4().hex
 
 
-def sidebar_item(item: Any, current: Any = None) -> Markup:
-    """A conversation's sidebar entry (``chat/_conversation_item.html``), kept between
-    views under everything it shows."""
-    key = (
-        "sidebar",
-        item.id,
-        item.title,
-        item.pinned_at,
-        item.updated_at,
-        current is not None and current.id == item.id,
-        request.script_root,
-    )
+def sidebar_entries(
+    groups: Iterable[tuple[str, Sequence[Any]]], current: Any = None
+) -> dict[str, Markup]:
+    """Each sidebar row's entry (``chat/_conversation_item.html``) by conversation id,
+    kept between views under everything it shows; ``groups`` as ``group_by_day`` gives."""
     cache: FragmentCache = current_app.extensions["fragments"]
-    fragment = cache.get(key)
-    if fragment is None:
-        with _keeping():
-            html = render_template("chat/_conversation_item.html", item=item, current=current)
-        fragment = _cut(html)
-        cache.put(key, fragment)
-    html = fragment[0] if len(fragment) == 1 else b"".join(_filled([fragment]))
+    rows = [row for _label, group in groups for row in group]
+    current_id = current.id if current is not None else None
+    keys = [
+        (
+            "sidebar",
+            row.id,
+            row.title,
+            row.pinned_at,
+            row.updated_at,
+            row.id == current_id,
+            request.script_root,
+        )
+        for row in rows
+    ]
+    found = cache.get_many(keys)
+    for at, row in enumerate(rows):
+        if found[at] is None:
+            with _keeping():
+                html = render_template("chat/_conversation_item.html", item=row, current=current)
+            found[at] = _cut(html)
+            cache.put(keys[at], found[at])
     # Our own template's output, escaped as it was rendered; the placeholders are ours.
-    return Markup(html.decode())  # noqa: S704  # nosec B704
+    return {
+        row.id: Markup(b"".join(_filled([fragment])).decode())  # noqa: S704  # nosec B704
+        for row, fragment in zip(rows, found, strict=True)
+    }
 
 
 @contextlib.contextmanager
@@ -221,9 +237,9 @@ def message_items(
         for row in rows
     ]
     edited = editing[0] if editing else None
-    parts: list[Fragment | None] = [
-        None if row.id == edited else cache.get(key) for row, key in zip(rows, keys, strict=True)
-    ]
+    parts = cache.get_many(keys)
+    if edited is not None:
+        parts = [None if row.id == edited else part for row, part in zip(rows, parts, strict=True)]
     missing = [row.id for row, part in zip(rows, parts, strict=True) if part is None]
     if missing:
         fresh = {m.id: m for m in with_stored_html(Message.for_page(missing))}
