@@ -6,18 +6,21 @@ deletes the old stored copy; a request that began before that (a long chat strea
 tab) must not write that old copy back, or reset the browser's cookie to it, or a forgotten
 key would return. So at the end of such a request the store is asked whether the copy still
 exists: if not, nothing is written and no cookie is set; if nothing changed, only its
-lifetime is extended.
+lifetime is extended, at most once per worker in each sixtieth of that lifetime (a minute
+of the default hour): a page view then costs the store one call, the read.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import timedelta
 from typing import Any
 
 import redis
 from cachelib.file import FileSystemCache
+from cachetools import LRUCache
 from flask import Flask
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
@@ -45,23 +48,49 @@ class GuardedWrites:
         super().regenerate(session)
         session.loaded = False  # a new id: written unconditionally
 
+    #: An unchanged session's life is extended at most once per worker in this share of
+    #: it: the sliding expiry (and the cookie's) then runs late by at most that much.
+    EXTEND_EVERY = 1 / 60
+    _extended: LRUCache[str, float] = LRUCache(maxsize=20_000)  # store id -> monotonic time
+    _extended_lock = threading.Lock()
+
     def should_set_cookie(self, app: Flask, session) -> bool:
-        if getattr(session, "vanished", False):
+        if getattr(session, "vanished", False) or getattr(session, "left_as_is", False):
             return False
         return super().should_set_cookie(app, session)
 
     def _upsert_session(self, session_lifetime, session, store_id) -> None:
         if getattr(session, "loaded", False):
             if not session.modified:
+                if self._extended_lately(store_id, session_lifetime):
+                    # Neither the store nor the cookie is touched: the browser keeps the
+                    # cookie it has, whichever session that now names.
+                    session.left_as_is = True
+                    return
                 # Nothing changed here: extend its life (one call that also says whether
                 # it still exists), but never write back an old copy over what another
                 # request saved meanwhile.
                 session.vanished = not self._touch(store_id, session_lifetime)
+                if not session.vanished:
+                    self._note_extended(store_id)
                 return
             if not self._exists(store_id):
                 session.vanished = True
                 return
         super()._upsert_session(session_lifetime, session, store_id)
+        self._note_extended(store_id)
+
+    def _extended_lately(self, store_id: str, lifetime: timedelta) -> bool:
+        """Whether this worker extended (or wrote) this session within ``EXTEND_EVERY`` of
+        its lifetime."""
+        with self._extended_lock:
+            last = self._extended.get(store_id)
+        window = lifetime.total_seconds() * self.EXTEND_EVERY
+        return last is not None and time.monotonic() - last < window
+
+    def _note_extended(self, store_id: str) -> None:
+        with self._extended_lock:
+            self._extended[store_id] = time.monotonic()
 
 
 class SessionsUnavailable(Exception):

@@ -308,3 +308,48 @@ def test_key_appears_in_no_log_line_or_database_row(keyed_visitor, fake, app, ca
     engine.dispose()
     assert rows
     assert CANARY_KEY not in repr(rows)
+
+
+@pytest.mark.parametrize("store", ["redis", "files"])
+def test_an_unchanged_session_is_extended_at_most_once_a_sixtieth_of_its_life(
+    make_app, store, monkeypatch
+):
+    """A page view costs the session store one read: an unchanged session's life is
+    extended (and its cookie renewed) at most once a minute of the default hour per
+    worker, and a change is always written."""
+    import session_backends
+
+    if store == "redis" and not TEST_REDIS_URL:
+        pytest.skip("no TEST_REDIS_URL")
+    app = make_app(**({} if store == "redis" else {"REDIS_URL": ""}))
+    assert ("Redis" in type(app.session_interface).__name__) == (store == "redis")
+    now = [1_000.0]
+    monkeypatch.setattr(session_backends.time, "monotonic", lambda: now[0])
+    calls: list[str] = []
+    touch = app.session_interface._touch
+
+    def counted_touch(store_id, lifetime):
+        calls.append(store_id)
+        return touch(store_id, lifetime)
+
+    monkeypatch.setattr(app.session_interface, "_touch", counted_touch)
+    visitor = Visitor(app.test_client())
+
+    def renews_cookie() -> bool:
+        response = visitor.get("/")
+        assert response.status_code == 200
+        return any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
+
+    assert renews_cookie()  # a new session: written, cookie set
+    now[0] += 30
+    assert not renews_cookie() and calls == []  # 30 s into 3,600: left as it is
+    now[0] += 31
+    assert renews_cookie() and len(calls) == 1  # 61 s: extended, cookie renewed
+    now[0] += 1
+    assert not renews_cookie() and len(calls) == 1
+    # A change is written at once, whatever the time.
+    chosen = DEFAULT_MODELS[1]["id"]
+    assert not any(chosen.encode() in blob for blob in stored_session_blobs(app, visitor))
+    assert visitor.post("/settings/model", {"model": chosen}).status_code == 303
+    assert any(chosen.encode() in blob for blob in stored_session_blobs(app, visitor))
+    assert len(calls) == 1
