@@ -15,7 +15,8 @@ and spliced around them (``splice``), so 200 KB of messages are never escaped, c
 encoded again on a view.
 
 A sidebar entry is kept under ``(id, title, pinned, last active, current, script root)``,
-everything it shows: fifty of them cost a page more than its forty messages did.
+everything it shows (fifty of them cost a page more than its forty messages did), and
+the open conversation's Actions menu under ``(id, title, pinned, script root)``.
 
 The copies live in each worker's memory (``PAGE_CACHE_MB``, least recently used out
 first; 0 keeps none). A template or renderer change comes with a restart, which empties it.
@@ -29,7 +30,7 @@ import secrets
 import sys
 import threading
 import uuid
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
 from cachetools import LRUCache
@@ -111,7 +112,10 @@ def init_app(app: Flask) -> None:
     app.extensions["fragments"] = FragmentCache(app.config["PAGE_CACHE_MB"] * 1024 * 1024)
     # Globals, not context: macros imported from _macros.html do not see the context.
     app.jinja_env.globals.update(
-        csrf_token=_csrf_token, new_client_msg_id=_client_msg_id, sidebar_entries=sidebar_entries
+        csrf_token=_csrf_token,
+        new_client_msg_id=_client_msg_id,
+        sidebar_entries=sidebar_entries,
+        conversation_actions=conversation_actions,
     )
 
 
@@ -128,7 +132,6 @@ def sidebar_entries(
 ) -> dict[str, Markup]:
     """Each sidebar row's entry (``chat/_conversation_item.html``) by conversation id,
     kept between views under everything it shows; ``groups`` as ``group_by_day`` gives."""
-    cache: FragmentCache = current_app.extensions["fragments"]
     rows = [row for _label, group in groups for row in group]
     current_id = current.id if current is not None else None
     keys = [
@@ -143,18 +146,40 @@ def sidebar_entries(
         )
         for row in rows
     ]
+    found = _kept(
+        keys,
+        lambda at: render_template("chat/_conversation_item.html", item=rows[at], current=current),
+    )
+    return {row.id: _markup(fragment) for row, fragment in zip(rows, found, strict=True)}
+
+
+def conversation_actions(conversation: Any) -> Markup:
+    """The open conversation's Actions menu (``chat/_conversation_actions.html``), kept
+    between views under everything it shows."""
+    shown = (conversation.id, conversation.title, conversation.pinned_at, request.script_root)
+    (fragment,) = _kept(
+        [("actions", *shown)],
+        lambda _at: render_template("chat/_conversation_actions.html", conversation=conversation),
+    )
+    return _markup(fragment)
+
+
+def _kept(keys: Sequence[Hashable], render: Callable[[int], str]) -> list[Fragment]:
+    """The kept fragment of each key, in order; ``render(i)`` gives the HTML of the i-th
+    where none is kept (rendered with placeholders, then kept)."""
+    cache: FragmentCache = current_app.extensions["fragments"]
     found = cache.get_many(keys)
-    for at, row in enumerate(rows):
-        if found[at] is None:
+    for at, fragment in enumerate(found):
+        if fragment is None:
             with _keeping():
-                html = render_template("chat/_conversation_item.html", item=row, current=current)
-            found[at] = _cut(html)
-            cache.put(keys[at], found[at])
+                fragment = found[at] = _cut(render(at))
+            cache.put(keys[at], fragment)
+    return found  # type: ignore[return-value]  # every None was filled
+
+
+def _markup(fragment: Fragment) -> Markup:
     # Our own template's output, escaped as it was rendered; the placeholders are ours.
-    return {
-        row.id: Markup(b"".join(_filled([fragment])).decode())  # noqa: S704  # nosec B704
-        for row, fragment in zip(rows, found, strict=True)
-    }
+    return Markup(b"".join(_filled([fragment])).decode())  # noqa: S704  # nosec B704
 
 
 @contextlib.contextmanager

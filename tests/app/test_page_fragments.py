@@ -257,8 +257,14 @@ def test_a_sidebar_entry_shows_every_change_by_any_writer(each_db_app, keyed):
     entry = sidebar_entry(page(keyed, second), first)
     assert "Renamed elsewhere" in entry and "2026-01-02 03:04 UTC" in entry
 
-    # The open conversation is marked, in its own entry only.
+    # The open conversation is marked, in its own entry only, and its Actions menu (kept
+    # too) shows what the entry shows.
     html = page(keyed, first)
+    actions = re.search(r'<details class="conv-actions".*?</details>', html, re.S)
+    assert actions and 'value="Renamed elsewhere"' in actions.group(0)
+    assert "Unpin" in actions.group(0)
+    assert keyed.post(f"/c/{first}/pin", {"pinned": "0"}).status_code == 303
+    assert "Pin to the top" in page(keyed, first).split('class="conv-actions"')[1]
     assert "aria-current" in sidebar_entry(html, first)
     assert "aria-current" not in sidebar_entry(html, second)
     assert "aria-current" not in sidebar_entry(page(keyed, second), first)
