@@ -277,7 +277,10 @@ class Conversation(db.Model):
 
     @classmethod
     def sidebar_columns(cls) -> tuple[Any, ...]:
-        """What a sidebar entry shows of a conversation (read without loading objects)."""
+        """What a sidebar entry shows of a conversation (read without loading objects).
+
+        The entry is kept under the whole row (``views.fragments.sidebar_entries``), so
+        whatever it can show is in its key: an entry reads nothing but these columns."""
         return (cls.id, cls.title, cls.pinned_at, cls.updated_at)
 
     @classmethod

@@ -128,29 +128,22 @@ def _client_msg_id() -> str:
 
 
 def sidebar_entries(
-    groups: Iterable[tuple[str, Sequence[Any]]], current: Any = None
+    groups: Iterable[tuple[str, Sequence[Row]]], current: Any = None
 ) -> dict[str, Markup]:
     """Each sidebar row's entry (``chat/_conversation_item.html``) by conversation id,
-    kept between views under everything it shows; ``groups`` as ``group_by_day`` gives."""
+    kept between views under everything it shows; ``groups`` as ``group_by_day`` gives,
+    of rows of ``Conversation.sidebar_columns``."""
     rows = [row for _label, group in groups for row in group]
     current_id = current.id if current is not None else None
-    keys = [
-        (
-            "sidebar",
-            row.id,
-            row.title,
-            row.pinned_at,
-            row.updated_at,
-            row.id == current_id,
-            request.script_root,
-        )
-        for row in rows
-    ]
+    root = request.script_root
+    # A row is all an entry shows (id, title, pinned_at, updated_at): the key is the row.
+    keys = [("sidebar", *row, row[0] == current_id, root) for row in rows]
     found = _kept(
         keys,
         lambda at: render_template("chat/_conversation_item.html", item=rows[at], current=current),
     )
-    return {row.id: _markup(fragment) for row, fragment in zip(rows, found, strict=True)}
+    csrf = _csrf_utf8()
+    return {row[0]: _markup(fragment, csrf) for row, fragment in zip(rows, found, strict=True)}
 
 
 def conversation_actions(conversation: Any) -> Markup:
@@ -161,7 +154,7 @@ def conversation_actions(conversation: Any) -> Markup:
         [("actions", *shown)],
         lambda _at: render_template("chat/_conversation_actions.html", conversation=conversation),
     )
-    return _markup(fragment)
+    return _markup(fragment, _csrf_utf8())
 
 
 def _kept(keys: Sequence[Hashable], render: Callable[[int], str]) -> list[Fragment]:
@@ -177,9 +170,10 @@ def _kept(keys: Sequence[Hashable], render: Callable[[int], str]) -> list[Fragme
     return found  # type: ignore[return-value]  # every None was filled
 
 
-def _markup(fragment: Fragment) -> Markup:
+def _markup(fragment: Fragment, csrf: bytes) -> Markup:
+    html = fragment[0] if len(fragment) == 1 else b"".join(_filled([fragment], csrf))
     # Our own template's output, escaped as it was rendered; the placeholders are ours.
-    return Markup(b"".join(_filled([fragment])).decode())  # noqa: S704  # nosec B704
+    return Markup(html.decode())  # noqa: S704  # nosec B704
 
 
 @contextlib.contextmanager
@@ -193,12 +187,18 @@ def _keeping() -> Iterator[None]:
         g._keeping = before
 
 
-def _filled(fragments: Iterable[Fragment | None]) -> list[bytes]:
-    """The fragments' pieces, in order, with this view's CSRF token and a new
-    ``client_msg_id`` for each edit form (idempotent resends) in place of the placeholders."""
+def _csrf_utf8() -> bytes:
+    """This view's CSRF token, encoded once."""
     csrf = g.get("_csrf_utf8")
     if csrf is None:
         csrf = g._csrf_utf8 = generate_csrf().encode()
+    return csrf
+
+
+def _filled(fragments: Iterable[Fragment | None], csrf: bytes) -> list[bytes]:
+    """The fragments' pieces, in order, with this view's CSRF token (``_csrf_utf8``) and a
+    new ``client_msg_id`` for each edit form (idempotent resends) in place of the
+    placeholders."""
     pieces: list[bytes] = []
     for fragment in fragments:
         if fragment is None:
@@ -277,4 +277,4 @@ def message_items(
                 parts[at] = _cut(str(item(message, versions, editing=editing, pictures=pictures)))
                 if row.id != edited:
                     cache.put(key, parts[at])
-    return _filled(parts)
+    return _filled(parts, _csrf_utf8())
