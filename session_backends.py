@@ -4,10 +4,11 @@ Both follow one rule, the guarded writes: a session that was loaded from the sto
 ever updated, never re-created. Saving or forgetting an API key regenerates the session and
 deletes the old stored copy; a request that began before that (a long chat stream, another
 tab) must not write that old copy back, or reset the browser's cookie to it, or a forgotten
-key would return. So at the end of such a request the store is asked whether the copy still
-exists: if not, nothing is written and no cookie is set; if nothing changed, only its
-lifetime is extended, at most once per worker in each sixtieth of that lifetime (a minute
-of the default hour): a page view then costs the store one call, the read.
+key would return. So at the end of such a request a change is written only over a copy that
+still exists (on Redis in one step, SET with XX): if it is gone, nothing is written and no
+cookie is set; if nothing changed, only its lifetime is extended, at most once per worker
+in each sixtieth of that lifetime (a minute of the default hour): a page view then costs
+the store one call, the read.
 """
 
 from __future__ import annotations
@@ -74,9 +75,12 @@ class GuardedWrites:
                 if not session.vanished:
                     self._note_extended(store_id)
                 return
-            if not self._exists(store_id):
-                session.vanished = True
-                return
+            # Changed: written only over a copy that still exists, in one step, so a
+            # regeneration (Forget key) landing meanwhile cannot be undone by it.
+            session.vanished = not self._update(session_lifetime, session, store_id)
+            if not session.vanished:
+                self._note_extended(store_id)
+            return
         super()._upsert_session(session_lifetime, session, store_id)
         self._note_extended(store_id)
 
@@ -187,6 +191,20 @@ class ResilientRedisSessionInterface(GuardedWrites, RedisSessionInterface):
     def _exists(self, store_id: str) -> bool:
         return bool(self._call("read", self.client.exists, store_id))
 
+    def _update(self, lifetime: timedelta, session, store_id: str) -> bool:
+        # SET ... XX writes only a key that exists, and answers None when it does not:
+        # no gap between the check and the write.
+        return bool(
+            self._call(
+                "write",
+                self.client.set,
+                store_id,
+                self.serializer.encode(session),
+                ex=int(lifetime.total_seconds()),
+                xx=True,
+            )
+        )
+
     def _touch(self, store_id: str, lifetime: timedelta) -> bool:
         # EXPIRE answers 0 for a key that is gone.
         return bool(
@@ -219,6 +237,14 @@ class ResilientRedisSessionInterface(GuardedWrites, RedisSessionInterface):
 
 class FileSessionInterface(GuardedWrites, CacheLibSessionInterface):
     """Sessions in files under instance/ (the zero-setup default)."""
+
+    def _update(self, lifetime: timedelta, session, store_id: str) -> bool:
+        # Files have no write-if-present: the check and the write are two steps, as close
+        # together as they can be (one host, the zero-setup mode).
+        if not self.cache.has(store_id):
+            return False
+        CacheLibSessionInterface._upsert_session(self, lifetime, session, store_id)
+        return True
 
     def _exists(self, store_id: str) -> bool:
         return self.cache.has(store_id)

@@ -13,6 +13,7 @@ from tests.support import (
     TEST_REDIS_URL,
     Visitor,
     conversation_id_from,
+    csrf_token,
     history_window,
 )
 from tests.support.fake_openrouter import DEFAULT_MODELS, Error, Reply, model_entry
@@ -353,3 +354,31 @@ def test_an_unchanged_session_is_extended_at_most_once_a_sixtieth_of_its_life(
     assert visitor.post("/settings/model", {"model": chosen}).status_code == 303
     assert any(chosen.encode() in blob for blob in stored_session_blobs(app, visitor))
     assert len(calls) == 1
+
+
+def test_a_change_never_brings_back_a_session_deleted_meanwhile(app, visitor, monkeypatch):
+    """Choosing a model in one tab while Forget key lands from another: the forget's
+    delete comes between this request's read and its write. The write must not re-create
+    the old session (with the key), nor point the browser back at it."""
+    if not TEST_REDIS_URL:
+        pytest.skip("the files store has no write-if-present (one host, zero-setup)")
+    assert visitor.save_key(CANARY_KEY).status_code == 303
+    old = session_cookie(visitor)
+    store_id = app.config["SESSION_KEY_PREFIX"] + old
+    interface = app.session_interface
+    write = interface.client.set
+
+    def forget_lands_first(name, *args, **kwargs):
+        if name == store_id:
+            interface.client.delete(store_id)  # the other tab's Forget key
+        return write(name, *args, **kwargs)
+
+    token = csrf_token(visitor.client, "/settings")  # the form, loaded before the race
+    monkeypatch.setattr(interface.client, "set", forget_lands_first)
+    response = visitor.client.post(
+        "/settings/model", data={"csrf_token": token, "model": DEFAULT_MODELS[1]["id"]}
+    )
+    assert response.status_code == 303
+    assert not interface._exists(store_id)
+    assert not any(c.startswith(f"session={old}") for c in response.headers.getlist("Set-Cookie"))
+    assert CANARY_KEY.encode() not in b"".join(stored_session_blobs(app, visitor))
