@@ -230,7 +230,9 @@ class Conversation(db.Model):
         """Return the owner's conversation even inside its Undo window (never another's)."""
         if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
             return None
-        if (cls, (conversation_id,), None) in db.session.identity_map:
+        if db.inspect(cls).identity_key_from_primary_key((conversation_id,)) in (
+            db.session.identity_map
+        ):
             conversation = db.session.get(cls, conversation_id)  # already here: no query
         else:
             conversation = db.session.scalar(_conversation_statement(), {"id": conversation_id})
