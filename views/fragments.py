@@ -61,10 +61,7 @@ class FragmentCache:
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Fragment | None:
-        if self._items is None:
-            return None
-        with self._lock:
-            return self._items.get(key)
+        return self.get_many([key])[0]
 
     def get_many(self, keys: Sequence[Hashable]) -> list[Fragment | None]:
         if self._items is None:
@@ -140,7 +137,10 @@ def sidebar_entries(
     keys = [("sidebar", *row, row[0] == current_id, root) for row in rows]
     found = _kept(
         keys,
-        lambda at: render_template("chat/_conversation_item.html", item=rows[at], current=current),
+        lambda positions: [
+            render_template("chat/_conversation_item.html", item=rows[at], current=current)
+            for at in positions
+        ],
     )
     csrf = _csrf_utf8()
     return {row[0]: _markup(fragment, csrf) for row, fragment in zip(rows, found, strict=True)}
@@ -152,22 +152,37 @@ def conversation_actions(conversation: Any) -> Markup:
     shown = (conversation.id, conversation.title, conversation.pinned_at, request.script_root)
     (fragment,) = _kept(
         [("actions", *shown)],
-        lambda _at: render_template("chat/_conversation_actions.html", conversation=conversation),
+        lambda _positions: [
+            render_template("chat/_conversation_actions.html", conversation=conversation)
+        ],
     )
     return _markup(fragment, _csrf_utf8())
 
 
-def _kept(keys: Sequence[Hashable], render: Callable[[int], str]) -> list[Fragment]:
-    """The kept fragment of each key, in order; ``render(i)`` gives the HTML of the i-th
-    where none is kept (rendered with placeholders, then kept)."""
+def _kept(
+    keys: Sequence[Hashable],
+    render: Callable[[list[int]], list[str | None]],
+    *,
+    fresh: int | None = None,
+) -> list[Fragment | None]:
+    """The kept fragment of each key, in order. ``render(positions)`` gives the HTML of
+    those without one, in one go (rendered with placeholders, then kept; None: nothing to
+    show). ``fresh``: a position rendered for this view only, neither looked up nor kept."""
     cache: FragmentCache = current_app.extensions["fragments"]
     found = cache.get_many(keys)
-    for at, fragment in enumerate(found):
-        if fragment is None:
-            with _keeping():
-                fragment = found[at] = _cut(render(at))
-            cache.put(keys[at], fragment)
-    return found  # type: ignore[return-value]  # every None was filled
+    if fresh is not None:
+        found[fresh] = None
+    missing = [at for at, fragment in enumerate(found) if fragment is None]
+    if missing:
+        with _keeping():
+            rendered = render(missing)
+        for at, html in zip(missing, rendered, strict=True):
+            if html is None:
+                continue
+            found[at] = _cut(html)
+            if at != fresh:
+                cache.put(keys[at], found[at])  # type: ignore[arg-type]
+    return found
 
 
 def _markup(fragment: Fragment, csrf: bytes) -> Markup:
@@ -245,7 +260,6 @@ def message_items(
     ``editing`` is ``(message id, text, error)``: a refused edit, shown open with its text
     kept (that message is rendered for this view only).
     """
-    cache: FragmentCache = current_app.extensions["fragments"]
     versioned = [row for row in rows if row.has_versions]
     versions = Message.versions(versioned) if versioned else {}
     pictured = [row.id for row in rows if row.has_pictures]
@@ -262,19 +276,22 @@ def message_items(
         for row in rows
     ]
     edited = editing[0] if editing else None
-    parts = cache.get_many(keys)
-    if edited is not None:
-        parts = [None if row.id == edited else part for row, part in zip(rows, parts, strict=True)]
-    missing = [row.id for row, part in zip(rows, parts, strict=True) if part is None]
-    if missing:
-        fresh = {m.id: m for m in with_stored_html(Message.for_page(missing))}
+
+    def render(positions: list[int]) -> list[str | None]:
+        shown = [rows[at].id for at in positions]
+        fresh = {m.id: m for m in with_stored_html(Message.for_page(shown))}
         item = get_template_attribute("_macros.html", "message_item")
-        with _keeping():
-            for at, (row, key) in enumerate(zip(rows, keys, strict=True)):
-                message = fresh.get(row.id)
-                if parts[at] is not None or message is None:
-                    continue  # kept, or gone since the rows were read
-                parts[at] = _cut(str(item(message, versions, editing=editing, pictures=pictures)))
-                if row.id != edited:
-                    cache.put(key, parts[at])
+        # None: gone since the rows were read.
+        return [
+            str(item(fresh[id_], versions, editing=editing, pictures=pictures))
+            if id_ in fresh
+            else None
+            for id_ in shown
+        ]
+
+    parts = _kept(
+        keys,
+        render,
+        fresh=next((at for at, row in enumerate(rows) if row.id == edited), None),
+    )
     return _filled(parts, _csrf_utf8())
