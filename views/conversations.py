@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import time as dt_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -295,21 +296,28 @@ def group_by_day(
 
     Returns ``[(label, conversations)]`` in that order, empty groups left out.
     """
+    # The local midnights that start today, yesterday and the sixth day before today,
+    # as UTC instants: a row's group is then two or three comparisons, not a conversion
+    # to local time each (fifty a page view). On a day whose midnight a clock change
+    # skips, fold 0 names the instant of the change, where that day starts.
     today = now.astimezone(zone).date()
+    today_starts, yesterday_starts, week_starts = (
+        datetime.combine(today - timedelta(days=back), dt_time(), tzinfo=zone).astimezone(UTC)
+        for back in (0, 1, 6)
+    )
     groups: dict[str, list[Row]] = {}
     for conversation in conversations:
         if conversation.pinned_at is not None:
             label = "Pinned"
         else:
-            day = as_utc(conversation.updated_at).astimezone(zone).date()
-            age = (today - day).days
+            moment = as_utc(conversation.updated_at)
             label = (
                 "Today"
-                if age <= 0
+                if moment >= today_starts
                 else "Yesterday"
-                if age == 1
+                if moment >= yesterday_starts
                 else "Last 7 days"
-                if age < 7
+                if moment >= week_starts
                 else "Older"
             )
         groups.setdefault(label, []).append(conversation)

@@ -124,13 +124,10 @@ def _client_msg_id() -> str:
     return _CLIENT_MSG_ID if g.get("_keeping") else uuid.uuid4().hex
 
 
-def sidebar_entries(
-    groups: Iterable[tuple[str, Sequence[Row]]], current: Any = None
-) -> dict[str, Markup]:
-    """Each sidebar row's entry (``chat/_conversation_item.html``) by conversation id,
-    kept between views under everything it shows; ``groups`` as ``group_by_day`` gives,
-    of rows of ``Conversation.sidebar_columns``."""
-    rows = [row for _label, group in groups for row in group]
+def sidebar_entries(rows: Sequence[Row], current: Any = None) -> Markup:
+    """The sidebar entries (``chat/_conversation_item.html``) of ``rows`` (a group of
+    ``Conversation.sidebar_columns``), in order, as one piece of HTML; each kept between
+    views under everything it shows."""
     current_id = current.id if current is not None else None
     root = request.script_root
     # A row is all an entry shows (id, title, pinned_at, updated_at): the key is the row.
@@ -142,8 +139,9 @@ def sidebar_entries(
             for at in positions
         ],
     )
-    csrf = _csrf_utf8()
-    return {row[0]: _markup(fragment, csrf) for row, fragment in zip(rows, found, strict=True)}
+    # One piece for the group, not one per entry: fifty entries each made into Markup
+    # and escaped by the template cost a view more than joining them here.
+    return _markup(b"".join(_filled(found, _csrf_utf8())))
 
 
 def conversation_actions(conversation: Any) -> Markup:
@@ -156,7 +154,7 @@ def conversation_actions(conversation: Any) -> Markup:
             render_template("chat/_conversation_actions.html", conversation=conversation)
         ],
     )
-    return _markup(fragment, _csrf_utf8())
+    return _markup(b"".join(_filled([fragment], _csrf_utf8())))
 
 
 def _kept(
@@ -185,9 +183,8 @@ def _kept(
     return found
 
 
-def _markup(fragment: Fragment, csrf: bytes) -> Markup:
-    html = fragment[0] if len(fragment) == 1 else b"".join(_filled([fragment], csrf))
-    # Our own template's output, escaped as it was rendered; the placeholders are ours.
+def _markup(html: bytes) -> Markup:
+    # Our own templates' output, escaped as it was rendered; the placeholders are ours.
     return Markup(html.decode())  # noqa: S704  # nosec B704
 
 

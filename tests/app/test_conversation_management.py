@@ -120,6 +120,49 @@ def test_the_sidebar_groups_by_the_visitors_local_day(owner, fake, each_db_app):
     assert owner.get("/").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "zone_name, now",
+    [
+        # Clocks forward at midnight: 00:00-01:00 never happens that day.
+        ("America/Santiago", datetime(2024, 9, 8, 15, tzinfo=UTC)),
+        ("America/Asuncion", datetime(2023, 10, 1, 15, tzinfo=UTC)),
+        # Clocks back at midnight: 00:00-01:00 happens twice.
+        ("America/Santiago", datetime(2024, 4, 7, 15, tzinfo=UTC)),
+        # Clocks forward and back in the small hours, and a half-hour zone.
+        ("Europe/Berlin", datetime(2024, 3, 31, 12, tzinfo=UTC)),
+        ("Europe/Berlin", datetime(2024, 10, 27, 12, tzinfo=UTC)),
+        ("Australia/Lord_Howe", datetime(2024, 10, 6, 12, tzinfo=UTC)),
+        # A whole day skipped (Samoa crossed the date line).
+        ("Pacific/Apia", datetime(2011, 12, 31, 12, tzinfo=UTC)),
+    ],
+)
+def test_sidebar_days_follow_the_local_calendar_across_clock_changes(zone_name, now):
+    """Every ten minutes over nine days around a clock change, a row is grouped by its
+    local calendar date against today's."""
+    from zoneinfo import ZoneInfo
+
+    from views.conversations import group_by_day
+
+    zone = ZoneInfo(zone_name)
+
+    class Row:
+        pinned_at = None
+
+        def __init__(self, updated_at: datetime) -> None:
+            self.updated_at = updated_at
+
+    rows = [Row(now - timedelta(minutes=10 * n)) for n in range(-6 * 24, 6 * 24 * 8)]
+    today = now.astimezone(zone).date()
+    expected: dict[str, list[Row]] = {}
+    for row in rows:
+        age = (today - row.updated_at.astimezone(zone).date()).days
+        label = "Today" if age <= 0 else "Yesterday" if age == 1 else "Last 7 days"
+        expected.setdefault("Older" if age >= 7 else label, []).append(row)
+    got = dict(group_by_day(rows, now, zone))
+    assert got == expected
+    assert list(got) == ["Today", "Yesterday", "Last 7 days", "Older"]
+
+
 def test_the_sidebar_pages_through_hundreds_of_conversations(owner, fake, each_db_app):
     from models import Conversation, db
 
