@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     Update,
+    event,
     or_,
     text,
     true,
@@ -121,6 +122,55 @@ class Base(DeclarativeBase):
 # Objects stay readable after commit: a request commits the user's message and then
 # keeps using it, and reloading every attribute would cost a query each time.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+
+# ---------------------------------------------------------------- reads before writes
+
+_READS_FIRST = "reads_outside_a_transaction"
+_NO_TRANSACTION = "no_transaction_on"
+
+
+def read_outside_a_transaction() -> None:
+    """Let this request's session read without a transaction until its first write.
+
+    On PostgreSQL, psycopg2 opens a transaction with BEGIN before the first statement and
+    the pool ends it with ROLLBACK when the connection goes back. In READ COMMITTED (the
+    server's default and ours) each statement reads its own snapshot, in a transaction
+    or not, so for reads those are two round trips that buy nothing. The session's first
+    write, a flush or an INSERT, UPDATE or DELETE through it, turns the transaction back on
+    before it runs: what a request writes still commits or rolls back as one. Reads that
+    need a lock (``FOR UPDATE``) are not sent outside one either. SQLite is left as it is.
+    """
+    db.session.info[_READS_FIRST] = True
+
+
+@event.listens_for(db.session, "after_begin")
+def _begin_without_a_transaction(session: Any, _transaction: Any, connection: Any) -> None:
+    if not session.info.get(_READS_FIRST) or connection.dialect.name != "postgresql":
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    # The idle ping (app._ping_when_idle) may have begun one already: keep it then.
+    if dbapi_connection.get_transaction_status() == 0:  # psycopg2's TRANSACTION_STATUS_IDLE
+        dbapi_connection.autocommit = True
+        session.info[_NO_TRANSACTION] = dbapi_connection
+
+
+def _in_a_transaction(session: Any) -> None:
+    """From here on, the session's statements run in a transaction (its next one BEGINs)."""
+    dbapi_connection = session.info.pop(_NO_TRANSACTION, None)
+    if dbapi_connection is not None:
+        dbapi_connection.autocommit = False
+
+
+@event.listens_for(db.session, "before_flush")
+def _flush_in_a_transaction(session: Any, _context: Any, _instances: Any) -> None:
+    _in_a_transaction(session)
+
+
+@event.listens_for(db.session, "do_orm_execute")
+def _write_in_a_transaction(state: Any) -> None:
+    if not state.is_select or getattr(state.statement, "_for_update_arg", None) is not None:
+        _in_a_transaction(state.session)
 
 
 def utcnow() -> datetime:
@@ -1179,6 +1229,14 @@ def _vehicle_statement() -> Select:
 
 
 @functools.cache
+def _vehicle_profile_statement() -> Select:
+    """The columns of ``:owner_id``'s vehicle that describe it (``Vehicle.PROFILE``)."""
+    return db.select(*(getattr(Vehicle, name) for name in Vehicle.PROFILE)).where(
+        Vehicle.owner_id == db.bindparam("owner_id")
+    )
+
+
+@functools.cache
 def _rows_before_statement() -> Select:
     """The ``:limit`` page rows of ``:conversation_id`` before ``:before_id``, newest first."""
     return (
@@ -1211,10 +1269,20 @@ class Vehicle(db.Model):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
+    #: The columns that describe the vehicle (``automotive.vehicle.VehicleProfile``'s).
+    PROFILE = ("year", "make", "model", "engine", "mileage", "mileage_unit", "vin")
+
     @classmethod
     def of_owner(cls, owner_id: str) -> Vehicle | None:
         """Return the owner's saved vehicle row, if any."""
         return db.session.scalar(_vehicle_statement(), {"owner_id": owner_id})
+
+    @classmethod
+    def profile_row(cls, owner_id: str) -> Row | None:
+        """The owner's vehicle as a row of ``PROFILE`` columns, if any: what every page and
+        chat turn reads, without loading an object (``column_rows``)."""
+        rows = column_rows(_vehicle_profile_statement(), owner_id=owner_id)
+        return rows[0] if rows else None
 
 
 # ---------------------------------------------------------------- sharing helper: share links,

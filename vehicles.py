@@ -8,7 +8,7 @@ from models import Vehicle, db
 
 def profile_for(owner_id: str) -> VehicleProfile | None:
     """Return the owner's saved vehicle, or None when there is none."""
-    row = Vehicle.of_owner(owner_id)
+    row = Vehicle.profile_row(owner_id)
     if row is None:
         return None
     return VehicleProfile(

@@ -29,7 +29,7 @@ import vehicles
 from chat import ask, context, failures, intake, stream
 from chat.failures import TurnError
 from chat.turn import PENDING, PreparedTurn, TurnResult
-from models import Attachment, Conversation, Message, clean_text, db
+from models import Attachment, Conversation, Message, clean_text, db, read_outside_a_transaction
 from offload import run_off_loop
 from rendering import StreamPreview
 from security import chat_limits, rate_limited
@@ -157,18 +157,21 @@ def _owned_or_404(conversation_id: str) -> Conversation:
 @bp.get("/")
 def index():
     """Show the chat page with a fresh conversation."""
+    read_outside_a_transaction()
     return render_chat(None)
 
 
 @bp.get("/c/<conversation_id>")
 def conversation(conversation_id: str):
     """Show one of the visitor's conversations."""
+    read_outside_a_transaction()
     return render_chat(_owned_or_404(conversation_id))
 
 
 @bp.get("/c/<conversation_id>/earlier")
 def earlier(conversation_id: str):
     """The page of messages before ``?before=<message id>``, as HTML list items (JSON)."""
+    read_outside_a_transaction()
     conversation = _owned_or_404(conversation_id)
     before = request.args.get("before", type=int)
     # Ids are database integers (at most 2**63 - 1); a larger number is no message id.

@@ -29,7 +29,15 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import SQLAlchemyError
 
 import session_store
-from models import Conversation, Message, as_utc, clean_title, db, utcnow
+from models import (
+    Conversation,
+    Message,
+    as_utc,
+    clean_title,
+    db,
+    read_outside_a_transaction,
+    utcnow,
+)
 from views import error_body, local_path, shown_to_hold, wants_json
 
 bp = Blueprint("conversations", __name__)
@@ -364,6 +372,7 @@ def index():
     JSON (``Accept: application/json``): ``{"html": sidebar groups, "next": cursor|null}``
     for the sidebar's "Show older conversations".
     """
+    read_outside_a_transaction()
     try:
         after = decode_cursor(request.args.get("after"))
     except ValueError:

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeSerializer
 
-from tests.support import Visitor, tiny_picture
+from tests.support import Visitor, csrf_token, tiny_picture
 
 REPLY = """### P0420 on bank 1
 
@@ -369,3 +369,92 @@ def test_a_page_without_edits_or_pictures_reads_neither(each_db_app, visitor):
     assert 'class="version-count"' in page and 'class="msg-pictures"' in page
     assert len(plain) == len(rich) - 2
     assert not any("FROM attachment" in s and "EXISTS" not in s for s in plain)
+
+
+@contextmanager
+def transaction_of_each_statement(app) -> Iterator[list[tuple[str, bool]]]:
+    """Each statement the engine sends inside the block, with whether it ran in a
+    transaction (psycopg2 sends BEGIN first unless the connection is in autocommit)."""
+    from models import db
+
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.lstrip().split()[0].upper(), not conn.connection.autocommit))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_page_view_reads_outside_a_transaction_and_writes_inside_one(make_app, fake):
+    """A GET sends no BEGIN and no ROLLBACK for its reads; what it writes (a reply's HTML,
+    an interrupted turn's record) runs in a transaction; and the connection it used goes
+    back to the pool as any other, so the next POST's writes are in a transaction too."""
+    from models import Message, db, utcnow
+
+    # One connection, so every request below gets the one the page view used.
+    app = make_app(DB_POOL_SIZE="1", DB_MAX_OVERFLOW="0")
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only: SQLite's driver sends no BEGIN before a read")
+    visitor = Visitor(app.test_client())
+    cid = build(app, owner_of(visitor, app), 6)
+    page = f"/c/{cid}"
+
+    with transaction_of_each_statement(app) as first:  # renders and stores the replies' HTML
+        assert visitor.get(page).status_code == 200
+    update = first.index(("UPDATE", True))
+    assert first[:update] and not any(in_tx for _, in_tx in first[:update])
+
+    with transaction_of_each_statement(app) as again:
+        assert visitor.get(page).status_code == 200
+    assert again and {kind for kind, _ in again} == {"SELECT"}  # versions and pictures too
+    assert not any(in_tx for _, in_tx in again)
+
+    token = csrf_token(visitor.client, page)  # a GET of its own, outside the count
+    with transaction_of_each_statement(app) as rename:
+        form = {"csrf_token": token, "title": "P0420 again"}
+        assert visitor.client.post(f"/c/{cid}/rename", data=form).status_code == 303
+    assert rename and all(in_tx for _, in_tx in rename)
+
+    # A turn whose worker is gone: the next view records it interrupted, two writes that
+    # commit together.
+    with app.app_context():
+        question = Message(
+            conversation_id=cid,
+            role="user",
+            content="And now it idles rough",
+            parent_id=Message.tip_id_query(cid),
+            answering_until=utcnow(),
+            answered_by="a-machine-elsewhere:4242",
+            answer_so_far="Check the",
+        )
+        db.session.add(question)
+        db.session.commit()
+    with transaction_of_each_statement(app) as settled:
+        body = visitor.get(page).get_data(as_text=True)
+    assert "The answer was interrupted" in body
+    written = [(kind, in_tx) for kind, in_tx in settled if kind in WRITES]
+    assert {kind for kind, _ in written} >= {"INSERT", "UPDATE"}
+    assert all(in_tx for _, in_tx in written)
+
+
+def test_a_locking_read_is_never_sent_outside_a_transaction(app):
+    from models import Conversation, db, read_outside_a_transaction
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only")
+        db.session.scalars(db.select(Conversation).limit(1))  # the pool's idle ping, if due
+        db.session.rollback()
+        with transaction_of_each_statement(app) as seen:
+            read_outside_a_transaction()
+            db.session.scalars(db.select(Conversation).limit(1))
+            db.session.scalars(db.select(Conversation).limit(1).with_for_update())
+            db.session.rollback()
+    assert [in_tx for _, in_tx in seen] == [False, True]
