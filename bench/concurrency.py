@@ -344,6 +344,12 @@ def app_env(fake_url: str) -> dict[str, str]:
         env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
         env["SESSION_KEY_PREFIX"] = f"autochat-bench-{os.getpid()}:session:"
         env["CATALOG_CACHE_PREFIX"] = f"autochat-bench-{os.getpid()}:"
+    upgrade(env)
+    return env
+
+
+def upgrade(env: dict[str, str]) -> None:
+    """Bring the database of ``env`` (``DATABASE_URL``) to the newest schema."""
     subprocess.run(
         [str(BIN / "flask"), "--app", "main", "db", "upgrade"],
         cwd=ROOT,
@@ -351,7 +357,6 @@ def app_env(fake_url: str) -> dict[str, str]:
         check=True,
         capture_output=True,
     )
-    return env
 
 
 def forget_keys(env: dict[str, str]) -> None:

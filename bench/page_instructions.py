@@ -35,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.concurrency import BIN, baseline_tree  # noqa: E402
-from bench.page_throughput import seed  # noqa: E402
+from bench.concurrency import baseline_tree, upgrade  # noqa: E402
+from bench.page_throughput import clean_up, seed  # noqa: E402
 
 # Counting starts with zeroed counters and stops with a dump named after the address.
 HELPER = r"""
@@ -146,13 +146,7 @@ def main() -> None:
         }
         full_env = {**os.environ, **env}
         full_env.pop("FLASK_ENV", None)
-        subprocess.run(
-            [str(BIN / "flask"), "--app", "main", "db", "upgrade"],
-            cwd=ROOT,
-            env=full_env,
-            check=True,
-            capture_output=True,
-        )
+        upgrade(full_env)
         owner = URLSafeSerializer(env["SESSION_SECRET"], salt="owner-id").dumps(
             "bench-visitor-" + "0" * 18
         )
@@ -218,17 +212,7 @@ def main() -> None:
     finally:
         for process in processes:
             process.kill()
-        if args.redis_url:
-            import redis
-
-            client = redis.Redis.from_url(args.redis_url)
-            for key in client.scan_iter(match=f"*{prefix}*"):
-                client.delete(key)
-            client.close()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(admin, name, args.redis_url, prefix, workdir)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.concurrency import BIN, baseline_tree, free_port, start_app, start_fake, stop  # noqa: E402
+from bench.concurrency import (  # noqa: E402
+    baseline_tree,
+    free_port,
+    start_app,
+    start_fake,
+    stop,
+    upgrade,
+)
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -295,13 +302,7 @@ def main() -> None:
             "DB_MAX_OVERFLOW": "0",
         }
         env.pop("FLASK_ENV", None)
-        subprocess.run(
-            [str(BIN / "flask"), "--app", "main", "db", "upgrade"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        upgrade(env)
         trees = [("current", ROOT)]
         if args.baseline:
             old = baseline_tree(args.baseline, workdir / "baseline")
@@ -367,16 +368,25 @@ def main() -> None:
         for _label, process, _port in servers:
             stop(process)
         stop(fake)
+        clean_up(admin, name, args.redis_url, prefix, workdir)
+
+
+def clean_up(admin, name: str, redis_url: str | None, prefix: str, workdir: Path) -> None:
+    """Drop the private database ``name`` (through ``admin``, an engine on the server),
+    delete the Redis keys carrying ``prefix`` and remove ``workdir``."""
+    import sqlalchemy as sa
+
+    if redis_url:
         import redis
 
-        client = redis.Redis.from_url(args.redis_url)
+        client = redis.Redis.from_url(redis_url)
         for key in client.scan_iter(match=f"*{prefix}*"):
             client.delete(key)
         client.close()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def report(servers, paths, names, results, page_size, first_view) -> None:

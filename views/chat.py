@@ -100,7 +100,7 @@ def render_chat(
         "chat/index.html",
         conversation=conversation,
         messages=rows,
-        message_items=fragments.SLOT,
+        message_items=fragments.slot(items),
         editing=editing,
         switch_models=switch_models,
         max_images=current_app.config["MAX_IMAGES"],
@@ -123,7 +123,7 @@ def render_chat(
         key_source=session_store.resolve_api_key()[1],
         vehicle=vehicles.profile_for(owner),
     )
-    return fragments.splice(page, items), status
+    return fragments.splice(page), status
 
 
 def render_draft(error: str, status: int = 400):
@@ -183,13 +183,13 @@ def earlier(conversation_id: str):
         "chat/_earlier.html",
         conversation=conversation,
         messages=rows,
-        message_items=fragments.SLOT,
+        message_items=fragments.slot(items),
         earlier=remaining,
         # For the link's plain href: everything from the oldest of these to the newest.
         shown=conversation.message_count() - remaining,
         page_size=PAGE_MESSAGES,
     )
-    html = fragments.splice(page, items).decode()
+    html = fragments.splice(page).decode()
     return jsonify({"html": html, "count": len(rows), "remaining": remaining})
 
 

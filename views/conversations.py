@@ -38,7 +38,7 @@ from models import (
     read_outside_a_transaction,
     utcnow,
 )
-from views import error_body, local_path, shown_to_hold, wants_json
+from views import error_body, fragments, local_path, shown_to_hold, wants_json
 
 bp = Blueprint("conversations", __name__)
 
@@ -385,7 +385,9 @@ def index():
     groups = group_by_day(conversations, utcnow(), visitor_zone())
     nxt = encode_cursor(cursor)
     if wants_json():
-        html = render_template("chat/_conversation_groups.html", groups=groups, current=None)
+        html = fragments.splice(
+            render_template("chat/_conversation_groups.html", groups=groups, current=None)
+        ).decode()
         return jsonify(
             {
                 "html": html,
@@ -394,8 +396,10 @@ def index():
                 "count": len(conversations),
             }
         )
-    return render_template(
-        "conversations/index.html", groups=groups, next=nxt, after=request.args.get("after")
+    return fragments.splice(
+        render_template(
+            "conversations/index.html", groups=groups, next=nxt, after=request.args.get("after")
+        )
     )
 
 

@@ -10,9 +10,9 @@ What differs per visitor and per view is not kept: the CSRF token and the edit f
 ``client_msg_id`` are rendered as placeholders (random per process, so no message text
 can spell one) and filled in for each view.
 
-The items are kept and joined as UTF-8: the page is rendered with ``SLOT`` where they go
-and spliced around them (``splice``), so 200 KB of messages are never escaped, copied or
-encoded again on a view.
+The items are kept and joined as UTF-8: the page is rendered with a ``slot`` mark where
+they go and spliced around them (``splice``), so 200 KB of messages (and the sidebar's
+88 KB) are never decoded, escaped or encoded again on a view.
 
 A sidebar entry is kept under ``(id, title, pinned, last active, current, script root)``,
 everything it shows (fifty of them cost a page more than its forty messages did), and
@@ -45,8 +45,10 @@ from models import Attachment, Message, db
 _CSRF = f"csrf-{secrets.token_hex(16)}"
 _CLIENT_MSG_ID = f"cmid-{secrets.token_hex(16)}"
 _PLACEHOLDERS = re.compile(f"({re.escape(_CSRF)}|{re.escape(_CLIENT_MSG_ID)})")
-#: Where a page's message items go; rendered in their place, then spliced (``splice``).
-SLOT = Markup(f"<!--items-{secrets.token_hex(16)}-->")  # noqa: S704  # nosec B704  # our own
+# A ``slot``'s mark in a rendered page: an HTML comment no text can spell (escaped text
+# has no "<!--", and the token is random per process).
+_SLOT_MARK = f"slot-{secrets.token_hex(16)}"
+_SLOTS = re.compile(f"<!--{_SLOT_MARK}-(\\d+)-->")
 
 
 class FragmentCache:
@@ -95,13 +97,30 @@ def _cut(html: str) -> Fragment:
     )
 
 
-def splice(page: str, items: list[bytes]) -> bytes:
-    """The page (rendered with ``SLOT`` where the message items go) as UTF-8, the items
-    in the slot. A page without the slot is returned whole."""
-    head, slot, tail = page.partition(SLOT)
-    if not slot:
+def slot(pieces: list[bytes]) -> Markup:
+    """A mark standing for ``pieces`` (UTF-8) in the page being rendered; ``splice`` puts
+    them in its place. Kept HTML goes into a page this way, never decoded, escaped or
+    encoded again."""
+    held = g.setdefault("_slots", [])
+    held.append(pieces)
+    return Markup(f"<!--{_SLOT_MARK}-{len(held) - 1}-->")  # noqa: S704  # nosec B704  # our own
+
+
+def splice(page: str) -> bytes:
+    """The rendered page as UTF-8, each ``slot`` mark replaced by its pieces. Every
+    render of a template that makes slots (the chat page and its earlier messages, the
+    sidebar's groups) goes through here."""
+    parts = _SLOTS.split(page)
+    if len(parts) == 1:
         return page.encode()
-    return b"".join([head.encode(), *items, tail.encode()])
+    held: list[list[bytes]] = g._slots
+    joined: list[bytes] = []
+    for at, part in enumerate(parts):
+        if at % 2:
+            joined.extend(held[int(part)])
+        else:
+            joined.append(part.encode())
+    return b"".join(joined)
 
 
 def init_app(app: Flask) -> None:
@@ -126,8 +145,8 @@ def _client_msg_id() -> str:
 
 def sidebar_entries(rows: Sequence[Row], current: Any = None) -> Markup:
     """The sidebar entries (``chat/_conversation_item.html``) of ``rows`` (a group of
-    ``Conversation.sidebar_columns``), in order, as one piece of HTML; each kept between
-    views under everything it shows."""
+    ``Conversation.sidebar_columns``), in order, as a ``slot``; each kept between views
+    under everything it shows."""
     current_id = current.id if current is not None else None
     root = request.script_root
     # A row is all an entry shows (id, title, pinned_at, updated_at): the key is the row.
@@ -139,9 +158,9 @@ def sidebar_entries(rows: Sequence[Row], current: Any = None) -> Markup:
             for at in positions
         ],
     )
-    # One piece for the group, not one per entry: fifty entries each made into Markup
-    # and escaped by the template cost a view more than joining them here.
-    return _markup(b"".join(_filled(found, _csrf_utf8())))
+    # One slot for the group's entries, not Markup for each: fifty entries decoded,
+    # escaped by the template and encoded again cost a view more than their lookup.
+    return slot(_filled(found, _csrf_utf8()))
 
 
 def conversation_actions(conversation: Any) -> Markup:
@@ -250,7 +269,7 @@ def message_items(
     rows: Sequence[Row], *, editing: tuple[int, str, str] | None = None
 ) -> list[bytes]:
     """The ``<li>`` of each page row (``Message.page_columns``), in order, as UTF-8 pieces
-    for ``splice``.
+    for a ``slot``.
 
     Versions and pictures are read (one statement each) only when a row has some.
 

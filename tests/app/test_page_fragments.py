@@ -196,6 +196,40 @@ def test_edit_forms_carry_a_new_client_msg_id_on_every_view(app, visitor):
         assert fragments._CSRF not in html and fragments._CLIENT_MSG_ID not in html
 
 
+def test_every_page_with_kept_pieces_is_spliced_whole(app, visitor):
+    """Kept HTML reaches a page through slot marks (``fragments.slot``): every page and
+    fragment that shows messages or sidebar entries has them all and no mark left."""
+    import json
+
+    from views import fragments
+
+    cids = [conversation(visitor, f"Question {n} about P0420") for n in range(3)]
+    first_question = re.search(r'id="m(\d+)"', page(visitor, cids[0])).group(1)
+    views = {
+        "chat page": visitor.get("/").get_data(as_text=True),
+        "conversation page": page(visitor, cids[0]),
+        "all conversations": visitor.get("/conversations").get_data(as_text=True),
+        "older conversations (JSON)": json.loads(
+            visitor.client.get("/conversations", headers={"Accept": "application/json"}).data
+        )["html"],
+        "earlier messages (JSON)": json.loads(
+            visitor.client.get(f"/c/{cids[0]}/earlier?before={int(first_question) + 1}").data
+        )["html"],
+    }
+    for name, html in views.items():
+        assert fragments._SLOT_MARK not in html and "<!--slot-" not in html, name
+        assert fragments._CSRF not in html and fragments._CLIENT_MSG_ID not in html, name
+    for name in (
+        "chat page",
+        "conversation page",
+        "all conversations",
+        "older conversations (JSON)",
+    ):
+        assert all(f'id="conv-{cid}"' in views[name] for cid in cids), name
+    assert "Question 0 about P0420" in views["conversation page"]
+    assert f'id="m{first_question}"' in views["earlier messages (JSON)"]
+
+
 def test_a_refused_edit_is_shown_open_with_its_text_and_not_kept(app, visitor):
     cid = conversation(visitor, "Coolant light on")
     question, _reply = message_ids(app, cid)

@@ -34,14 +34,15 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 @contextmanager
-def statements(app) -> Iterator[list[str]]:
-    """Collect every SQL statement the app's engine sends inside the block."""
+def statements(app, note=lambda connection, statement: statement) -> Iterator[list]:
+    """Collect every SQL statement the app's engine sends inside the block, as
+    ``note(connection, statement)`` gives it (the statement itself by default)."""
     from models import db
 
-    seen: list[str] = []
+    seen: list = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
+        seen.append(note(conn, statement))
 
     with app.app_context():
         engine = db.engine
@@ -371,24 +372,16 @@ def test_a_page_without_edits_or_pictures_reads_neither(each_db_app, visitor):
     assert not any("FROM attachment" in s and "EXISTS" not in s for s in plain)
 
 
-@contextmanager
-def transaction_of_each_statement(app) -> Iterator[list[tuple[str, bool]]]:
-    """Each statement the engine sends inside the block, with whether it ran in a
-    transaction (psycopg2 sends BEGIN first unless the connection is in autocommit)."""
-    from models import db
-
-    seen: list[tuple[str, bool]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement.lstrip().split()[0].upper(), not conn.connection.autocommit))
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+def transaction_of_each_statement(app):
+    """``statements`` as (its first word, whether it ran in a transaction): psycopg2
+    sends BEGIN first unless the connection is in autocommit."""
+    return statements(
+        app,
+        lambda connection, statement: (
+            statement.lstrip().split()[0].upper(),
+            not connection.connection.autocommit,
+        ),
+    )
 
 
 def test_a_page_view_reads_outside_a_transaction_and_writes_inside_one(make_app, fake):
