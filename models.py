@@ -6,6 +6,7 @@ answered in one place.
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import os
@@ -40,7 +41,6 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.engine import Row
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -232,7 +232,7 @@ class ConversationPage:
     """What ``Conversation.page`` read: the page rows (oldest first), how many messages
     came before them, the totals (``{"tokens", "cost"}``) and Retry's message (or None)."""
 
-    rows: list[Row]
+    rows: list[Record]
     earlier: int
     totals: dict[str, Any]
     retry_target: Message | None
@@ -293,7 +293,7 @@ class Conversation(db.Model):
     @classmethod
     def page_for_owner(
         cls, owner_id: str, limit: int, after: tuple[datetime, str] | None = None
-    ) -> tuple[list[Row], tuple[datetime, str] | None]:
+    ) -> tuple[list[Record], tuple[datetime, str] | None]:
         """One page of the owner's sidebar: ``(rows, cursor of the next page)``, each row
         the ``sidebar_columns`` of a conversation.
 
@@ -302,7 +302,7 @@ class Conversation(db.Model):
         unpinned ones after the cursor ``(updated_at, id)``. Keyset paging: a page costs
         the same however many conversations come before it.
         """
-        pinned: list[Row] = []
+        pinned: list[Record] = []
         if after is None:
             # One statement as a rule: the pinned first, then enough unpinned for a page
             # and its cursor. Only an owner with more than ``limit`` pinned needs a second.
@@ -344,8 +344,8 @@ class Conversation(db.Model):
 
     @staticmethod
     def _next_page(
-        unpinned: list[Row], limit: int
-    ) -> tuple[list[Row], tuple[datetime, str] | None]:
+        unpinned: list[Record], limit: int
+    ) -> tuple[list[Record], tuple[datetime, str] | None]:
         """Up to ``limit`` of the unpinned rows read (newest first), and the cursor after
         them when more were read."""
         if len(unpinned) <= limit:
@@ -399,14 +399,14 @@ class Conversation(db.Model):
             rows, earlier, totals = self._recent_rows(limit)  # with the interrupted reply
         return ConversationPage(rows, earlier, totals, retry)
 
-    def _recent_rows(self, limit: int) -> tuple[list[Row], int, dict[str, Any]]:
+    def _recent_rows(self, limit: int) -> tuple[list[Record], int, dict[str, Any]]:
         rows = column_rows(_recent_rows_statement(), conversation_id=self.id, limit=limit)
         if not rows:
             return [], 0, {"tokens": 0, "cost": 0.0}
         totals = {"tokens": int(rows[0].tokens), "cost": float(rows[0].cost)}
         return rows[::-1], rows[0].total - len(rows), totals
 
-    def rows_before(self, before_id: int, limit: int) -> tuple[list[Row], int]:
+    def rows_before(self, before_id: int, limit: int) -> tuple[list[Record], int]:
         """The ``limit`` messages before ``before_id`` as page rows, oldest first, and how
         many remain before them."""
         older = column_rows(
@@ -446,7 +446,7 @@ class Conversation(db.Model):
         )
 
     def retryable_message(
-        self, pending_seconds: float, last: Message | Row | None = None
+        self, pending_seconds: float, last: Message | Record | None = None
     ) -> Message | None:
         """Return the last user message if its turn ended without a delivered reply.
 
@@ -937,7 +937,7 @@ class Message(db.Model):
 
     @classmethod
     def versions(
-        cls, messages: Sequence[Message | Row]
+        cls, messages: Sequence[Message | Record]
     ) -> dict[int, tuple[int, int, int | None, int | None]]:
         """The versions of the given messages (or page rows) of one conversation, in one query.
 
@@ -1160,15 +1160,31 @@ class Picture:
 # construction (columns, subqueries, an alias) costs more than running them.
 
 
-def column_rows(statement: Select, **params: Any) -> list[Row]:
-    """Run a select of columns (no mapped classes) in the session's transaction; its rows.
+#: A row read by ``column_rows``: a named tuple of the statement's columns (``row.title``,
+#: ``row[0]``, ``*row``).
+Record = Any
+
+
+def column_rows(statement: Select, **params: Any) -> list[Record]:
+    """Run a select of columns (no mapped classes) in the session's transaction; its rows,
+    as named tuples (``Record``).
 
     Through the connection, not the ORM: for a select that loads no objects the ORM's
     per-statement setup costs as much as running it. Pending changes are flushed first,
-    as the ORM's autoflush would.
+    as the ORM's autoflush would. Named tuples, not SQLAlchemy's rows: reading a row's
+    attribute first looks for it on the class and raises AttributeError inside, and a
+    page view reads some 500 (a tenth of the view's instructions, counted by
+    bench/page_instructions.py).
     """
     db.session.flush()
-    return list(db.session.connection().execute(statement, params))
+    result = db.session.connection().execute(statement, params)
+    record = _record_type(tuple(result.keys()))
+    return [record._make(row) for row in result]
+
+
+@functools.cache
+def _record_type(fields: tuple[str, ...]) -> type:
+    return collections.namedtuple("Record", fields)
 
 
 @functools.cache
@@ -1278,7 +1294,7 @@ class Vehicle(db.Model):
         return db.session.scalar(_vehicle_statement(), {"owner_id": owner_id})
 
     @classmethod
-    def profile_row(cls, owner_id: str) -> Row | None:
+    def profile_row(cls, owner_id: str) -> Record | None:
         """The owner's vehicle as a row of ``PROFILE`` columns, if any: what every page and
         chat turn reads, without loading an object (``column_rows``)."""
         rows = column_rows(_vehicle_profile_statement(), owner_id=owner_id)

@@ -25,13 +25,13 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import SQLAlchemyError
 
 import session_store
 from models import (
     Conversation,
     Message,
+    Record,
     as_utc,
     clean_title,
     db,
@@ -297,8 +297,8 @@ def visitor_zone() -> tzinfo:
 
 
 def group_by_day(
-    conversations: list[Row], now: datetime, zone: tzinfo
-) -> list[tuple[str, list[Row]]]:
+    conversations: list[Record], now: datetime, zone: tzinfo
+) -> list[tuple[str, list[Record]]]:
     """Group the sidebar's rows (``Conversation.sidebar_columns``): Pinned, Today,
     Yesterday, Last 7 days, Older (local days).
 
@@ -313,7 +313,7 @@ def group_by_day(
         datetime.combine(today - timedelta(days=back), dt_time(), tzinfo=zone).astimezone(UTC)
         for back in (0, 1, 6)
     )
-    groups: dict[str, list[Row]] = {}
+    groups: dict[str, list[Record]] = {}
     for conversation in conversations:
         if conversation.pinned_at is not None:
             label = "Pinned"

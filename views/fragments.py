@@ -37,10 +37,9 @@ from cachetools import LRUCache
 from flask import Flask, current_app, g, get_template_attribute, render_template, request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from models import Attachment, Message, db
+from models import Attachment, Message, Record, db
 
 _CSRF = f"csrf-{secrets.token_hex(16)}"
 _CLIENT_MSG_ID = f"cmid-{secrets.token_hex(16)}"
@@ -143,7 +142,7 @@ def _client_msg_id() -> str:
     return _CLIENT_MSG_ID if g.get("_keeping") else uuid.uuid4().hex
 
 
-def sidebar_entries(rows: Sequence[Row], current: Any = None) -> Markup:
+def sidebar_entries(rows: Sequence[Record], current: Any = None) -> Markup:
     """The sidebar entries (``chat/_conversation_item.html``) of ``rows`` (a group of
     ``Conversation.sidebar_columns``), in order, as a ``slot``; each kept between views
     under everything it shows."""
@@ -266,7 +265,7 @@ def _pictures_key(shown: Sequence[Attachment] | None) -> tuple[Any, ...]:
 
 
 def message_items(
-    rows: Sequence[Row], *, editing: tuple[int, str, str] | None = None
+    rows: Sequence[Record], *, editing: tuple[int, str, str] | None = None
 ) -> list[bytes]:
     """The ``<li>`` of each page row (``Message.page_columns``), in order, as UTF-8 pieces
     for a ``slot``.
