@@ -164,6 +164,11 @@ def test_a_model_that_cannot_see_offers_one_that_can_and_keeps_everything(
     fake.queue(Reply("That is the tire pressure warning light (ISO 2575 symbol)."))
     page.press("#message", "Enter")
     expect(page.locator("#messages > li.msg-user .msg-pictures img")).to_have_count(1)
+    # The question shows as soon as it is stored, before the model is asked: the reply
+    # on screen is what says the request was made.
+    expect(page.locator("#messages > li.msg-assistant").last).to_contain_text(
+        "tire pressure warning light"
+    )
     assert fake.chat_requests[-1].body["model"] == VISION
 
 
