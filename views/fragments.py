@@ -163,8 +163,8 @@ def sidebar_entries(rows: Sequence[Record], current: Any = None) -> Markup:
 
 
 def conversation_actions(conversation: Any) -> Markup:
-    """The open conversation's Actions menu (``chat/_conversation_actions.html``), kept
-    between views under everything it shows."""
+    """The open conversation's Actions menu (``chat/_conversation_actions.html``) as a
+    ``slot``, kept between views under everything it shows."""
     shown = (conversation.id, conversation.title, conversation.pinned_at, request.script_root)
     (fragment,) = _kept(
         [("actions", *shown)],
@@ -172,7 +172,7 @@ def conversation_actions(conversation: Any) -> Markup:
             render_template("chat/_conversation_actions.html", conversation=conversation)
         ],
     )
-    return _markup(b"".join(_filled([fragment], _csrf_utf8())))
+    return slot(_filled([fragment], _csrf_utf8()))
 
 
 def _kept(
@@ -199,11 +199,6 @@ def _kept(
             if at != fresh:
                 cache.put(keys[at], found[at])  # type: ignore[arg-type]
     return found
-
-
-def _markup(html: bytes) -> Markup:
-    # Our own templates' output, escaped as it was rendered; the placeholders are ours.
-    return Markup(html.decode())  # noqa: S704  # nosec B704
 
 
 @contextlib.contextmanager
